@@ -1,0 +1,588 @@
+import { AskEndpoint } from './ask.ts';
+import { CellContext } from './context.ts';
+import { Deque } from './deque.ts';
+import { DeadLetterReason } from './event-stream.ts';
+import { LocalRef } from './local-ref.ts';
+import { Envelope, type Meta, senderOf, type Watcher } from './refs.ts';
+import type { SystemServices } from './services.ts';
+import type { ChildInfo, Failure, FailurePhase, SupervisorStrategy } from './strategy.ts';
+import { ActorTimers } from './timers.ts';
+import { type Actor, type ActorFactory, type AnyRef, type OverflowPolicy, type RestartType, type SendResult, type StopReason, Terminated } from './types.ts';
+
+export const Status = { New: 0, Running: 1, Suspended: 2, Stopping: 3, Stopped: 4 } as const;
+type Status = (typeof Status)[keyof typeof Status];
+
+type SystemMessage =
+  | { kind: 'stop'; reason: StopReason }
+  | { kind: 'child-failed'; child: Cell; failure: Failure }
+  | { kind: 'terminated'; ref: AnyRef; reason: StopReason };
+
+/** Marker for a graceful stop: queued in the user lane, so everything before it is handled first. */
+export const POISON = Symbol('micromesh.poison');
+
+export interface CellOptions {
+  capacity: number;
+  overflow: OverflowPolicy;
+  strategy: SupervisorStrategy | undefined;
+  restart: RestartType;
+  shutdownMs: number;
+  throughput: number;
+}
+
+interface Waiter {
+  message: unknown;
+  meta: Meta;
+  resolve: (ok: boolean) => void;
+}
+
+/**
+ * One actor: its mailbox (a system lane that always drains first and a bounded user lane), its current
+ * behaviour instance, children, watchers and timers. It handles one message at a time; an async handler
+ * holds the next message until it settles. A failure suspends it and becomes a message to its parent.
+ */
+export class Cell<M = unknown> implements Watcher, ChildInfo {
+  scheduled = false;
+  status: Status = Status.New;
+  busy = false;
+  readonly ref: LocalRef<M>;
+  readonly uid: number;
+  incarnation: number;
+  restarts = 0;
+  startedAt = 0;
+  startIndex = 0;
+  currentMeta: Meta = undefined;
+  actor: Actor<M> | undefined = undefined;
+  stopReason: StopReason | undefined = undefined;
+  lastFailure: unknown = undefined;
+  readonly ctx: CellContext<M>;
+  #path: string | undefined;
+  #user: Deque<unknown, Meta> | undefined;
+  #sys: Deque<SystemMessage> | undefined;
+  #waiters: Deque<Waiter> | undefined;
+  #children: Map<string, Cell> | undefined;
+  #childCounter = 0;
+  #watchers: Set<Watcher> | undefined;
+  watching: Set<AnyRef> | undefined;
+  #timers: ActorTimers<M> | undefined;
+  #token = 0;
+  #idle: Array<() => void> | undefined;
+  #started: Array<() => void> | undefined;
+  #starting = false;
+  #stopRequested = false;
+  #forceTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopped: Promise<void> | undefined;
+  #resolveStopped: (() => void) | undefined;
+
+  constructor(
+    readonly system: SystemServices,
+    readonly parent: Cell | undefined,
+    readonly name: string,
+    readonly factory: ActorFactory<M>,
+    readonly options: CellOptions,
+    pathOverride?: string,
+  ) {
+    this.uid = this.incarnation = system.nextIncarnation();
+    this.ref = new LocalRef(this, system.asks);
+    this.ctx = new CellContext(this);
+    this.#path = pathOverride;
+  }
+
+  get path(): string {
+    if (this.#path === undefined) this.#path = this.parent === undefined || this.parent.path === '/' ? `/${this.name}` : `${this.parent.path}/${this.name}`;
+    return this.#path;
+  }
+
+  get restart(): RestartType {
+    return this.options.restart;
+  }
+
+  get shutdownMs(): number {
+    return this.options.shutdownMs;
+  }
+
+  get strategy(): SupervisorStrategy {
+    return this.actor?.supervisorStrategy ?? this.options.strategy ?? this.system.defaultStrategy;
+  }
+
+  get timers(): ActorTimers<M> {
+    if (this.#timers === undefined) {
+      this.#timers = new ActorTimers<M>(this.incarnation, (message, key, incarnation) => {
+        this.enqueue(message, new Envelope(undefined, undefined, incarnation, key));
+      });
+    }
+    return this.#timers;
+  }
+
+  // ---- sending -------------------------------------------------------------------------------------
+
+  enqueue(message: unknown, meta: Meta): SendResult {
+    if (this.status >= Status.Stopping) {
+      this.system.deadLetter(this.path, message, meta, DeadLetterReason.Stopped);
+      return false;
+    }
+    let q = this.#user;
+    if (q === undefined) q = this.#user = new Deque(16);
+    if (q.length >= this.options.capacity) return this.#overflow(q, message, meta);
+    q.push(message, meta);
+    if (!this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
+    return true;
+  }
+
+  #overflow(q: Deque<unknown, Meta>, message: unknown, meta: Meta): SendResult {
+    switch (this.options.overflow) {
+      case 'drop-oldest': {
+        const old = q.shift();
+        this.system.deadLetter(this.path, old, q.lastMeta, DeadLetterReason.Overflow);
+        q.push(message, meta);
+        return true;
+      }
+      case 'reject':
+        this.system.deadLetter(this.path, message, meta, DeadLetterReason.Rejected);
+        return false;
+      case 'backpressure': {
+        const waiters = this.#waiters ?? (this.#waiters = new Deque(4));
+        return new Promise<boolean>((resolve) => waiters.push({ message, meta, resolve }, undefined));
+      }
+      default:
+        this.system.deadLetter(this.path, message, meta, DeadLetterReason.Overflow);
+        return false;
+    }
+  }
+
+  /** Graceful stop: handled after everything already queued. */
+  enqueuePoison(): void {
+    if (this.status >= Status.Stopping) return;
+    const q = this.#user ?? (this.#user = new Deque(16));
+    q.push(POISON, undefined);
+    if (!this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
+  }
+
+  sendSystem(message: SystemMessage): void {
+    if (this.status === Status.Stopped) return;
+    const q = this.#sys ?? (this.#sys = new Deque(4));
+    q.push(message, undefined);
+    if (!this.scheduled && !this.busy) this.system.dispatcher.schedule(this);
+  }
+
+  // ---- the dispatcher's side -----------------------------------------------------------------------
+
+  run(): number {
+    if (this.busy) return 0;
+    if (this.#sys !== undefined && this.#sys.length > 0) this.#drainSystem();
+    if (this.status === Status.New) this.#create(undefined);
+    if (this.status !== Status.Running || this.busy) return 0;
+    const q = this.#user;
+    if (q === undefined) return 0;
+    const max = this.options.throughput;
+    let n = 0;
+    while (n < max && q.length > 0) {
+      const message = q.shift();
+      const meta = q.lastMeta;
+      n++;
+      if (this.#waiters !== undefined && this.#waiters.length > 0) this.#admitWaiter(q);
+      this.#invoke(message, meta);
+      if (this.status !== Status.Running || this.busy) break;
+      if (this.#sys !== undefined && this.#sys.length > 0) {
+        this.#drainSystem();
+        if (this.status !== Status.Running || this.busy) break;
+      }
+    }
+    return n;
+  }
+
+  hasWork(): boolean {
+    if (this.busy || this.status === Status.Stopped) return false;
+    if (this.#sys !== undefined && this.#sys.length > 0) return true;
+    if (this.status === Status.New) return true;
+    return this.status === Status.Running && this.#user !== undefined && this.#user.length > 0;
+  }
+
+  #admitWaiter(q: Deque<unknown, Meta>): void {
+    const w = (this.#waiters as Deque<Waiter>).shift() as Waiter;
+    q.push(w.message, w.meta);
+    w.resolve(true);
+  }
+
+  #invoke(message: unknown, meta: Meta): void {
+    if (meta instanceof Envelope && meta.timerIncarnation >= 0 && meta.timerIncarnation !== this.incarnation) return;
+    if (message === POISON) {
+      this.stop({ type: 'normal' });
+      return;
+    }
+    this.currentMeta = meta;
+    let result: void | Promise<void>;
+    try {
+      result = (this.actor as Actor<M>).receive(message as M, this.ctx);
+    } catch (error) {
+      this.fail(error, 'receive');
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, 'receive');
+  }
+
+  #await(promise: Promise<void>, phase: FailurePhase): void {
+    this.busy = true;
+    const token = this.#token;
+    promise.then(
+      () => this.#settled(token),
+      (error: unknown) => {
+        if (token !== this.#token) return;
+        this.#settled(token);
+        this.fail(error, phase);
+      },
+    );
+  }
+
+  #settled(token: number): void {
+    if (token !== this.#token) return;
+    this.busy = false;
+    this.#startDone();
+    if (this.#idle !== undefined) {
+      const idle = this.#idle;
+      this.#idle = undefined;
+      for (const f of idle) f();
+    }
+    if (!this.scheduled && this.hasWork()) this.system.dispatcher.schedule(this);
+  }
+
+  /** Resolves when no handler is in flight (at once if idle). */
+  whenIdle(): Promise<void> | undefined {
+    if (!this.busy) return undefined;
+    return new Promise((resolve) => {
+      (this.#idle ??= []).push(resolve);
+    });
+  }
+
+  /** Abandons an in-flight handler (forced stop or restart past the shutdown time). */
+  abandonHandler(): void {
+    this.#token++;
+    this.busy = false;
+    const idle = this.#idle;
+    this.#idle = undefined;
+    if (idle !== undefined) for (const f of idle) f();
+  }
+
+  #drainSystem(): void {
+    const q = this.#sys as Deque<SystemMessage>;
+    while (q.length > 0 && !this.busy && this.status !== Status.Stopped) {
+      const m = q.shift() as SystemMessage;
+      switch (m.kind) {
+        case 'stop':
+          this.#terminate(m.reason);
+          break;
+        case 'child-failed':
+          this.#onChildFailed(m.child, m.failure);
+          break;
+        case 'terminated':
+          this.#onTerminated(m.ref, m.reason);
+          break;
+      }
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------
+
+  /** Makes a fresh behaviour instance and runs preStart (or postRestart after a failure). */
+  #create(restartReason: unknown): void {
+    this.status = Status.Running;
+    this.startedAt = this.system.now();
+    this.currentMeta = undefined;
+    const phase: FailurePhase = restartReason === undefined ? 'start' : 'restart';
+    this.#starting = true;
+    let actor: Actor<M>;
+    try {
+      actor = this.factory.create(this.ctx);
+    } catch (error) {
+      this.actor = undefined;
+      this.fail(error, phase);
+      return;
+    }
+    this.actor = actor;
+    let result: void | Promise<void>;
+    try {
+      if (restartReason === undefined) result = actor.preStart?.(this.ctx);
+      else result = actor.postRestart !== undefined ? actor.postRestart(this.ctx, restartReason) : actor.preStart?.(this.ctx);
+    } catch (error) {
+      this.fail(error, phase);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, phase);
+    else this.#startDone();
+  }
+
+  #startDone(): void {
+    if (!this.#starting) return;
+    this.#starting = false;
+    const waiters = this.#started;
+    this.#started = undefined;
+    if (waiters !== undefined) for (const f of waiters) f();
+  }
+
+  /** Resolves once the current start (constructor and preStart) has completed; undefined if it has. */
+  whenStarted(): Promise<void> | undefined {
+    if (this.status !== Status.New && !this.#starting) return undefined;
+    return new Promise((resolve) => {
+      (this.#started ??= []).push(resolve);
+    });
+  }
+
+  /** A failure: the actor suspends and its supervisor decides. An ask being answered fails at once. */
+  fail(error: unknown, phase: FailurePhase, origin?: AnyRef): void {
+    const sender = senderOf(this.currentMeta);
+    this.currentMeta = undefined;
+    this.lastFailure = error;
+    this.#startDone();
+    if (sender instanceof AskEndpoint) sender.failFromTarget(error);
+    this.system.events.publish({ type: 'actor-failed', actor: this.path, error, phase });
+    if (this.status >= Status.Stopping) return;
+    this.status = Status.Suspended;
+    const failure: Failure = { error, origin: origin ?? this.ref, phase };
+    if (this.parent !== undefined) this.parent.sendSystem({ kind: 'child-failed', child: this as Cell, failure });
+    else this.system.onRootFailure(this.path, error);
+  }
+
+  #onChildFailed(child: Cell, failure: Failure): void {
+    if (child.parent !== (this as Cell) || child.status !== Status.Suspended || this.#children?.get(child.name) !== child) return;
+    if (this.status >= Status.Stopping) return;
+    try {
+      this.strategy.handleFailure(this.ctx.control, child, failure);
+    } catch (error) {
+      this.fail(error, 'receive');
+    }
+  }
+
+  resumeAfterFailure(): void {
+    if (this.status !== Status.Suspended) return;
+    this.status = Status.Running;
+    if (!this.scheduled && this.hasWork()) this.system.dispatcher.schedule(this);
+  }
+
+  /** First half of a restart: cancel timers, run preRestart, stop the children. */
+  teardown(reason: unknown): Promise<void> | undefined {
+    if (this.status >= Status.Stopping) return undefined;
+    this.status = Status.Suspended;
+    const idle = this.whenIdle();
+    if (idle !== undefined) return this.#boundedIdle(idle).then(() => this.teardown(reason));
+    this.#timers?.cancelAll();
+    this.#timers = undefined;
+    const actor = this.actor;
+    if (actor?.preRestart !== undefined) {
+      try {
+        const r = actor.preRestart(this.ctx, reason);
+        if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+          return (r as Promise<void>).then(
+            () => this.stopChildren(),
+            () => this.stopChildren(),
+          );
+        }
+      } catch (error) {
+        this.system.log.warn({ actor: this.path, err: error }, 'preRestart threw; restarting anyway');
+      }
+    }
+    return this.stopChildren();
+  }
+
+  /** Second half of a restart: a new incarnation with fresh state, same path and mailbox. */
+  recreate(reason: unknown): void {
+    if (this.status >= Status.Stopping) return;
+    this.#token++;
+    this.incarnation = this.system.nextIncarnation();
+    this.restarts++;
+    this.system.events.publish({ type: 'actor-restarted', actor: this.path, incarnation: this.incarnation, restarts: this.restarts });
+    this.#create(reason ?? new Error('restart'));
+    if (!this.scheduled && this.hasWork()) this.system.dispatcher.schedule(this);
+  }
+
+  #boundedIdle(idle: Promise<void>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.abandonHandler();
+        resolve();
+      }, this.options.shutdownMs);
+    });
+    return Promise.race([idle, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  // ---- stopping ------------------------------------------------------------------------------------
+
+  /** Stops this actor: queued user messages become dead letters; resolves once it has stopped. */
+  stop(reason: StopReason = { type: 'normal' }): Promise<void> {
+    if (this.status === Status.Stopped) return Promise.resolve();
+    if (!this.#stopRequested) {
+      this.#stopRequested = true;
+      this.#stopped = new Promise((resolve) => {
+        this.#resolveStopped = resolve;
+      });
+      this.#forceTimer = setTimeout(() => this.force(), this.options.shutdownMs);
+      this.sendSystem({ kind: 'stop', reason });
+    }
+    return this.#stopped as Promise<void>;
+  }
+
+  #terminate(reason: StopReason): void {
+    if (this.status >= Status.Stopping) return;
+    this.status = Status.Stopping;
+    try {
+      this.actor?.preStop?.(this.ctx);
+    } catch (error) {
+      this.system.log.warn({ actor: this.path, err: error }, 'preStop threw; stopping anyway');
+    }
+    this.#timers?.cancelAll();
+    this.#deadLetterQueued();
+    const children = this.stopChildren();
+    if (children !== undefined) children.then(() => this.#postStop(reason));
+    else this.#postStop(reason);
+  }
+
+  #deadLetterQueued(): void {
+    this.#user?.drain((message, meta) => {
+      if (message !== POISON) this.system.deadLetter(this.path, message, meta, DeadLetterReason.Unprocessed);
+    });
+    this.#waiters?.drain((w) => {
+      this.system.deadLetter(this.path, w.message, w.meta, DeadLetterReason.Unprocessed);
+      w.resolve(false);
+    });
+  }
+
+  #postStop(reason: StopReason): void {
+    if (this.status === Status.Stopped) return;
+    const actor = this.actor;
+    let final = reason;
+    try {
+      const r = actor?.postStop?.(this.ctx);
+      if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+        (r as Promise<void>).then(
+          () => this.finalize(reason),
+          (error: unknown) => this.finalize(this.#stopFailure(error)),
+        );
+        return;
+      }
+    } catch (error) {
+      final = this.#stopFailure(error);
+    }
+    this.finalize(final);
+  }
+
+  #stopFailure(error: unknown): StopReason {
+    this.system.events.publish({ type: 'actor-failed', actor: this.path, error, phase: 'stop' });
+    this.system.log.error({ actor: this.path, err: error }, 'postStop failed');
+    return { type: 'failure', error };
+  }
+
+  /** Stops the children one by one in reverse start order; undefined when there are none. */
+  stopChildren(): Promise<void> | undefined {
+    const kids = this.childCells();
+    if (kids.length === 0) return undefined;
+    return kids.reverse().reduce<Promise<void>>((chain, kid) => chain.then(() => kid.stop()), Promise.resolve());
+  }
+
+  /** Stops at once, without waiting for handlers, children or postStop; reported as a forced stop. */
+  force(): void {
+    if (this.status === Status.Stopped) return;
+    const afterMs = this.options.shutdownMs;
+    for (const kid of this.childCells().reverse()) kid.force();
+    this.abandonHandler();
+    this.#deadLetterQueued();
+    this.system.events.publish({ type: 'forced-stop', actor: this.path, afterMs });
+    this.system.log.warn({ actor: this.path, afterMs }, 'actor did not stop in time; forced');
+    this.finalize({ type: 'forced', afterMs });
+  }
+
+  finalize(reason: StopReason): void {
+    if (this.status === Status.Stopped) return;
+    this.status = Status.Stopped;
+    this.stopReason = reason;
+    this.#token++;
+    this.busy = false;
+    clearTimeout(this.#forceTimer);
+    this.#timers?.cancelAll();
+    this.#deadLetterQueued();
+    this.#sys = undefined;
+    this.actor = undefined;
+    this.ctx.disposeControl();
+    if (this.watching !== undefined) for (const ref of this.watching) (ref as LocalRef).removeWatcher?.(this);
+    this.watching = undefined;
+    const parent = this.parent;
+    if (parent !== undefined) parent.#childStopped(this as Cell, reason);
+    if (this.#watchers !== undefined) {
+      const watchers = this.#watchers;
+      this.#watchers = undefined;
+      for (const w of watchers) w.notifyTerminated(this.ref, reason);
+    }
+    if (parent?.parent !== undefined) this.system.actorStopped();
+    this.system.events.publish({ type: 'actor-stopped', actor: this.path, reason });
+    this.#startDone();
+    this.#resolveStopped?.();
+  }
+
+  // ---- children and watches ------------------------------------------------------------------------
+
+  addChild(child: Cell, startIndex?: number): void {
+    (this.#children ??= new Map()).set(child.name, child);
+    child.startIndex = startIndex ?? this.#childCounter++;
+  }
+
+  hasChild(name: string): boolean {
+    return this.#children?.has(name) ?? false;
+  }
+
+  nextChildName(): string {
+    return `$${(this.#childCounter).toString(36)}`;
+  }
+
+  /** Children in start order. */
+  childCells(): Cell[] {
+    if (this.#children === undefined) return [];
+    const kids = [...this.#children.values()];
+    return kids.sort((a, b) => a.startIndex - b.startIndex);
+  }
+
+  childNamed(name: string): Cell | undefined {
+    return this.#children?.get(name);
+  }
+
+  #childStopped(child: Cell, reason: StopReason): void {
+    if (this.#children?.get(child.name) !== child) return;
+    this.#children.delete(child.name);
+    if (this.status >= Status.Stopping) return;
+    try {
+      this.strategy.handleStopped?.(this.ctx.control, child, reason);
+    } catch (error) {
+      this.system.log.error({ actor: this.path, err: error }, 'supervisor strategy failed on a child stop');
+    }
+  }
+
+  addWatcher(watcher: Watcher): void {
+    if (this.status === Status.Stopped) watcher.notifyTerminated(this.ref, this.stopReason ?? { type: 'unknown' });
+    else (this.#watchers ??= new Set()).add(watcher);
+  }
+
+  removeWatcher(watcher: Watcher): void {
+    this.#watchers?.delete(watcher);
+  }
+
+  notifyTerminated(ref: AnyRef, reason: StopReason): void {
+    this.sendSystem({ kind: 'terminated', ref, reason });
+  }
+
+  #onTerminated(ref: AnyRef, reason: StopReason): void {
+    if (this.watching === undefined || !this.watching.delete(ref)) return;
+    const actor = this.actor;
+    if (actor === undefined || this.status >= Status.Stopping) return;
+    const signal = new Terminated(ref, reason);
+    this.currentMeta = undefined;
+    let result: void | Promise<void>;
+    try {
+      result = actor.onSignal !== undefined ? actor.onSignal(signal, this.ctx) : actor.receive(signal as M, this.ctx);
+    } catch (error) {
+      this.fail(error, 'receive');
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, 'receive');
+  }
+
+  get queued(): number {
+    return this.#user?.length ?? 0;
+  }
+}

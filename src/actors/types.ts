@@ -1,0 +1,163 @@
+import type { Logger } from './logger.ts';
+
+declare const replyBrand: unique symbol;
+
+/**
+ * Marks a message type as a request whose reply is `R`, so `ask` infers the reply type:
+ * `type Get = { type: 'get' } & Ask<number>` makes `ref.ask({ type: 'get' })` a `Promise<number>`.
+ */
+export interface Ask<R> {
+  readonly [replyBrand]?: R;
+}
+
+/** The reply type of a message: `R` for an `Ask<R>`, `unknown` otherwise. */
+export type ReplyOf<M> = M extends Ask<infer R> ? R : unknown;
+
+/** The reply to `Q` sent to an `ActorRef<M>`: found through the member of `M` that `Q` is (so a literal works). */
+export type ReplyTo<M, Q> = [Extract<M, Q>] extends [never] ? ReplyOf<Q> : ReplyOf<Extract<M, Q>>;
+
+/** Outcome of a send: `true` accepted, `false` dropped or rejected (a dead letter was recorded),
+ * a promise only under the `backpressure` policy while the mailbox is full (resolves `true` once it got in). */
+export type SendResult = boolean | Promise<boolean>;
+
+export interface AskOptions {
+  /** How long to wait for the reply. @default 5000 */
+  timeoutMs?: number;
+  /** Headers carried with the message, visible to the receiver as `ctx.headers`. */
+  headers?: Readonly<Record<string, string>>;
+  /** Aborting rejects the ask at once. */
+  signal?: AbortSignal;
+}
+
+export interface TellOptions {
+  sender?: AnyRef;
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** An actor's address and the way to send to it. `ActorRef<M>` accepts only `M`. */
+export interface ActorRef<M = unknown> {
+  /** Path below the node, e.g. `/user/greeter/worker-1`. */
+  readonly path: string;
+  /** Full address of the current incarnation: `mesh://<nodeId>/user/<path>#<incarnation>`. */
+  readonly address: string;
+  tell(message: M, options?: TellOptions | AnyRef): SendResult;
+  ask<Q extends M>(message: Q, options?: AskOptions): Promise<ReplyTo<M, Q>>;
+  /** The serialisable form of the ref: it follows the actor across restarts, never into a new spawn. */
+  toJSON(): SerializedRef;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a ref of unknown message type must accept any sender ref
+export type AnyRef = ActorRef<any>;
+
+export interface SerializedRef {
+  $ref: string;
+  uid?: number;
+}
+
+/** Why an actor stopped. */
+export type StopReason =
+  /** Stopped on request; `self` when the actor stopped itself (an exit, which restarts a permanent child). */
+  | { type: 'normal'; self?: boolean }
+  | { type: 'failure'; error: unknown }
+  | { type: 'forced'; afterMs: number }
+  | { type: 'unknown' };
+
+/** Delivered to a watcher when a watched actor stops (through `onSignal`, or `receive` when absent). */
+export class Terminated {
+  readonly type = 'terminated' as const;
+  constructor(
+    readonly ref: AnyRef,
+    readonly reason: StopReason,
+  ) {}
+}
+
+export type Signal = Terminated;
+
+export interface Timers<M> {
+  /** Send `message` to self once after `delayMs`; a timer with the same key is replaced. */
+  startSingle(key: string, message: M, delayMs: number): void;
+  /** Send `message` to self every `intervalMs`. */
+  startPeriodic(key: string, message: M, intervalMs: number): void;
+  cancel(key: string): void;
+  cancelAll(): void;
+  isActive(key: string): boolean;
+}
+
+/** What an actor may do while it handles a message. */
+export interface ActorContext<M = unknown> {
+  readonly self: ActorRef<M>;
+  readonly parent: AnyRef | undefined;
+  /** The sender of the current message, if it was sent with one (asks always have one). */
+  readonly sender: AnyRef | undefined;
+  /** Headers of the current message (metadata; W3C traceparent rides here). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timers: Timers<M>;
+  readonly log: Logger;
+  /** The current incarnation: bumps on each restart. */
+  readonly incarnation: number;
+  /** Reply to the sender of the current message (resolves an `ask`). */
+  reply(value: unknown): void;
+  spawn<C>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C>;
+  /** Stop self (no argument) or a child; queued user messages become dead letters. */
+  stop(ref?: AnyRef): void;
+  watch(ref: AnyRef): void;
+  unwatch(ref: AnyRef): void;
+  children(): AnyRef[];
+}
+
+/** A class-style actor. A new instance is made for every start and restart. */
+export interface Actor<M = unknown> {
+  /** How this actor supervises its children; overrides the spawn option (Akka's `supervisorStrategy`). */
+  readonly supervisorStrategy?: import('./strategy.ts').SupervisorStrategy;
+  receive(message: M, ctx: ActorContext<M>): void | Promise<void>;
+  onSignal?(signal: Signal, ctx: ActorContext<M>): void | Promise<void>;
+  preStart?(ctx: ActorContext<M>): void | Promise<void>;
+  /** Called when a stop begins, before the children are stopped. */
+  preStop?(ctx: ActorContext<M>): void;
+  postStop?(ctx: ActorContext<M>): void | Promise<void>;
+  preRestart?(ctx: ActorContext<M>, reason: unknown): void | Promise<void>;
+  postRestart?(ctx: ActorContext<M>, reason: unknown): void | Promise<void>;
+}
+
+export type ReceiveFunction<M> = (message: M, ctx: ActorContext<M>) => void | Promise<void>;
+
+/** Makes a fresh actor for each start and restart. */
+export interface ActorFactory<M> {
+  readonly kind: 'factory';
+  create(ctx: ActorContext<M>): Actor<M>;
+}
+
+/** Anything that can be spawned: an actor class, a receive function, or a factory (see `fromFactory`, `fromMachine`). */
+export type Behavior<M> = (new () => Actor<M>) | ReceiveFunction<M> | ActorFactory<M>;
+
+export const OverflowPolicy = {
+  DropNewest: 'drop-newest',
+  DropOldest: 'drop-oldest',
+  Reject: 'reject',
+  Backpressure: 'backpressure',
+} as const;
+export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy];
+
+export interface MailboxOptions {
+  /** Bound of the user lane. @default 10000 */
+  capacity?: number;
+  /** What a send to a full mailbox does. @default 'drop-newest' */
+  overflow?: OverflowPolicy;
+}
+
+export const RestartType = { Permanent: 'permanent', Transient: 'transient', Temporary: 'temporary' } as const;
+export type RestartType = (typeof RestartType)[keyof typeof RestartType];
+
+export interface SpawnOptions {
+  /** Unique among siblings; generated when absent. */
+  name?: string;
+  mailbox?: MailboxOptions;
+  /** How this actor supervises its own children. @default the system's default strategy */
+  supervision?: import('./strategy.ts').SupervisorStrategy;
+  /** How its parent treats its exits (OTP child restart type). @default 'permanent' */
+  restart?: RestartType;
+  /** Time given to stop gracefully before a forced stop. @default 5000 */
+  shutdownMs?: number;
+  /** Messages handled before yielding to the event loop. @default 300 */
+  throughput?: number;
+}

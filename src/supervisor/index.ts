@@ -1,0 +1,15 @@
+export { createActorSystem } from './create-system.ts';
+export type { CreateActorSystemOptions } from './create-system.ts';
+export { createSupervisor } from './supervisor.ts';
+export type { SupervisorInfo, SupervisorMessage, SupervisorOptions } from './supervisor.ts';
+export type { ChildSpec } from './child-spec.ts';
+export { oneForOne } from './one-for-one.ts';
+export { oneForAll } from './one-for-all.ts';
+export { restForOne } from './rest-for-one.ts';
+export { ScopedStrategy, defaultStrategyOptions } from './strategy.ts';
+export type { Decider, StrategyOptions, RestartScope } from './strategy.ts';
+export { RestartIntensity } from './intensity.ts';
+export { BackoffTracker, backoffDelay, defaultBackoffOptions } from './backoff.ts';
+export type { BackoffOptions } from './backoff.ts';
+export { supervisorLifecycle, createLifecycle } from './lifecycle.ts';
+export type { Lifecycle, LifecycleState } from './lifecycle.ts';
