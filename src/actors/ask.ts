@@ -23,6 +23,8 @@ export class AskEndpoint extends BaseRef {
   next: AskEndpoint | undefined = undefined;
   list: TimeoutList | undefined = undefined;
   id = 0;
+  /** When set, called on timeout; its result is the rejection instead of an AskTimeoutError. */
+  onTimeout: (() => unknown) | undefined = undefined;
   #abort: (() => void) | undefined = undefined;
 
   constructor(
@@ -183,7 +185,7 @@ export class AskRegistry {
     while (ep !== undefined && ep.deadline <= now + 1) {
       const next = ep.next;
       this.timeouts++;
-      ep.fail(new AskTimeoutError(ep.target, ep.messageType, ep.timeoutMs));
+      ep.fail(ep.onTimeout !== undefined ? ep.onTimeout() : new AskTimeoutError(ep.target, ep.messageType, ep.timeoutMs));
       ep = next;
     }
     this.#arm(list);

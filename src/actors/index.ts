@@ -39,6 +39,7 @@ export type {
   MailboxOptions,
   ReceiveFunction,
   ReplyOf,
+  ReplyTo,
   SendResult,
   SerializedRef,
   Signal,

@@ -40,6 +40,7 @@ export const ErrorReasons = {
   UNAVAILABLE: { code: 503, retryable: true },
   CONNECT_FAILED: { code: 503, retryable: true },
   NODE_GONE: { code: 503, retryable: true },
+  DRAINING: { code: 503, retryable: true },
   CIRCUIT_OPEN: { code: 503, retryable: true },
   FRAME_TOO_LARGE: { code: 400, retryable: false },
   FRAME_GARBLED: { code: 400, retryable: false },

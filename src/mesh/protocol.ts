@@ -1,0 +1,138 @@
+/**
+ * The mesh's own frame headers (the transport treats them as opaque bytes): a compact msgpack array per frame
+ * type. Decoding never trusts the peer: a header of the wrong shape is a PROTOCOL_ERROR, never a crash.
+ */
+import { Packr } from 'msgpackr';
+import { MicroError } from './errors.ts';
+import { type Metadata, sanitizeMetadata } from './metadata.ts';
+
+/** Bits of `Frame.flags`. */
+export const Flag = {
+  /** REQUEST: opens a stream instead of a unary call. */
+  Stream: 1,
+  /** MESSAGE: the body is a MicroError for the ask it answers. */
+  Error: 2,
+} as const;
+
+export const PROTOCOL_VERSION = 1;
+const JSON_TYPE = 'application/json';
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+export const NO_HEADER = new Uint8Array(0);
+
+export function pack(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+function unpack(bytes: Uint8Array, what: string): unknown[] {
+  let v: unknown;
+  try {
+    v = packr.unpack(bytes);
+  } catch (err) {
+    throw new MicroError('PROTOCOL_ERROR', `garbled ${what} header`, { cause: err });
+  }
+  if (!Array.isArray(v)) throw new MicroError('PROTOCOL_ERROR', `${what} header is not a list`);
+  return v;
+}
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 1024) throw new MicroError('PROTOCOL_ERROR', `bad ${what} in header`);
+  return v;
+}
+
+export interface HelloHeader {
+  nodeId: string;
+  /** The address the peer listens on (so the other side can pool this connection under it). */
+  address: string;
+  version: number;
+}
+
+export function encodeHello(h: HelloHeader): Uint8Array {
+  return pack([h.version, h.nodeId, h.address]);
+}
+
+export function decodeHello(bytes: Uint8Array): HelloHeader {
+  const [version, nodeId, address] = unpack(bytes, 'hello');
+  if (version !== PROTOCOL_VERSION) throw new MicroError('PROTOCOL_ERROR', `unsupported protocol version ${String(version)}`);
+  return { version, nodeId: str(nodeId, 'node id'), address: typeof address === 'string' ? address : '' };
+}
+
+export interface RequestHeader {
+  service: string;
+  endpoint: string;
+  contentType: string;
+  /** Time left of the caller's deadline when it sent the request. */
+  timeoutMs: number;
+  metadata: Metadata;
+}
+
+export function encodeRequest(h: RequestHeader): Uint8Array {
+  const hasMeta = Object.keys(h.metadata).length > 0;
+  const ct = h.contentType === JSON_TYPE ? 0 : h.contentType;
+  return pack(hasMeta ? [h.service, h.endpoint, ct, h.timeoutMs, h.metadata] : [h.service, h.endpoint, ct, h.timeoutMs]);
+}
+
+export function decodeRequest(bytes: Uint8Array): RequestHeader {
+  const [service, endpoint, ct, timeoutMs, metadata] = unpack(bytes, 'request');
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new MicroError('PROTOCOL_ERROR', 'bad timeout in request header');
+  return {
+    service: str(service, 'service'),
+    endpoint: str(endpoint, 'endpoint'),
+    contentType: ct === 0 ? JSON_TYPE : str(ct, 'content type'),
+    timeoutMs,
+    metadata: sanitizeMetadata(metadata),
+  };
+}
+
+/** An actor message to a remote node. `to` is a path; `inc`/`uid` pin an incarnation or a lineage. */
+export interface MessageHeader {
+  to: string;
+  inc: number | undefined;
+  uid: number | undefined;
+  /** The sender's address (a reply endpoint for asks), if any. */
+  from: string | undefined;
+  contentType: string;
+  metadata: Metadata;
+}
+
+export function encodeMessage(h: MessageHeader): Uint8Array {
+  const ct = h.contentType === JSON_TYPE ? 0 : h.contentType;
+  return pack([h.to, h.inc ?? 0, h.uid ?? 0, h.from ?? 0, ct, h.metadata]);
+}
+
+export function decodeMessage(bytes: Uint8Array): MessageHeader {
+  const [to, inc, uid, from, ct, metadata] = unpack(bytes, 'message');
+  return {
+    to: str(to, 'target'),
+    inc: typeof inc === 'number' && inc > 0 ? inc : undefined,
+    uid: typeof uid === 'number' && uid > 0 ? uid : undefined,
+    from: typeof from === 'string' && from.length > 0 ? from : undefined,
+    contentType: ct === 0 ? JSON_TYPE : str(ct, 'content type'),
+    metadata: sanitizeMetadata(metadata),
+  };
+}
+
+export function encodeCredit(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+
+export function decodeCredit(bytes: Uint8Array): number {
+  if (bytes.length !== 4) throw new MicroError('PROTOCOL_ERROR', 'bad credit frame');
+  return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+}
+
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+
+export function encodeError(err: MicroError): Uint8Array {
+  return textEncoder.encode(JSON.stringify(err.toJSON()));
+}
+
+export function decodeError(bytes: Uint8Array): MicroError {
+  try {
+    return MicroError.fromJSON(JSON.parse(textDecoder.decode(bytes)));
+  } catch {
+    return new MicroError('PROTOCOL_ERROR', 'garbled error frame');
+  }
+}
