@@ -66,7 +66,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     if (typeof registryChoice === 'object') return registryChoice;
     if (registryChoice === 'memory') return createMemoryRegistry();
     if (registryChoice !== 'mdns') throw new MicroError('BAD_REQUEST', `unknown registry ${JSON.stringify(registryChoice)} (use mdns or memory, or pass a Registry)`);
-    return createMdnsRegistry({ interface: env.MICRO_MDNS_INTERFACE, ttlMs: registerTtlMs, logger, ...options.mdns });
+    const iface = env.MICRO_MDNS_INTERFACE;
+    return createMdnsRegistry({ ...(iface === undefined ? {} : { interface: iface }), ttlMs: registerTtlMs, logger, ...options.mdns });
   };
   const t = options.transport ?? d.transport;
   const transport: Transport = typeof t === 'object' ? t : t === 'memory' ? createMemoryTransport() : createTcpTransport({ logger });

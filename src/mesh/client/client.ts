@@ -254,6 +254,7 @@ class UnaryCall implements OutboundCall {
     this.#peer = undefined;
     this.#finish(error.code < 500);
     if (notRun(error)) return this.#failed(error);
+    if (error.retryable) return this.#failed(error, true);
     this.ep.fail(error);
   }
 

@@ -7,6 +7,8 @@ import type { RegistryNode, Registry, Service, Watcher } from '../registry/regis
  */
 export class ServiceResolver {
   readonly #cache = new Map<string, { services: Service[]; at: number }>();
+  /** Endpoints registered as idempotent, per service; kept across cache invalidations. */
+  readonly #idempotent = new Map<string, Set<string>>();
   #watcher: Watcher | undefined;
 
   constructor(
@@ -39,13 +41,15 @@ export class ServiceResolver {
   async fetch(name: string, version: string | undefined): Promise<RegistryNode[]> {
     const services = await this.registry.getService(name);
     this.#cache.set(name, { services, at: performance.now() });
+    const safe = new Set<string>();
+    for (const s of services) for (const e of s.endpoints) if (e.metadata.idempotent === 'true') safe.add(e.name);
+    this.#idempotent.set(name, safe);
     return nodesOf(services, version);
   }
 
   /** Which endpoint is idempotent, as the service registered it. */
   idempotent(name: string, endpoint: string): boolean {
-    const services = this.#cache.get(name)?.services ?? [];
-    return services.some((s) => s.endpoints.some((e) => e.name === endpoint && e.metadata.idempotent === 'true'));
+    return this.#idempotent.get(name)?.has(endpoint) ?? false;
   }
 
   invalidate(name: string): void {

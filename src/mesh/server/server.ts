@@ -1,5 +1,6 @@
 import type { ActorRef, ActorSystem, Logger } from '../../actors/index.ts';
 import { createSupervisor, type SupervisorMessage } from '../../supervisor/index.ts';
+import type { Codec } from '../codec/codec.ts';
 import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
 import { MetadataKey, mergeMetadata } from '../metadata.ts';
@@ -105,7 +106,7 @@ export class MeshServer {
     if (endpoint === undefined) {
       return reject(peer, id, new MicroError('ENDPOINT_NOT_FOUND', `service ${header.service} has no endpoint ${header.endpoint}`, { id: header.service }));
     }
-    let codec;
+    let codec: Codec;
     try {
       codec = this.deps.codecs.get(header.contentType);
     } catch (err) {

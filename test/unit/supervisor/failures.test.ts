@@ -44,7 +44,7 @@ test('failures — a throwing constructor is a start failure handled by the supe
   system.spawn(Broken, { name: 'broken' });
   await waitUntil(() => failures.length === 1);
   assert.equal(failures[0]?.failure.phase, 'start');
-  assert.equal((failures[0]?.failure.error as Error).message, 'ctor');
+  assert.equal((failures[0]!.failure.error as Error).message, 'ctor');
 });
 
 test('failures — a throwing or rejecting preStart is handled by the supervisor', async () => {
@@ -76,7 +76,7 @@ test('failures — a throw in postStop is reported to the supervisor as the stop
   await failed;
   assert.equal(stops.length, 1);
   assert.equal(stops[0]?.reason.type, 'failure');
-  assert.equal(((stops[0]?.reason as { error: Error }).error).message, 'cleanup');
+  assert.equal(((stops[0]!.reason as { error: Error }).error).message, 'cleanup');
 });
 
 test('failures — an escalation that reaches the root stops the tree and reports', async () => {

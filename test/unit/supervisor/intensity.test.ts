@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { type Actor, type ActorContext, type ActorSystem, type ChildInfo, type Failure } from '../../../src/actors/index.ts';
+import type { Actor, ActorContext, ActorSystem, ChildInfo, Failure } from '../../../src/actors/index.ts';
 import { BackoffTracker, backoffDelay, createActorSystem, createSupervisor, RestartIntensity } from '../../../src/supervisor/index.ts';
 import { collectEvents, manualClock, waitUntil } from '../../support/wait.ts';
 
@@ -45,7 +45,7 @@ test('intensity — the 4th failure within 5 s stops the children in reverse ord
   await waitUntil(() => escalated.length === 1, 2000, 'escalation');
   assert.deepEqual(log.slice(0, 3), ['end z', 'end y', 'end x'], 'children stop in reverse start order');
   assert.equal(escalated[0]?.child.name, 'sup');
-  assert.equal((escalated[0]?.failure.error as Error).message, 'x failed', 'the original error');
+  assert.equal((escalated[0]!.failure.error as Error).message, 'x failed', 'the original error');
   assert.equal(escalated[0]?.failure.origin.path, '/user/sup/x', 'the failing child’s identity');
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { type Actor, type ActorContext, type ActorSystem, type Ask } from '../../../src/actors/index.ts';
+import type { Actor, ActorContext, ActorSystem, Ask } from '../../../src/actors/index.ts';
 import { createActorSystem } from '../../../src/supervisor/index.ts';
 import { collectEvents, deferred, nextEvent, waitUntil } from '../../support/wait.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { type Actor, type ActorContext, type ActorSystem, type AnyRef } from '../../../src/actors/index.ts';
+import type { Actor, ActorContext, ActorSystem, AnyRef } from '../../../src/actors/index.ts';
 import { type ChildSpec, createActorSystem, createSupervisor } from '../../../src/supervisor/index.ts';
 import { waitUntil } from '../../support/wait.ts';
 

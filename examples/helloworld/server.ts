@@ -1,0 +1,10 @@
+import { createNode } from 'micromesh';
+import { greeter } from './greeter.ts';
+
+// Joins this host's mesh (mDNS on the loopback interface, TCP on 127.0.0.1) and serves greeter with 4 instances.
+const node = await createNode();
+await node.serve(greeter, { instances: 4 });
+console.log(`greeter serving on ${node.address} as ${node.id}`);
+
+process.on('SIGINT', () => void node.stop().then(() => process.exit(0)));
+process.on('SIGTERM', () => void node.stop().then(() => process.exit(0)));

@@ -1,0 +1,106 @@
+// The public API of micromesh. Everything a user imports comes from here, by explicit name.
+
+// Actors
+export {
+  ActorSystem,
+  defaultActorSystemOptions,
+  fromFactory,
+  fromMachine,
+  formatAddress,
+  parseAddress,
+  Terminated,
+  OverflowPolicy,
+  RestartType,
+  Directive,
+  DeadLetterReason,
+  ActorError,
+  ActorErrorCodes,
+  ActorFailedError,
+  ActorStoppedError,
+  AskTimeoutError,
+  InvalidActorNameError,
+  MailboxFullError,
+  silentLogger,
+  createRecordingLogger,
+} from './actors/index.ts';
+export type {
+  Actor,
+  ActorContext,
+  ActorFactory,
+  ActorRef,
+  ActorSystemOptions,
+  ActorSystemStats,
+  AnyRef,
+  Ask,
+  AskOptions,
+  Behavior,
+  ChildInfo,
+  Failure,
+  Logger,
+  MailboxOptions,
+  ReplyOf,
+  ReplyTo,
+  SendResult,
+  SerializedRef,
+  Signal,
+  SpawnOptions,
+  StopReason,
+  SupervisionControl,
+  SupervisorStrategy,
+  SystemEvent,
+  TellOptions,
+  Timers,
+} from './actors/index.ts';
+
+// Supervision
+export {
+  createActorSystem,
+  createSupervisor,
+  oneForOne,
+  oneForAll,
+  restForOne,
+  backoffDelay,
+  supervisorLifecycle,
+} from './supervisor/index.ts';
+export type {
+  BackoffOptions,
+  ChildSpec,
+  CreateActorSystemOptions,
+  Decider,
+  LifecycleState,
+  StrategyOptions,
+  SupervisorInfo,
+  SupervisorMessage,
+  SupervisorOptions,
+} from './supervisor/index.ts';
+
+// Mesh
+export { createNode, NODE_SERVICE } from './mesh/node.ts';
+export type { MeshNode } from './mesh/node.ts';
+export { defaultNodeOptions } from './mesh/node-options.ts';
+export type { NodeOptions } from './mesh/node-options.ts';
+export { defineService } from './mesh/service.ts';
+export type { CallContext, Service, ServiceDefinition, ServerStream, StreamEndpoint, UnaryEndpoint, UnaryHandler, StreamHandler } from './mesh/service.ts';
+export { MeshClient, defaultClientOptions } from './mesh/client/client.ts';
+export type { CallOptions, ClientOptions } from './mesh/client/client.ts';
+export { ClientStream } from './mesh/client/client-stream.ts';
+export type { ServeOptions } from './mesh/server/server.ts';
+export { MicroError, ErrorReasons, StatusCodes, isMicroError } from './mesh/errors.ts';
+export type { ErrorReason, MicroErrorJSON } from './mesh/errors.ts';
+export { MetadataKey } from './mesh/metadata.ts';
+export type { Metadata } from './mesh/metadata.ts';
+
+// Pluggable parts and their embedded implementations
+export { createMemoryRegistry } from './mesh/registry/memory.ts';
+export { createMdnsRegistry } from './mesh/registry/mdns.ts';
+export type { Registry, Service as RegisteredService, RegistryNode, Endpoint, Value, WatchEvent, Watcher } from './mesh/registry/registry.ts';
+export { createSelector } from './mesh/selector/selector.ts';
+export type { Selector, SelectorStrategy } from './mesh/selector/selector.ts';
+export { createNodeHealth } from './mesh/selector/node-health.ts';
+export { createTcpTransport } from './mesh/transport/tcp.ts';
+export { createMemoryTransport, createMemoryNetwork } from './mesh/transport/memory.ts';
+export { FrameType } from './mesh/transport/transport.ts';
+export type { Transport, Connection, Frame, Listener } from './mesh/transport/transport.ts';
+export { createCodecs, ContentType } from './mesh/codec/codecs.ts';
+export type { Codec } from './mesh/codec/codec.ts';
+export type { Codecs, CodecsOptions } from './mesh/codec/codecs.ts';

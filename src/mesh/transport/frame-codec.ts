@@ -1,0 +1,252 @@
+/**
+ * The wire layout of one frame, big-endian:
+ * `[u32 length of what follows][u8 type][u8 flags][u32 streamId][u16 headerLength][header][body]`.
+ * `length` is 8 + header + body and is what `maxFrameBytes` bounds.
+ */
+import { MicroError } from '../errors.ts';
+import { type Frame, FrameType } from './transport.ts';
+
+/** Bytes before the header: prefix, type, flags, stream id, header length. */
+export const FRAME_HEAD_BYTES = 12;
+/** The part of `length` that is not header or body. */
+export const FRAME_OVERHEAD_BYTES = 8;
+/** Largest header the u16 length can describe. */
+export const MAX_HEADER_BYTES = 0xffff;
+/** @default for every `maxFrameBytes`: 4 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** A shared empty view for frames without a header or body; never written to. */
+export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
+
+const KNOWN_TYPES = new Uint8Array(256);
+for (const type of Object.values(FrameType)) KNOWN_TYPES[type] = 1;
+
+export const isFrameType = (value: number): value is FrameType => value >= 0 && value <= 0xff && KNOWN_TYPES[value] === 1;
+
+/** Total bytes `frame` takes on the wire, prefix included. */
+export const encodedFrameSize = (frame: Frame): number =>
+  FRAME_HEAD_BYTES + frame.header.byteLength + frame.body.byteLength;
+
+/**
+ * Why `frame` may not be sent under `maxFrameBytes`, or undefined when it may: PAYLOAD_TOO_LARGE for size, BAD_REQUEST
+ * for an unknown type, flags outside a byte or a stream id outside u32.
+ */
+export function checkFrame(frame: Frame, maxFrameBytes: number): MicroError | undefined {
+  const length = FRAME_OVERHEAD_BYTES + frame.header.byteLength + frame.body.byteLength;
+  if (length > maxFrameBytes) {
+    return new MicroError('PAYLOAD_TOO_LARGE', `frame of ${length} bytes is over the limit of ${maxFrameBytes} bytes`);
+  }
+  if (frame.header.byteLength > MAX_HEADER_BYTES) {
+    return new MicroError('PAYLOAD_TOO_LARGE', `frame header of ${frame.header.byteLength} bytes is over 65535 bytes`);
+  }
+  if (!isFrameType(frame.type)) return new MicroError('BAD_REQUEST', `unknown frame type ${String(frame.type)}`);
+  if ((frame.flags & 0xff) !== frame.flags) return new MicroError('BAD_REQUEST', `frame flags ${frame.flags} not a byte`);
+  if (frame.streamId >>> 0 !== frame.streamId) {
+    return new MicroError('BAD_REQUEST', `stream id ${frame.streamId} not an unsigned 32-bit integer`);
+  }
+  return undefined;
+}
+
+/** Writes `frame` into `target` at `offset` (room must be there) and returns the offset after it. */
+export function writeFrame(target: Uint8Array, offset: number, frame: Frame): number {
+  const headerLength = frame.header.byteLength;
+  const length = FRAME_OVERHEAD_BYTES + headerLength + frame.body.byteLength;
+  const streamId = frame.streamId;
+  target[offset] = length >>> 24;
+  target[offset + 1] = length >>> 16;
+  target[offset + 2] = length >>> 8;
+  target[offset + 3] = length;
+  target[offset + 4] = frame.type;
+  target[offset + 5] = frame.flags;
+  target[offset + 6] = streamId >>> 24;
+  target[offset + 7] = streamId >>> 16;
+  target[offset + 8] = streamId >>> 8;
+  target[offset + 9] = streamId;
+  target[offset + 10] = headerLength >>> 8;
+  target[offset + 11] = headerLength;
+  let at = offset + FRAME_HEAD_BYTES;
+  if (headerLength > 0) {
+    target.set(frame.header, at);
+    at += headerLength;
+  }
+  if (frame.body.byteLength > 0) {
+    target.set(frame.body, at);
+    at += frame.body.byteLength;
+  }
+  return at;
+}
+
+/** One frame as one Buffer. Does not validate: see {@link checkFrame}. */
+export function encodeFrame(frame: Frame): Buffer {
+  const out = Buffer.allocUnsafe(encodedFrameSize(frame));
+  writeFrame(out, 0, frame);
+  return out;
+}
+
+/** Many frames as one Buffer, each written straight into it (one allocation, one copy of each body). */
+export function encodeFrames(frames: readonly Frame[]): Buffer {
+  let size = 0;
+  for (const frame of frames) size += encodedFrameSize(frame);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const frame of frames) at = writeFrame(out, at, frame);
+  return out;
+}
+
+/** Receives each decoded frame. Must not throw: a throw loses the rest of the chunk being decoded. */
+export type FrameSink = (frame: Frame) => void;
+
+export interface FrameDecoderOptions {
+  /** Largest `length` accepted, checked from the prefix before anything of the frame is buffered. @default 4 MiB */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Turns socket chunks, split anywhere, into frames. A frame that lies inside one chunk is a view into it (no copy);
+ * one that spans chunks is copied once when complete, so memory held grows with bytes received, never with the
+ * length a peer declares. On bad bytes `push` returns a MicroError (FRAME_TOO_LARGE, FRAME_GARBLED or
+ * PROTOCOL_ERROR) and the decoder stays failed; it throws nothing of its own.
+ *
+ * @example
+ * const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20 });
+ * socket.on('data', (chunk) => { const error = decoder.push(chunk, onFrame); if (error) socket.destroy(error); });
+ */
+export class FrameDecoder {
+  readonly #maxFrameBytes: number;
+  #error: MicroError | undefined;
+  // The frame being reassembled across chunks: its first (up to 12) bytes in #head, all of its bytes in #parts.
+  readonly #head = Buffer.alloc(FRAME_HEAD_BYTES);
+  #headBytes = 0;
+  #parts: Buffer[] = [];
+  #partBytes = 0;
+  #need = 0;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** The error that failed the decoder, if any. */
+  get error(): MicroError | undefined {
+    return this.#error;
+  }
+
+  /** Bytes of an incomplete frame held until the rest arrives. */
+  get bufferedBytes(): number {
+    return this.#partBytes;
+  }
+
+  /** Decodes `chunk`, calling `sink` for each complete frame in order; returns the error if the decoder failed. */
+  push(chunk: Uint8Array, sink: FrameSink): MicroError | undefined {
+    if (this.#error !== undefined) return this.#error;
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let off = 0;
+    if (this.#partBytes > 0) {
+      off = this.#resume(buf, sink);
+      if (off < 0) return this.#error;
+    }
+    const end = buf.length;
+    while (off < end) {
+      const avail = end - off;
+      const error = checkHead(buf, off, Math.min(avail, FRAME_HEAD_BYTES), this.#maxFrameBytes);
+      if (error !== undefined) return this.#fail(error);
+      if (avail < FRAME_HEAD_BYTES) return this.#stash(buf, off);
+      const total = 4 + readU32(buf, off);
+      if (avail < total) return this.#stash(buf, off);
+      const frame = parseFrame(buf, off, total);
+      off += total;
+      sink(frame);
+    }
+    return undefined;
+  }
+
+  #stash(buf: Buffer, off: number): undefined {
+    const rest = buf.subarray(off);
+    this.#headBytes = rest.copy(this.#head, 0, 0, Math.min(rest.length, FRAME_HEAD_BYTES));
+    this.#parts.push(rest);
+    this.#partBytes = rest.length;
+    this.#need = this.#headBytes >= 4 ? 4 + readU32(this.#head, 0) : 0;
+    return undefined;
+  }
+
+  // Continues the stashed frame with `buf`: the offset after the completed frame, or -1 when `buf` was used up.
+  #resume(buf: Buffer, sink: FrameSink): number {
+    if (this.#headBytes < FRAME_HEAD_BYTES) {
+      const take = Math.min(FRAME_HEAD_BYTES - this.#headBytes, buf.length);
+      this.#headBytes += buf.copy(this.#head, this.#headBytes, 0, take);
+      const error = checkHead(this.#head, 0, this.#headBytes, this.#maxFrameBytes);
+      if (error !== undefined) {
+        this.#fail(error);
+        return -1;
+      }
+      if (this.#need === 0 && this.#headBytes >= 4) this.#need = 4 + readU32(this.#head, 0);
+    }
+    const need = this.#need;
+    if (need === 0 || this.#partBytes + buf.length < need) {
+      this.#parts.push(buf);
+      this.#partBytes += buf.length;
+      return -1;
+    }
+    const take = need - this.#partBytes;
+    const whole = Buffer.allocUnsafe(need);
+    let at = 0;
+    for (const part of this.#parts) at += part.copy(whole, at);
+    buf.copy(whole, at, 0, take);
+    this.#reset();
+    sink(parseFrame(whole, 0, need));
+    return take;
+  }
+
+  #reset(): void {
+    this.#parts = [];
+    this.#partBytes = 0;
+    this.#headBytes = 0;
+    this.#need = 0;
+  }
+
+  #fail(error: MicroError): MicroError {
+    this.#error = error;
+    this.#reset();
+    return error;
+  }
+}
+
+const readU32 = (buf: Uint8Array, at: number): number =>
+  ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
+
+// Checks the first `n` (at most 12) bytes of a frame starting at `off`: as much as those bytes can tell.
+function checkHead(buf: Buffer, off: number, n: number, maxFrameBytes: number): MicroError | undefined {
+  if (n < 4) return undefined;
+  const length = readU32(buf, off);
+  if (length > maxFrameBytes) {
+    return new MicroError('FRAME_TOO_LARGE', `frame of ${length} bytes is over the limit of ${maxFrameBytes} bytes`);
+  }
+  if (length < FRAME_OVERHEAD_BYTES) {
+    return new MicroError('FRAME_GARBLED', `frame length ${length} is below the ${FRAME_OVERHEAD_BYTES}-byte minimum`);
+  }
+  if (n < 5) return undefined;
+  const type = buf[off + 4];
+  if (KNOWN_TYPES[type] !== 1) return new MicroError('PROTOCOL_ERROR', `unknown frame type ${type}`);
+  if (n < FRAME_HEAD_BYTES) return undefined;
+  const headerLength = (buf[off + 10] << 8) | buf[off + 11];
+  if (headerLength > length - FRAME_OVERHEAD_BYTES) {
+    return new MicroError(
+      'FRAME_GARBLED',
+      `header length ${headerLength} runs past the frame (${length - FRAME_OVERHEAD_BYTES} bytes of header and body)`,
+    );
+  }
+  return undefined;
+}
+
+function parseFrame(buf: Buffer, off: number, total: number): Frame {
+  const headerLength = (buf[off + 10] << 8) | buf[off + 11];
+  const headerStart = off + FRAME_HEAD_BYTES;
+  const bodyStart = headerStart + headerLength;
+  const end = off + total;
+  return {
+    type: buf[off + 4] as FrameType,
+    flags: buf[off + 5],
+    streamId: readU32(buf, off + 6),
+    header: headerLength === 0 ? EMPTY_BYTES : buf.subarray(headerStart, bodyStart),
+    body: bodyStart === end ? EMPTY_BYTES : buf.subarray(bodyStart, end),
+  };
+}

@@ -1,0 +1,350 @@
+/**
+ * The connection logic every byte-stream transport shares: per-tick batched writes, frame decoding, heartbeats,
+ * the size limit, backpressure and close. A transport supplies a {@link ByteChannel} (a net.Socket is one) and
+ * forwards the channel's events to the connection's `channel*` methods.
+ */
+import { type Logger, silentLogger } from '../../actors/logger.ts';
+import { MicroError } from '../errors.ts';
+import {
+  checkFrame,
+  DEFAULT_MAX_FRAME_BYTES,
+  EMPTY_BYTES,
+  FRAME_HEAD_BYTES,
+  FrameDecoder,
+  isFrameType,
+  writeFrame,
+} from './frame-codec.ts';
+import { type Connection, type ConnectionHandler, type Frame, FrameType, type TransportStats } from './transport.ts';
+
+/** The byte pipe under a connection; net.Socket satisfies it. */
+export interface ByteChannel {
+  write(chunk: Uint8Array): boolean;
+  readonly writableLength: number;
+  readonly writableHighWaterMark: number;
+  pause(): unknown;
+  resume(): unknown;
+  end(): unknown;
+  destroy(): unknown;
+}
+
+/** When queued frames are written: after the current tick's nextTick queue, or as a microtask. */
+export const FlushScheduler = { NEXT_TICK: 'nextTick', MICROTASK: 'microtask' } as const;
+export type FlushScheduler = (typeof FlushScheduler)[keyof typeof FlushScheduler];
+
+/** Options every connection of a transport shares. */
+export interface ConnectionOptions {
+  /** Largest frame (`length`: 8 + header + body bytes) sent or accepted. @default 4 MiB */
+  maxFrameBytes?: number;
+  /** `send` returns false once this many bytes wait to be written (raised to the channel's own mark). @default 1 MiB */
+  highWaterMarkBytes?: number;
+  /** A PING is sent after this long without writing anything; 0 turns heartbeats off. @default 5000 */
+  heartbeatIntervalMs?: number;
+  /** The connection closes with UNAVAILABLE 'heartbeat timeout' after this long without receiving a byte. @default 15000 */
+  heartbeatTimeoutMs?: number;
+  /** How writes are batched per tick; measured in bench/transport-echo.ts. @default 'nextTick' */
+  flush?: FlushScheduler;
+  /** A gracefully closing channel the peer does not close is destroyed after this long. @default 2000 */
+  closeTimeoutMs?: number;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+export function defaultConnectionOptions(): Required<ConnectionOptions> {
+  return {
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+    highWaterMarkBytes: 1024 * 1024,
+    heartbeatIntervalMs: 5000,
+    heartbeatTimeoutMs: 15_000,
+    flush: FlushScheduler.NEXT_TICK,
+    closeTimeoutMs: 2000,
+    logger: silentLogger,
+  };
+}
+
+export interface FrameConnectionInit {
+  id: string;
+  localAddress: string;
+  remoteAddress: string;
+  channel: ByteChannel;
+  options: Required<ConnectionOptions>;
+  /** The transport's counters, updated in place. */
+  stats: TransportStats;
+  /** Called once when the connection closes, before the handler hears of it. */
+  onClosed(conn: FrameConnection): void;
+}
+
+const SLAB_BYTES = 64 * 1024;
+
+export class FrameConnection implements Connection {
+  readonly id: string;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  readonly #channel: ByteChannel;
+  readonly #options: Required<ConnectionOptions>;
+  readonly #stats: TransportStats;
+  readonly #onClosed: (conn: FrameConnection) => void;
+  readonly #decoder: FrameDecoder;
+  readonly #highWaterMark: number;
+  #handler: ConnectionHandler | undefined;
+  #early: Frame[] | undefined;
+  #earlyBytes = 0;
+  #paused = false;
+  // Sent frames are encoded into a slab at once; [#slabStart, #slabEnd) is written at the next flush.
+  #slab: Buffer = EMPTY_BYTES;
+  #slabStart = 0;
+  #slabEnd = 0;
+  #pendingFrames = 0;
+  #flushScheduled = false;
+  #needDrain = false;
+  #closed = false;
+  #closeError: Error | undefined;
+  #closeDelivered = false;
+  #channelGone = false;
+  #closeTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #received = false;
+  #wrote = false;
+  #lastReceivedAt = Date.now();
+
+  constructor(init: FrameConnectionInit) {
+    this.id = init.id;
+    this.localAddress = init.localAddress;
+    this.remoteAddress = init.remoteAddress;
+    this.#channel = init.channel;
+    this.#options = init.options;
+    this.#stats = init.stats;
+    this.#onClosed = init.onClosed;
+    this.#decoder = new FrameDecoder({ maxFrameBytes: init.options.maxFrameBytes });
+    this.#highWaterMark = Math.max(init.options.highWaterMarkBytes, init.channel.writableHighWaterMark);
+    init.stats.connectionsOpened++;
+    if (init.options.heartbeatIntervalMs > 0) {
+      this.#heartbeatTimer = setInterval(this.#heartbeat, init.options.heartbeatIntervalMs);
+      this.#heartbeatTimer.unref();
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get bufferedBytes(): number {
+    return this.#slabEnd - this.#slabStart + this.#channel.writableLength;
+  }
+
+  setHandler(handler: ConnectionHandler): void {
+    this.#handler = handler;
+    const early = this.#early;
+    if (early !== undefined) {
+      this.#early = undefined;
+      this.#earlyBytes = 0;
+      for (const frame of early) this.#dispatch(handler, frame);
+    }
+    if (this.#paused && !this.#closed) {
+      this.#paused = false;
+      this.#channel.resume();
+    }
+    if (this.#closed) this.#deliverClose();
+  }
+
+  send(frame: Frame): boolean {
+    if (this.#closed) {
+      throw new MicroError('UNAVAILABLE', `connection ${this.id} to ${this.remoteAddress} is closed`);
+    }
+    const size = FRAME_HEAD_BYTES + frame.header.byteLength + frame.body.byteLength;
+    const valid =
+      size - 4 <= this.#options.maxFrameBytes &&
+      frame.header.byteLength <= 0xffff &&
+      isFrameType(frame.type) &&
+      (frame.flags & 0xff) === frame.flags &&
+      frame.streamId >>> 0 === frame.streamId;
+    // checkFrame builds the precise error only on the rare invalid frame, keeping the hot path allocation-free.
+    if (!valid) throw checkFrame(frame, this.#options.maxFrameBytes);
+    if (this.#slab.length - this.#slabEnd < size) this.#growSlab(size);
+    this.#slabEnd = writeFrame(this.#slab, this.#slabEnd, frame);
+    this.#pendingFrames++;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      if (this.#options.flush === FlushScheduler.MICROTASK) queueMicrotask(this.#flush);
+      else process.nextTick(this.#flush);
+    }
+    if (this.bufferedBytes < this.#highWaterMark) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  close(error?: Error): void {
+    this.#shutdown(error, false);
+  }
+
+  /** The channel delivered bytes. */
+  receive(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#stats.bytesIn += chunk.length;
+    this.#received = true;
+    const error = this.#decoder.push(chunk, this.#onFrame);
+    if (error !== undefined && !this.#closed) {
+      this.#stats.protocolErrors++;
+      this.#options.logger.warn(
+        { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
+        'transport: closing connection after bad bytes from peer',
+      );
+      this.#shutdown(error, true);
+    }
+  }
+
+  /** The channel took everything written to it. */
+  channelDrained(): void {
+    this.#maybeDrain();
+  }
+
+  /** The peer finished sending. */
+  channelEnded(): void {
+    if (this.#closed) return;
+    if (this.#decoder.bufferedBytes > 0) {
+      const error = new MicroError('FRAME_GARBLED', `connection from ${this.remoteAddress} ended mid-frame`);
+      this.#stats.protocolErrors++;
+      this.#options.logger.warn(
+        { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
+        'transport: peer ended the connection mid-frame',
+      );
+      this.#shutdown(error, true);
+      return;
+    }
+    this.#shutdown(undefined, false);
+  }
+
+  /** The channel is gone; `error` when it broke rather than ended. */
+  channelClosed(error?: Error): void {
+    this.#channelGone = true;
+    clearTimeout(this.#closeTimer);
+    if (this.#closed) return;
+    const reason =
+      error === undefined
+        ? undefined
+        : new MicroError('UNAVAILABLE', `connection to ${this.remoteAddress} lost: ${error.message}`, { cause: error });
+    this.#shutdown(reason, true);
+  }
+
+  readonly #onFrame = (frame: Frame): void => {
+    if (this.#closed) return;
+    this.#stats.framesIn++;
+    if (frame.type === FrameType.PING) {
+      this.send({ type: FrameType.PONG, flags: 0, streamId: frame.streamId, header: EMPTY_BYTES, body: frame.body });
+      return;
+    }
+    if (frame.type === FrameType.PONG) return;
+    const handler = this.#handler;
+    if (handler !== undefined) {
+      this.#dispatch(handler, frame);
+      return;
+    }
+    (this.#early ??= []).push(frame);
+    this.#earlyBytes += frame.header.byteLength + frame.body.byteLength;
+    if (!this.#paused && this.#earlyBytes >= this.#highWaterMark) {
+      this.#paused = true;
+      this.#channel.pause();
+    }
+  };
+
+  #dispatch(handler: ConnectionHandler, frame: Frame): void {
+    try {
+      handler.onFrame(frame);
+    } catch (err) {
+      this.#options.logger.error(
+        { connection: this.id, remoteAddress: this.remoteAddress, frameType: frame.type, err },
+        'transport: frame handler threw',
+      );
+    }
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const start = this.#slabStart;
+    const end = this.#slabEnd;
+    if (end === start || this.#channelGone) return;
+    this.#slabStart = end;
+    this.#stats.framesOut += this.#pendingFrames;
+    this.#stats.bytesOut += end - start;
+    this.#pendingFrames = 0;
+    this.#wrote = true;
+    this.#channel.write(this.#slab.subarray(start, end));
+    this.#maybeDrain();
+  };
+
+  // Pending bytes move to a fresh slab big enough for them and `size` more; written regions stay untouched.
+  #growSlab(size: number): void {
+    const pending = this.#slabEnd - this.#slabStart;
+    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, pending + size, pending * 2));
+    if (pending > 0) this.#slab.copy(next, 0, this.#slabStart, this.#slabEnd);
+    this.#slab = next;
+    this.#slabStart = 0;
+    this.#slabEnd = pending;
+  }
+
+  #maybeDrain(): void {
+    if (!this.#needDrain || this.#closed || this.bufferedBytes >= this.#highWaterMark) return;
+    this.#needDrain = false;
+    const handler = this.#handler;
+    if (handler?.onDrain === undefined) return;
+    try {
+      handler.onDrain();
+    } catch (err) {
+      this.#options.logger.error({ connection: this.id, err }, 'transport: drain handler threw');
+    }
+  }
+
+  readonly #heartbeat = (): void => {
+    const now = Date.now();
+    if (this.#received) {
+      this.#received = false;
+      this.#lastReceivedAt = now;
+    } else if (now - this.#lastReceivedAt >= this.#options.heartbeatTimeoutMs) {
+      const silentMs = now - this.#lastReceivedAt;
+      this.#options.logger.warn(
+        { connection: this.id, remoteAddress: this.remoteAddress, silentMs },
+        'transport: heartbeat timeout',
+      );
+      this.#shutdown(
+        new MicroError('UNAVAILABLE', `heartbeat timeout: nothing from ${this.remoteAddress} for ${silentMs} ms`),
+        true,
+      );
+      return;
+    }
+    if (this.#wrote) this.#wrote = false;
+    else this.send({ type: FrameType.PING, flags: 0, streamId: 0, header: EMPTY_BYTES, body: EMPTY_BYTES });
+  };
+
+  // `abrupt` drops what is unwritten and destroys the channel; otherwise queued frames go out before the end.
+  #shutdown(error: Error | undefined, abrupt: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeError = error;
+    clearInterval(this.#heartbeatTimer);
+    if (!this.#channelGone) {
+      if (abrupt) {
+        this.#channel.destroy();
+      } else {
+        this.#flush();
+        this.#channel.end();
+        this.#closeTimer = setTimeout(() => this.#channel.destroy(), this.#options.closeTimeoutMs);
+        this.#closeTimer.unref();
+      }
+    }
+    this.#slab = EMPTY_BYTES;
+    this.#slabStart = 0;
+    this.#slabEnd = 0;
+    this.#stats.connectionsClosed++;
+    this.#onClosed(this);
+    if (this.#handler !== undefined) this.#deliverClose();
+  }
+
+  #deliverClose(): void {
+    if (this.#closeDelivered || this.#handler === undefined) return;
+    this.#closeDelivered = true;
+    try {
+      this.#handler.onClose(this.#closeError);
+    } catch (err) {
+      this.#options.logger.error({ connection: this.id, err }, 'transport: close handler threw');
+    }
+  }
+}

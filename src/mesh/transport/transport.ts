@@ -1,0 +1,117 @@
+/**
+ * The transport contract: `listen` and `dial` give multiplexed connections that carry typed, length-prefixed binary
+ * frames. TCP is the default and the fast path, memory is for tests, ws and NATS are plugins; each one passes
+ * test/conformance/transport.ts.
+ */
+
+/**
+ * Every frame type on the wire. The type byte leaves room for more (up to 63); a decoder closes the connection on a
+ * type it does not know.
+ */
+export const FrameType = {
+  HELLO: 1,
+  REQUEST: 2,
+  RESPONSE: 3,
+  ERROR: 4,
+  STREAM_DATA: 5,
+  STREAM_END: 6,
+  CANCEL: 7,
+  CREDIT: 8,
+  MESSAGE: 9,
+  PING: 10,
+  PONG: 11,
+  GOAWAY: 12,
+  PUBLISH: 13,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/**
+ * One frame. `header` is opaque to the transport (the mesh layer encodes its own, at most 65_535 bytes); `body` is
+ * the codec payload. Received frames may be views into the socket's chunk: copy them to keep them past the handler
+ * call if the bytes are to be mutated.
+ */
+export interface Frame {
+  type: FrameType;
+  /** 8 bits the mesh layer defines. */
+  flags: number;
+  /** u32; 0 is the connection itself. */
+  streamId: number;
+  header: Uint8Array;
+  body: Uint8Array;
+}
+
+/** What a connection reports to its owner. */
+export interface ConnectionHandler {
+  /** A frame arrived. PING and PONG are answered inside the connection and never arrive here. */
+  onFrame(frame: Frame): void;
+  /** The connection closed, from either side: `undefined` for a clean close, else why. Called once. */
+  onClose(error: Error | undefined): void;
+  /** The write buffer fell below its high-water mark after `send` had returned false. */
+  onDrain?(): void;
+}
+
+/** One multiplexed connection to a peer. */
+export interface Connection {
+  /** Unique within the process. */
+  readonly id: string;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  /** Installs (or replaces) the handler. Frames and a close that arrived before the first handler are delivered now. */
+  setHandler(handler: ConnectionHandler): void;
+  /**
+   * Queues a frame; queued frames are written together once per tick. Its bytes are copied before `send` returns,
+   * so the caller may reuse them. Returns false when the write buffer is over its high-water mark (then `onDrain`
+   * fires once it has drained). Throws a MicroError: PAYLOAD_TOO_LARGE for a frame over the size limit (nothing is
+   * written), BAD_REQUEST for an invalid type, flags or stream id, UNAVAILABLE once the connection is closed.
+   */
+  send(frame: Frame): boolean;
+  /** Bytes queued or written but not yet taken by the peer's side (kernel or channel). */
+  readonly bufferedBytes: number;
+  readonly closed: boolean;
+  /** Flushes what was sent, then closes. Idempotent; `onClose` fires once, with `error` if one was given. */
+  close(error?: Error): void;
+}
+
+/** A bound listener. */
+export interface Listener {
+  /** The address actually bound ("127.0.0.1:41234" for "127.0.0.1:0"). */
+  readonly address: string;
+  /** Stops accepting and closes the connections it accepted. */
+  close(): Promise<void>;
+}
+
+/** Counters a transport keeps over its lifetime. */
+export interface TransportStats {
+  connectionsOpened: number;
+  connectionsClosed: number;
+  /** Connections closed because of bad bytes (garbled, oversized or unknown frames). */
+  protocolErrors: number;
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface DialOptions {
+  /** Gives up with CONNECT_FAILED after this long; the transport's own default applies when absent. */
+  timeoutMs?: number;
+  /** Aborting rejects the dial with CANCELLED. */
+  signal?: AbortSignal;
+}
+
+/** A way to reach peers. */
+export interface Transport {
+  readonly name: string;
+  /** Binds `address` ("127.0.0.1:0" picks a free port) and hands every accepted connection to `onConnection`. */
+  listen(address: string, onConnection: (conn: Connection) => void): Promise<Listener>;
+  /** Connects; rejects with a retryable MicroError CONNECT_FAILED naming the address on failure or timeout. */
+  dial(address: string, options?: DialOptions): Promise<Connection>;
+  /** A snapshot of the counters. */
+  stats(): TransportStats;
+  /** Closes every listener and connection; later dials and listens fail with UNAVAILABLE. */
+  close(): Promise<void>;
+}
+
+export function createTransportStats(): TransportStats {
+  return { connectionsOpened: 0, connectionsClosed: 0, protocolErrors: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+}

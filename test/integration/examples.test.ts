@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+test('examples — the README’s first actor runs and shows a restart with fresh state', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/first-actor.ts'], { timeout: 30_000 });
+  assert.match(stdout, /children: mesh:\/\/node-\w+\/user\/app\/counter#\d+/);
+  assert.match(stdout, /^1 0$/m);
+});
+
+test('examples — npm start: three processes, calls spread over two servers, one killed, every call succeeds', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/main.ts'], { timeout: 60_000 });
+  const spread = /20 calls spread over the servers: (\{.*\})/.exec(stdout);
+  assert.ok(spread, stdout);
+  const byNode = JSON.parse(spread[1] as string) as Record<string, number>;
+  assert.deepEqual(Object.keys(byNode).sort(), ['server-a', 'server-b']);
+  assert.match(stdout, /stream reply: Hello Barbara/);
+  assert.match(stdout, /killing server-b with SIGKILL/);
+  assert.match(stdout, /20 calls after the kill: \{"server-a":20\}, 0 failed/);
+  assert.match(stdout, /demo finished: every call succeeded/);
+});
