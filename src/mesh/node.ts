@@ -70,7 +70,10 @@ class Node implements MeshNode, PeerEvents {
       onConnection: (address, conn) => this.#peers.get(conn) ?? this.#attach(conn, true, address),
     });
     const health = createNodeHealth();
-    this.client = new MeshClient({ system, codecs, resolver: this.#resolver, log, health, peer: (address) => this.#peer(address) }, options.client);
+    this.client = new MeshClient(
+      { system, codecs, resolver: this.#resolver, log, health, offloadThresholdBytes: options.offloadThresholdBytes, peer: (address) => this.#peer(address) },
+      options.client,
+    );
   }
 
   get address(): string {

@@ -113,11 +113,17 @@ function resolve(name: string, def: AnyEndpoint): ResolvedEndpoint {
 }
 
 /** Request and response types of an endpoint, for typed clients. */
-export type RequestOf<T> = T extends UnaryHandler<infer Q, unknown> ? Q : T extends UnaryEndpoint<infer Q, unknown> ? Q : T extends StreamEndpoint<infer Q, unknown> ? Q : unknown;
-export type ResponseOf<T> = T extends UnaryHandler<unknown, infer R>
+export type RequestOf<T> = T extends (req: infer Q, ctx: CallContext) => unknown
+  ? Q
+  : T extends { handler: (req: infer Q, ctx: CallContext) => unknown }
+    ? Q
+    : T extends { stream: (s: ServerStream<infer Q, infer _R>, ctx: CallContext) => unknown }
+      ? Q
+      : unknown;
+export type ResponseOf<T> = T extends (req: never, ctx: CallContext) => infer R
   ? Awaited<R>
-  : T extends UnaryEndpoint<unknown, infer R>
+  : T extends { handler: (req: never, ctx: CallContext) => infer R }
     ? Awaited<R>
-    : T extends StreamEndpoint<unknown, infer R>
+    : T extends { stream: (s: ServerStream<infer _Q, infer R>, ctx: CallContext) => unknown }
       ? R
       : unknown;

@@ -56,6 +56,8 @@ export interface ClientDeps {
   codecs: Codecs;
   resolver: ServiceResolver;
   log: Logger;
+  /** Response bodies of this size or more are decoded in the codec worker pool. */
+  offloadThresholdBytes: number;
   /** The live peer for an address, dialing if needed; rejects with CONNECT_FAILED. */
   peer(address: string): Peer | Promise<Peer>;
   health: Pick<NodeHealth, 'filter' | 'onStart' | 'onFinish'>;
@@ -240,6 +242,13 @@ class UnaryCall implements OutboundCall {
   onResponse(body: Uint8Array): void {
     this.#peer = undefined;
     this.#finish(true);
+    if (body.length >= this.client.deps.offloadThresholdBytes) {
+      this.client.deps.codecs.decodeAsync(this.contentType, body.slice(), this.options.responseType).then(
+        (value) => this.ep.deliver(value, undefined),
+        (err: unknown) => this.ep.fail(MicroError.from(err)),
+      );
+      return;
+    }
     let value: unknown;
     try {
       value = this.codec.decode(body, this.options.responseType);

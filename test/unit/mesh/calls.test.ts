@@ -173,3 +173,16 @@ test('rpc — round-robin spreads calls over the nodes of a service', async () =
   }
   assert.deepEqual(served, { s1: 10, s2: 10, s3: 10 });
 });
+
+test('rpc — bodies over the offload threshold are decoded in the worker pool on both sides', async () => {
+  mesh = memoryMesh();
+  const server = await mesh.node('server', { codecs: { offloadThresholdBytes: 1024 } });
+  const client = await mesh.node('client', { codecs: { offloadThresholdBytes: 1024 } });
+  await server.serve(defineService({ name: 'big', endpoints: { 'Big.Echo': (req: { data: string }) => req } }));
+  const data = 'y'.repeat(50_000);
+  assert.equal(((await client.client.call('big', 'Big.Echo', { data })) as { data: string }).data, data);
+  assert.ok(server.codecs.stats().offloaded >= 1, 'the server decoded the request on the main thread');
+  assert.ok(client.codecs.stats().offloaded >= 1, 'the client decoded the response on the main thread');
+  const small = await client.client.call('big', 'Big.Echo', { data: 'x' });
+  assert.deepEqual(small, { data: 'x' });
+});
