@@ -37,6 +37,13 @@ export interface MeshNode {
   stop(): Promise<void>;
 }
 
+interface Owned {
+  system: boolean;
+  codecs: boolean;
+  registry: boolean;
+  transport: boolean;
+}
+
 class Node implements MeshNode, PeerEvents {
   readonly client: MeshClient;
   readonly #server: MeshServer;
@@ -59,6 +66,7 @@ class Node implements MeshNode, PeerEvents {
     readonly codecs: Codecs,
     readonly log: Logger,
     readonly options: ReturnType<typeof resolveNodeOptions>,
+    readonly owned: Owned,
   ) {
     this.#remote = new RemoteActors(system, (nodeId) => this.#peerForNode(nodeId), log);
     system.addResolver(this.#remote.resolver);
@@ -196,10 +204,11 @@ class Node implements MeshNode, PeerEvents {
     this.#resolver.stop();
     await this.#listener?.close();
     this.#pool.close();
-    await this.transport.close();
-    await this.system.terminate();
-    await this.registry.close();
-    await this.codecs.close();
+    if (this.owned.transport) await this.transport.close();
+    if (this.owned.system) await this.system.terminate();
+    else for (const s of this.#server.services()) await this.#server.unserve(s.name);
+    if (this.owned.registry) await this.registry.close();
+    if (this.owned.codecs) await this.codecs.close();
   }
 }
 
@@ -213,10 +222,18 @@ class Node implements MeshNode, PeerEvents {
  */
 export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   const o = resolveNodeOptions(options);
-  const system = options.system instanceof Object && 'spawn' in options.system ? (options.system as ActorSystem) : createActorSystem({ ...(options.system as CreateActorSystemOptions | undefined), nodeId: o.id, logger: o.logger });
+  const givenSystem = options.system instanceof Object && 'spawn' in options.system ? (options.system as ActorSystem) : undefined;
+  const system = givenSystem ?? createActorSystem({ ...(options.system as CreateActorSystemOptions | undefined), nodeId: o.id, logger: o.logger });
   const codecs = isCodecs(options.codecs) ? options.codecs : createCodecs({ ...(options.codecs as Partial<CodecsOptions> | undefined), logger: o.logger });
   const registry = await o.registry();
-  const node = new Node(system.nodeId, system, registry, o.transport, codecs, o.logger, o);
+  // A node closes only what it made; a registry, transport, codecs or system passed in may be shared.
+  const owned: Owned = {
+    system: givenSystem === undefined,
+    codecs: !isCodecs(options.codecs),
+    registry: typeof options.registry !== 'object',
+    transport: typeof options.transport !== 'object',
+  };
+  const node = new Node(system.nodeId, system, registry, o.transport, codecs, o.logger, o, owned);
   try {
     await node.start();
   } catch (err) {

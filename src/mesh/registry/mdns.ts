@@ -92,7 +92,7 @@ export class MdnsRegistry implements Registry {
   readonly #timers = new Set<unknown>();
   readonly #ready: Promise<void>;
   readonly #warm: Promise<void>;
-  readonly #warmed: () => void;
+  #warmed: () => void = () => {};
   #expiryTimer: unknown;
   #expiryAt = Number.POSITIVE_INFINITY;
   #refreshTimer: unknown;
@@ -124,18 +124,14 @@ export class MdnsRegistry implements Registry {
     this.#mdns.on('response', (packet: multicastDns.ResponsePacket, rinfo: RemoteInfo) => this.#onResponse(packet, rinfo));
     this.#mdns.on('query', (packet: multicastDns.QueryPacket, rinfo: RemoteInfo) => this.#onQuery(packet, rinfo));
     // Ask everyone for everything once, so listServices soon after start sees the mesh.
-    let warmed!: () => void;
-    this.#warm = new Promise<void>((resolve) => {
-      warmed = resolve;
-    });
-    this.#warmed = warmed;
+    this.#warm = new Promise<void>((resolve) => (this.#warmed = resolve));
     this.#ready.then(
       () => {
         if (this.#closed) return;
         this.#query(this.#names.browse);
-        this.#after(o.queryWindowMs, warmed);
+        this.#after(o.queryWindowMs, this.#warmed);
       },
-      () => warmed(),
+      () => this.#warmed(),
     );
   }
 

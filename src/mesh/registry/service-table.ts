@@ -109,10 +109,6 @@ export class ServiceTable {
     return next;
   }
 
-  has(name: string): boolean {
-    return this.#byName.has(name);
-  }
-
   /** Every version of a service, or undefined when nothing serves it. */
   get(name: string): Service[] | undefined {
     const cached = this.#nameSnapshots.get(name);

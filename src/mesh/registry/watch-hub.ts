@@ -96,10 +96,6 @@ export class WatchHub {
     this.#log = options.logger ?? silentLogger;
   }
 
-  get size(): number {
-    return this.#watchers.size;
-  }
-
   open(options: WatchOptions = {}): Watcher {
     const channel = new WatchChannel(options.service, this.#capacity, this.#log, (w) => this.#watchers.delete(w));
     this.#watchers.add(channel);

@@ -125,3 +125,15 @@ test('faults — a request to a node that closes mid-call fails with 503, retrie
   assert.equal(err.code, 503);
   assert.equal(await safe, 'b');
 });
+
+test('lifecycle — stopping a node leaves a registry shared with other nodes open', async () => {
+  mesh = memoryMesh();
+  const a = await mesh.node('a');
+  const b = await mesh.node('b');
+  const c = await mesh.node('c');
+  await b.serve(echo);
+  await a.stop();
+  assert.deepEqual(await c.client.call('echo', 'Echo.Call', 'still here'), 'still here');
+  const names = (await mesh.registry.listServices()).map((s) => s.name);
+  assert.ok(names.includes('echo'));
+});

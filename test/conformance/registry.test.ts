@@ -1,0 +1,38 @@
+import { createMdnsRegistry, type MdnsRegistry } from '../../src/mesh/registry/mdns.ts';
+import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
+import type { Registry } from '../../src/mesh/registry/registry.ts';
+import { describeRegistry } from './registry.ts';
+
+// Each mDNS registry gets its own random port and domain, so parallel runs and other suites never meet.
+const mdnsOptions = () => ({ port: 20_000 + Math.floor(Math.random() * 40_000), domain: `conf${Math.floor(Math.random() * 1e9)}.local`, queryWindowMs: 100 });
+
+describeRegistry('memory', () => createMemoryRegistry());
+
+describeRegistry('mdns', async () => {
+  const registry = createMdnsRegistry(mdnsOptions());
+  await registry.ready();
+  return registry;
+});
+
+// Writes on one mDNS registry, reads and watches on another: the contract holds across the wire.
+describeRegistry('mdns (write on one node, read on another)', async () => {
+  const options = mdnsOptions();
+  const writer = createMdnsRegistry(options);
+  const reader = createMdnsRegistry(options);
+  await Promise.all([writer.ready(), reader.ready()]);
+  return splitRegistry(writer, reader);
+});
+
+function splitRegistry(writer: MdnsRegistry, reader: MdnsRegistry): Registry {
+  return {
+    name: 'mdns-pair',
+    register: (service, options) => writer.register(service, options),
+    deregister: (service) => writer.deregister(service),
+    getService: (name) => reader.getService(name),
+    listServices: () => reader.listServices(),
+    watch: (options) => reader.watch(options),
+    close: async () => {
+      await Promise.all([writer.close(), reader.close()]);
+    },
+  };
+}
