@@ -22,3 +22,25 @@ test('examples — npm start: three processes, calls spread over two servers, on
   assert.match(stdout, /20 calls after the kill: \{"server-a":20\}, 0 failed/);
   assert.match(stdout, /demo finished: every call succeeded/);
 });
+
+test('examples — helloworld: the server and the client run as the README says', async () => {
+  const { spawn } = await import('node:child_process');
+  const server = spawn(process.execPath, ['--import', 'tsx', 'examples/helloworld/server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('helloworld server did not start')), 20_000);
+      server.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('greeter serving on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/helloworld/client.ts'], { timeout: 30_000 });
+    assert.deepEqual(stdout.trim().split('\n'), ['Hello Ada', 'Hello Grace', 'Hello Barbara']);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+});

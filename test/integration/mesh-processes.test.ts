@@ -40,6 +40,19 @@ test('processes — calls find both servers over mDNS and TCP and spread across 
   assert.match(client.address, /^127\.0\.0\.1:\d+$/, 'safe by default: bound to loopback');
 });
 
+test('processes — a bidirectional stream and a remote actor ask cross the TCP connection', async () => {
+  await waitForNodes(2);
+  const stream = await client.client.stream<string, { msg: string }>('greeter', 'Say.Stream');
+  for (const name of ['a', 'b', 'c']) await stream.send(name);
+  stream.closeSend();
+  assert.deepEqual((await stream.collect()).map((r) => r.msg), ['Hello a', 'Hello b', 'Hello c']);
+  const adder = client.ref<{ a: number; b: number }>('mesh://srv-a/user/adder');
+  const reply = (await adder.ask({ a: 2, b: 40 }, { timeoutMs: 5000 })) as { sum: number; self: typeof adder };
+  assert.equal(reply.sum, 42);
+  const again = (await reply.self.ask({ a: 1, b: 1 }, { timeoutMs: 5000 })) as { sum: number };
+  assert.equal(again.sum, 2, 'the ref inside the reply can be asked in turn');
+});
+
 test('processes — an unknown service is a 404 within one mDNS query window', async () => {
   const started = performance.now();
   const err = await client.client.call('no-such-service', 'Say.Hello', {}, { timeoutMs: 10_000 }).catch((e: unknown) => e);
