@@ -23,8 +23,8 @@ export class AskEndpoint extends BaseRef {
   next: AskEndpoint | undefined = undefined;
   list: TimeoutList | undefined = undefined;
   id = 0;
-  /** When set, called on timeout; its result is the rejection instead of an AskTimeoutError. */
-  onTimeout: (() => unknown) | undefined = undefined;
+  /** When set, asked on timeout for the rejection to use instead of an AskTimeoutError. */
+  onTimeout: { timedOut(): unknown } | undefined = undefined;
   #abort: (() => void) | undefined = undefined;
 
   constructor(
@@ -185,7 +185,7 @@ export class AskRegistry {
     while (ep !== undefined && ep.deadline <= now + 1) {
       const next = ep.next;
       this.timeouts++;
-      ep.fail(ep.onTimeout !== undefined ? ep.onTimeout() : new AskTimeoutError(ep.target, ep.messageType, ep.timeoutMs));
+      ep.fail(ep.onTimeout !== undefined ? ep.onTimeout.timedOut() : new AskTimeoutError(ep.target, ep.messageType, ep.timeoutMs));
       ep = next;
     }
     this.#arm(list);

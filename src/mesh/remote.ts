@@ -99,13 +99,6 @@ export class RemoteActors {
     }
     const header = encodeMessage({ to: ref.path, inc: ref.incarnation, uid: ref.uid, from: sender?.address, contentType: JSON_TYPE, metadata: headersOf(meta) });
     const frame: Frame = { type: FrameType.MESSAGE, flags: message instanceof AskFailure ? Flag.Error : 0, streamId: 0, header, body };
-    const write = (peer: Peer): void => {
-      try {
-        peer.send(frame);
-      } catch (err) {
-        this.#undeliverable(ref, message, meta, err);
-      }
-    };
     let peer: Peer | Promise<Peer>;
     try {
       peer = this.peerFor(ref.nodeId);
@@ -113,9 +106,21 @@ export class RemoteActors {
       this.#undeliverable(ref, message, meta, err);
       return false;
     }
-    if (peer instanceof Promise) peer.then(write, (err: unknown) => this.#undeliverable(ref, message, meta, err));
-    else write(peer);
+    if (peer instanceof Promise) {
+      peer.then(
+        (p) => this.#write(p, frame, ref, message, meta),
+        (err: unknown) => this.#undeliverable(ref, message, meta, err),
+      );
+    } else this.#write(peer, frame, ref, message, meta);
     return true;
+  }
+
+  #write(peer: Peer, frame: Frame, ref: RemoteRef, message: unknown, meta: Meta): void {
+    try {
+      peer.send(frame);
+    } catch (err) {
+      this.#undeliverable(ref, message, meta, err);
+    }
   }
 
   #undeliverable(ref: RemoteRef, message: unknown, meta: Meta, err: unknown): void {

@@ -101,7 +101,7 @@ export class MeshClient {
     }
     const ep = this.deps.system.asks.create(`${service} ${endpoint}`, endpoint, { timeoutMs });
     const call = new UnaryCall(this, ep, service, endpoint, body, codec, contentType, options, started, timeoutMs);
-    ep.onTimeout = () => call.timedOut();
+    ep.onTimeout = call;
     if (options.signal !== undefined) call.watchAbort(options.signal);
     call.next();
     return ep.promise as Promise<Res>;

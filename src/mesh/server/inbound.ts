@@ -1,7 +1,7 @@
 import type { Logger } from '../../actors/index.ts';
 import type { Codec } from '../codec/codec.ts';
 import { MicroError } from '../errors.ts';
-import type { Metadata } from '../metadata.ts';
+import { type Metadata, MetadataKey, mergeMetadata } from '../metadata.ts';
 import type { InboundCall, Peer } from '../peer.ts';
 import { encodeError, NO_HEADER } from '../protocol.ts';
 import type { CallContext, ResolvedEndpoint } from '../service.ts';
@@ -13,6 +13,7 @@ import { FrameType } from '../transport/transport.ts';
  */
 export class InboundRequest implements InboundCall, CallContext {
   answered = false;
+  #metadata: Metadata | undefined;
   #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -21,13 +22,22 @@ export class InboundRequest implements InboundCall, CallContext {
     readonly streamId: number,
     readonly service: string,
     readonly endpointDef: Extract<ResolvedEndpoint, { kind: 'unary' }>,
-    readonly request: unknown,
+    public request: unknown,
     readonly codec: Codec,
-    readonly metadata: Metadata,
+    readonly rawMetadata: Metadata,
     readonly deadline: number,
     readonly log: Logger,
     readonly onDone: (req: InboundRequest) => void,
   ) {}
+
+  /** The caller's metadata plus the calling node's id (merged on first use). */
+  get metadata(): Metadata {
+    if (this.#metadata === undefined) {
+      const caller = this.peer.remoteNodeId;
+      this.#metadata = caller === undefined ? this.rawMetadata : mergeMetadata(this.rawMetadata, { [MetadataKey.CallerNode]: caller });
+    }
+    return this.#metadata;
+  }
 
   get endpoint(): string {
     return this.endpointDef.name;

@@ -112,24 +112,22 @@ export class MeshServer {
     } catch (err) {
       return reject(peer, id, MicroError.from(err));
     }
-    const metadata = peer.remoteNodeId === undefined ? header.metadata : mergeMetadata(header.metadata, { [MetadataKey.CallerNode]: peer.remoteNodeId });
+    const metadata = header.metadata;
     const deadline = Date.now() + header.timeoutMs;
     if (endpoint.kind === 'stream' || (frame.flags & Flag.Stream) !== 0) {
       if (endpoint.kind !== 'stream') return reject(peer, id, new MicroError('BAD_REQUEST', `${header.service} ${header.endpoint} is unary, not a stream`));
       this.#streams++;
-      startServerStream({ peer, streamId: id, service: header.service, endpoint, codec, metadata, deadline, window: served.window, log: this.deps.log, supervisor: served.supervisor, done: () => this.#streamDone() });
+      const streamMetadata = peer.remoteNodeId === undefined ? metadata : mergeMetadata(metadata, { [MetadataKey.CallerNode]: peer.remoteNodeId });
+      startServerStream({ peer, streamId: id, service: header.service, endpoint, codec, metadata: streamMetadata, deadline, window: served.window, log: this.deps.log, supervisor: served.supervisor, done: () => this.#streamDone() });
       return;
     }
-    const dispatch = (request: unknown): void => {
-      const req = new InboundRequest(peer, id, header.service, endpoint, request, codec, metadata, deadline, this.deps.log, this.#onDone);
-      this.#inFlight.add(req);
-      peer.addInbound(id, req);
-      this.#deliver(served, req);
-    };
+    const req = new InboundRequest(peer, id, header.service, endpoint, undefined, codec, metadata, deadline, this.deps.log, this.#onDone);
     const body = frame.body;
     if (body.length >= this.deps.offloadThresholdBytes) {
-      const copy = body.slice();
-      this.deps.codecs.decodeAsync(header.contentType, copy, endpoint.requestType).then(dispatch, (err: unknown) => reject(peer, id, MicroError.from(err)));
+      this.deps.codecs.decodeAsync(header.contentType, body.slice(), endpoint.requestType).then(
+        (request) => this.#dispatch(served, req, request),
+        (err: unknown) => reject(peer, id, MicroError.from(err)),
+      );
       return;
     }
     let request: unknown;
@@ -138,7 +136,14 @@ export class MeshServer {
     } catch (err) {
       return reject(peer, id, MicroError.from(err));
     }
-    dispatch(request);
+    this.#dispatch(served, req, request);
+  }
+
+  #dispatch(served: Served, req: InboundRequest, request: unknown): void {
+    req.request = request;
+    this.#inFlight.add(req);
+    req.peer.addInbound(req.streamId, req);
+    this.#deliver(served, req);
   }
 
   #deliver(served: Served, req: InboundRequest): void {
