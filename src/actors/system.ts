@@ -162,7 +162,21 @@ export class ActorSystem implements SystemServices {
     return f as ActorFactory<M>;
   }
 
+  #sharedDefaults: CellOptions | undefined;
+
   #cellOptions(options: SpawnOptions | undefined): CellOptions {
+    if (
+      options === undefined ||
+      (options.mailbox === undefined && options.supervision === undefined && options.restart === undefined && options.shutdownMs === undefined && options.throughput === undefined)
+    ) {
+      // Most actors use the defaults: one shared, frozen options object instead of one per actor.
+      this.#sharedDefaults ??= Object.freeze(this.#buildCellOptions(undefined));
+      return this.#sharedDefaults;
+    }
+    return this.#buildCellOptions(options);
+  }
+
+  #buildCellOptions(options: SpawnOptions | undefined): CellOptions {
     const d = this.defaults;
     return {
       capacity: options?.mailbox?.capacity ?? d.capacity,

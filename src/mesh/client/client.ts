@@ -243,7 +243,7 @@ class UnaryCall implements OutboundCall {
     this.#peer = undefined;
     this.#finish(true);
     if (body.length >= this.client.deps.offloadThresholdBytes) {
-      this.client.deps.codecs.decodeAsync(this.contentType, body.slice(), this.options.responseType).then(
+      this.client.deps.codecs.decodeAsync(this.contentType, body, this.options.responseType).then(
         (value) => this.ep.deliver(value, undefined),
         (err: unknown) => this.ep.fail(MicroError.from(err)),
       );

@@ -124,7 +124,7 @@ export class MeshServer {
     const req = new InboundRequest(peer, id, header.service, endpoint, undefined, codec, metadata, deadline, this.deps.log, this.#onDone);
     const body = frame.body;
     if (body.length >= this.deps.offloadThresholdBytes) {
-      this.deps.codecs.decodeAsync(header.contentType, body.slice(), endpoint.requestType).then(
+      this.deps.codecs.decodeAsync(header.contentType, body, endpoint.requestType).then(
         (request) => this.#dispatch(served, req, request),
         (err: unknown) => reject(peer, id, MicroError.from(err)),
       );
