@@ -1,6 +1,6 @@
 import type { Logger } from '../actors/index.ts';
 import { MicroError } from './errors.ts';
-import { decodeCredit, decodeError, decodeHello, encodeHello, NO_HEADER, type HelloHeader } from './protocol.ts';
+import { decodeCredit, decodeError, decodeHello, encodeHello, NO_HEADER, RequestHeaderDecoder, type HelloHeader } from './protocol.ts';
 import type { StreamChannel } from './stream-channel.ts';
 import { type Connection, type ConnectionHandler, type Frame, FrameType } from './transport/transport.ts';
 
@@ -35,6 +35,8 @@ export class Peer implements ConnectionHandler {
   remoteNodeId: string | undefined;
   remoteAddress: string | undefined;
   draining = false;
+  /** Request headers from this peer, decoded with the last route reused. */
+  readonly requests = new RequestHeaderDecoder();
   readonly #outbound = new Map<number, OutboundCall>();
   readonly #inbound = new Map<number, InboundCall>();
   readonly #streams = new Map<number, StreamChannel<unknown, unknown>>();
@@ -101,6 +103,11 @@ export class Peer implements ConnectionHandler {
 
   get inboundCalls(): number {
     return this.#inbound.size;
+  }
+
+  /** The calls this peer is being served, for a drain that must end them. */
+  inbound(): IterableIterator<InboundCall> {
+    return this.#inbound.values();
   }
 
   onFrame(frame: Frame): void {

@@ -65,22 +65,117 @@ export interface RequestHeader {
   metadata: Metadata;
 }
 
-export function encodeRequest(h: RequestHeader): Uint8Array {
-  const hasMeta = Object.keys(h.metadata).length > 0;
+/** The part of a request header that repeats from call to call: everything but the time left. */
+interface Route {
+  service: string;
+  endpoint: string;
+  contentType: string;
+  metadata: Metadata;
+}
+
+function packRoute(h: RequestHeader): Uint8Array {
   const ct = h.contentType === JSON_TYPE ? 0 : h.contentType;
-  return pack(hasMeta ? [h.service, h.endpoint, ct, h.timeoutMs, h.metadata] : [h.service, h.endpoint, ct, h.timeoutMs]);
+  return pack(Object.keys(h.metadata).length > 0 ? [h.service, h.endpoint, ct, h.metadata] : [h.service, h.endpoint, ct]);
+}
+
+function withTimeout(route: Uint8Array, timeoutMs: number): Uint8Array {
+  const out = new Uint8Array(4 + route.length);
+  const t = Math.min(0xffff_ffff, Math.max(1, Math.round(timeoutMs)));
+  out[0] = t >>> 24;
+  out[1] = t >>> 16;
+  out[2] = t >>> 8;
+  out[3] = t;
+  out.set(route, 4);
+  return out;
+}
+
+/** A request header: `[u32 time left in ms][msgpack [service, endpoint, contentType, metadata?]]`. */
+export function encodeRequest(h: RequestHeader): Uint8Array {
+  return withTimeout(packRoute(h), h.timeoutMs);
+}
+
+/**
+ * Encodes request headers, keeping the packed route of calls without metadata (the common case), so a call
+ * costs a small copy instead of a msgpack encode. Bounded: the cache empties past `limit` routes.
+ */
+export class RequestHeaderEncoder {
+  readonly #routes = new Map<string, Map<string, Uint8Array>>();
+  #size = 0;
+
+  constructor(readonly limit = 1024) {}
+
+  encode(h: RequestHeader): Uint8Array {
+    if (Object.keys(h.metadata).length > 0) return encodeRequest(h);
+    let byEndpoint = this.#routes.get(h.service);
+    if (byEndpoint === undefined) {
+      if (this.#size >= this.limit) this.#clear();
+      byEndpoint = new Map();
+      this.#routes.set(h.service, byEndpoint);
+    }
+    const key = h.contentType === JSON_TYPE ? h.endpoint : `${h.endpoint} ${h.contentType}`;
+    let route = byEndpoint.get(key);
+    if (route === undefined) {
+      if (this.#size >= this.limit) this.#clear();
+      route = packRoute(h);
+      byEndpoint.set(key, route);
+      this.#size++;
+    }
+    return withTimeout(route, h.timeoutMs);
+  }
+
+  #clear(): void {
+    this.#routes.clear();
+    this.#size = 0;
+  }
+}
+
+function decodeRoute(bytes: Uint8Array): Route {
+  const [service, endpoint, ct, metadata] = unpack(bytes, 'request');
+  return { service: str(service, 'service'), endpoint: str(endpoint, 'endpoint'), contentType: ct === 0 ? JSON_TYPE : str(ct, 'content type'), metadata: sanitizeMetadata(metadata) };
+}
+
+function readTimeout(bytes: Uint8Array): number {
+  if (bytes.length < 5) throw new MicroError('PROTOCOL_ERROR', 'request header too short');
+  const t = ((bytes[0] as number) * 0x1000000 + (((bytes[1] as number) << 16) | ((bytes[2] as number) << 8) | (bytes[3] as number))) >>> 0;
+  if (t === 0) throw new MicroError('PROTOCOL_ERROR', 'bad timeout in request header');
+  return t;
 }
 
 export function decodeRequest(bytes: Uint8Array): RequestHeader {
-  const [service, endpoint, ct, timeoutMs, metadata] = unpack(bytes, 'request');
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new MicroError('PROTOCOL_ERROR', 'bad timeout in request header');
-  return {
-    service: str(service, 'service'),
-    endpoint: str(endpoint, 'endpoint'),
-    contentType: ct === 0 ? JSON_TYPE : str(ct, 'content type'),
-    timeoutMs,
-    metadata: sanitizeMetadata(metadata),
-  };
+  const route = decodeRoute(bytes.subarray(4));
+  return { ...route, timeoutMs: readTimeout(bytes) };
+}
+
+/**
+ * Decodes the request headers of one connection, reusing the last route when its bytes repeat (a peer calling
+ * the same endpoint over and over sends the same route), so the common case decodes no strings.
+ * The decoded header is shared and valid until the next `decode`.
+ */
+export class RequestHeaderDecoder {
+  #last: Uint8Array | undefined;
+  readonly #header: RequestHeader = { service: '', endpoint: '', contentType: JSON_TYPE, timeoutMs: 0, metadata: {} };
+
+  decode(bytes: Uint8Array): RequestHeader {
+    const timeoutMs = readTimeout(bytes);
+    const h = this.#header;
+    if (!this.#sameRoute(bytes)) {
+      const route = decodeRoute(bytes.subarray(4));
+      h.service = route.service;
+      h.endpoint = route.endpoint;
+      h.contentType = route.contentType;
+      h.metadata = route.metadata;
+      this.#last = bytes.slice(4);
+    }
+    h.timeoutMs = timeoutMs;
+    return h;
+  }
+
+  #sameRoute(bytes: Uint8Array): boolean {
+    const last = this.#last;
+    if (last === undefined || last.length !== bytes.length - 4) return false;
+    for (let i = 0; i < last.length; i++) if (last[i] !== bytes[i + 4]) return false;
+    return true;
+  }
 }
 
 /** An actor message to a remote node. `to` is a path; `inc`/`uid` pin an incarnation or a lineage. */

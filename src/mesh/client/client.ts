@@ -4,7 +4,7 @@ import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
 import { EMPTY_METADATA, type Metadata } from '../metadata.ts';
 import type { OutboundCall, Peer } from '../peer.ts';
-import { encodeRequest, Flag } from '../protocol.ts';
+import { encodeRequest, Flag, RequestHeaderEncoder } from '../protocol.ts';
 import type { RegistryNode } from '../registry/registry.ts';
 import type { NodeHealth } from '../selector/node-health.ts';
 import { createSelector, type Selector, type SelectorStrategy } from '../selector/selector.ts';
@@ -73,6 +73,7 @@ export class MeshClient {
   readonly #options: Required<ClientOptions>;
   readonly #selector: Selector;
   readonly #selectors = new Map<string, Selector>();
+  readonly headers = new RequestHeaderEncoder();
 
   constructor(
     readonly deps: ClientDeps,
@@ -221,7 +222,7 @@ class UnaryCall implements OutboundCall {
     if (peer.draining) return this.#failed(new MicroError('DRAINING', `${peer.remoteNodeId ?? peer.conn.remoteAddress} is stopping`));
     const left = Math.max(1, Math.floor(this.timeoutMs - (performance.now() - this.started)));
     const id = peer.nextStreamId();
-    const header = encodeRequest({ service: this.service, endpoint: this.endpoint, contentType: this.contentType, timeoutMs: left, metadata: this.options.metadata ?? EMPTY_METADATA });
+    const header = this.client.headers.encode({ service: this.service, endpoint: this.endpoint, contentType: this.contentType, timeoutMs: left, metadata: this.options.metadata ?? EMPTY_METADATA });
     this.#peer = peer;
     this.#streamId = id;
     peer.addOutbound(id, this);

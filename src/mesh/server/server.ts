@@ -5,7 +5,7 @@ import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
 import { MetadataKey, mergeMetadata } from '../metadata.ts';
 import type { Peer } from '../peer.ts';
-import { decodeRequest, encodeError, Flag, NO_HEADER, type RequestHeader } from '../protocol.ts';
+import { encodeError, Flag, NO_HEADER, type RequestHeader } from '../protocol.ts';
 import type { ResolvedEndpoint, Service } from '../service.ts';
 import { type Frame, FrameType } from '../transport/transport.ts';
 import { InboundRequest } from './inbound.ts';
@@ -95,7 +95,7 @@ export class MeshServer {
     const id = frame.streamId;
     let header: RequestHeader;
     try {
-      header = decodeRequest(frame.header);
+      header = peer.requests.decode(frame.header);
     } catch (err) {
       return reject(peer, id, MicroError.from(err));
     }
