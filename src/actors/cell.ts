@@ -1,12 +1,13 @@
 import { AskEndpoint } from './ask.ts';
 import { CellContext } from './context.ts';
-import { Deque } from './deque.ts';
+import { Children } from './children.ts';
+import { Mailbox, POISON } from './mailbox.ts';
 import { DeadLetterReason } from './event-stream.ts';
 import { LocalRef } from './local-ref.ts';
 import { Envelope, type Meta, senderOf, type Watcher } from './refs.ts';
 import type { SystemServices } from './services.ts';
 import type { ChildInfo, Failure, FailurePhase, SupervisorStrategy } from './strategy.ts';
-import { ActorTimers } from './timers.ts';
+import { ActorTimers, settleWithin } from './timers.ts';
 import { type Actor, type ActorFactory, type AnyRef, type OverflowPolicy, type RestartType, type SendResult, type StopReason, Terminated } from './types.ts';
 
 export const Status = { New: 0, Running: 1, Suspended: 2, Stopping: 3, Stopped: 4 } as const;
@@ -17,8 +18,6 @@ type SystemMessage =
   | { kind: 'child-failed'; child: Cell; failure: Failure }
   | { kind: 'terminated'; ref: AnyRef; reason: StopReason };
 
-/** Marker for a graceful stop: queued in the user lane, so everything before it is handled first. */
-export const POISON = Symbol('micromesh.poison');
 
 export interface CellOptions {
   capacity: number;
@@ -27,12 +26,6 @@ export interface CellOptions {
   restart: RestartType;
   shutdownMs: number;
   throughput: number;
-}
-
-interface Waiter {
-  message: unknown;
-  meta: Meta;
-  resolve: (ok: boolean) => void;
 }
 
 /**
@@ -56,11 +49,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   lastFailure: unknown = undefined;
   readonly ctx: CellContext<M>;
   #path: string | undefined;
-  #user: Deque<unknown, Meta> | undefined;
-  #sys: Deque<SystemMessage> | undefined;
-  #waiters: Deque<Waiter> | undefined;
-  #children: Map<string, Cell> | undefined;
-  #childCounter = 0;
+  readonly #mailbox: Mailbox<SystemMessage>;
+  readonly children = new Children<Cell>();
   #watchers: Set<Watcher> | undefined;
   watching: Set<AnyRef> | undefined;
   #timers: ActorTimers<M> | undefined;
@@ -82,6 +72,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     pathOverride?: string,
   ) {
     this.uid = this.incarnation = system.nextIncarnation();
+    this.#mailbox = new Mailbox<SystemMessage>(options.capacity, options.overflow, this);
     this.ref = new LocalRef(this, system.asks);
     this.ctx = new CellContext(this);
     this.#path = pathOverride;
@@ -120,47 +111,25 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.system.deadLetter(this.path, message, meta, DeadLetterReason.Stopped);
       return false;
     }
-    let q = this.#user;
-    if (q === undefined) q = this.#user = new Deque(16);
-    if (q.length >= this.options.capacity) return this.#overflow(q, message, meta);
-    q.push(message, meta);
-    if (!this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
-    return true;
+    const result = this.#mailbox.offer(message, meta);
+    if (result === true && !this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
+    return result;
   }
 
-  #overflow(q: Deque<unknown, Meta>, message: unknown, meta: Meta): SendResult {
-    switch (this.options.overflow) {
-      case 'drop-oldest': {
-        const old = q.shift();
-        this.system.deadLetter(this.path, old, q.lastMeta, DeadLetterReason.Overflow);
-        q.push(message, meta);
-        return true;
-      }
-      case 'reject':
-        this.system.deadLetter(this.path, message, meta, DeadLetterReason.Rejected);
-        return false;
-      case 'backpressure': {
-        const waiters = this.#waiters ?? (this.#waiters = new Deque(4));
-        return new Promise<boolean>((resolve) => waiters.push({ message, meta, resolve }, undefined));
-      }
-      default:
-        this.system.deadLetter(this.path, message, meta, DeadLetterReason.Overflow);
-        return false;
-    }
+  mailboxDeadLetter(message: unknown, meta: Meta, reason: DeadLetterReason): void {
+    this.system.deadLetter(this.path, message, meta, reason);
   }
 
   /** Graceful stop: handled after everything already queued. */
   enqueuePoison(): void {
     if (this.status >= Status.Stopping) return;
-    const q = this.#user ?? (this.#user = new Deque(16));
-    q.push(POISON, undefined);
+    this.#mailbox.offerPoison();
     if (!this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
   }
 
   sendSystem(message: SystemMessage): void {
     if (this.status === Status.Stopped) return;
-    const q = this.#sys ?? (this.#sys = new Deque(4));
-    q.push(message, undefined);
+    this.#mailbox.pushSystem(message);
     if (!this.scheduled && !this.busy) this.system.dispatcher.schedule(this);
   }
 
@@ -168,21 +137,18 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   run(): number {
     if (this.busy) return 0;
-    if (this.#sys !== undefined && this.#sys.length > 0) this.#drainSystem();
+    const mailbox = this.#mailbox;
+    if (mailbox.hasSystem) this.#drainSystem();
     if (this.status === Status.New) this.#create(undefined);
     if (this.status !== Status.Running || this.busy) return 0;
-    const q = this.#user;
-    if (q === undefined) return 0;
     const max = this.options.throughput;
     let n = 0;
-    while (n < max && q.length > 0) {
-      const message = q.shift();
-      const meta = q.lastMeta;
+    while (n < max && mailbox.userLength > 0) {
+      const message = mailbox.takeUser();
       n++;
-      if (this.#waiters !== undefined && this.#waiters.length > 0) this.#admitWaiter(q);
-      this.#invoke(message, meta);
+      this.#invoke(message, mailbox.lastMeta);
       if (this.status !== Status.Running || this.busy) break;
-      if (this.#sys !== undefined && this.#sys.length > 0) {
+      if (mailbox.hasSystem) {
         this.#drainSystem();
         if (this.status !== Status.Running || this.busy) break;
       }
@@ -192,15 +158,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   hasWork(): boolean {
     if (this.busy || this.status === Status.Stopped) return false;
-    if (this.#sys !== undefined && this.#sys.length > 0) return true;
+    if (this.#mailbox.hasSystem) return true;
     if (this.status === Status.New) return true;
-    return this.status === Status.Running && this.#user !== undefined && this.#user.length > 0;
-  }
-
-  #admitWaiter(q: Deque<unknown, Meta>): void {
-    const w = (this.#waiters as Deque<Waiter>).shift() as Waiter;
-    q.push(w.message, w.meta);
-    w.resolve(true);
+    return this.status === Status.Running && this.#mailbox.userLength > 0;
   }
 
   #invoke(message: unknown, meta: Meta): void {
@@ -246,7 +206,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   /** Resolves when no handler is in flight (at once if idle). */
-  whenIdle(): Promise<void> | undefined {
+  #whenIdle(): Promise<void> | undefined {
     if (!this.busy) return undefined;
     return new Promise((resolve) => {
       (this.#idle ??= []).push(resolve);
@@ -254,7 +214,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   /** Abandons an in-flight handler (forced stop or restart past the shutdown time). */
-  abandonHandler(): void {
+  #abandonHandler(): void {
     this.#token++;
     this.busy = false;
     const idle = this.#idle;
@@ -263,9 +223,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   #drainSystem(): void {
-    const q = this.#sys as Deque<SystemMessage>;
-    while (q.length > 0 && !this.busy && this.status !== Status.Stopped) {
-      const m = q.shift() as SystemMessage;
+    const mailbox = this.#mailbox;
+    while (mailbox.hasSystem && !this.busy && this.status !== Status.Stopped) {
+      const m = mailbox.takeSystem() as SystemMessage;
       switch (m.kind) {
         case 'stop':
           this.#terminate(m.reason);
@@ -342,7 +302,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   #onChildFailed(child: Cell, failure: Failure): void {
-    if (child.parent !== (this as Cell) || child.status !== Status.Suspended || this.#children?.get(child.name) !== child) return;
+    if (child.parent !== (this as Cell) || child.status !== Status.Suspended || this.children.named(child.name) !== child) return;
     if (this.status >= Status.Stopping) return;
     try {
       this.strategy.handleFailure(this.ctx.control, child, failure);
@@ -361,8 +321,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   teardown(reason: unknown): Promise<void> | undefined {
     if (this.status >= Status.Stopping) return undefined;
     this.status = Status.Suspended;
-    const idle = this.whenIdle();
-    if (idle !== undefined) return this.#boundedIdle(idle).then(() => this.teardown(reason));
+    const idle = this.#whenIdle();
+    if (idle !== undefined) return settleWithin(idle, this.options.shutdownMs, () => this.#abandonHandler()).then(() => this.teardown(reason));
     this.#timers?.cancelAll();
     this.#timers = undefined;
     const actor = this.actor;
@@ -393,17 +353,6 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     if (!this.scheduled && this.hasWork()) this.system.dispatcher.schedule(this);
   }
 
-  #boundedIdle(idle: Promise<void>): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.abandonHandler();
-        resolve();
-      }, this.options.shutdownMs);
-    });
-    return Promise.race([idle, timeout]).finally(() => clearTimeout(timer));
-  }
-
   // ---- stopping ------------------------------------------------------------------------------------
 
   /** Stops this actor: queued user messages become dead letters; resolves once it has stopped. */
@@ -429,20 +378,10 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.system.log.warn({ actor: this.path, err: error }, 'preStop threw; stopping anyway');
     }
     this.#timers?.cancelAll();
-    this.#deadLetterQueued();
+    this.#mailbox.deadLetterAll();
     const children = this.stopChildren();
     if (children !== undefined) children.then(() => this.#postStop(reason));
     else this.#postStop(reason);
-  }
-
-  #deadLetterQueued(): void {
-    this.#user?.drain((message, meta) => {
-      if (message !== POISON) this.system.deadLetter(this.path, message, meta, DeadLetterReason.Unprocessed);
-    });
-    this.#waiters?.drain((w) => {
-      this.system.deadLetter(this.path, w.message, w.meta, DeadLetterReason.Unprocessed);
-      w.resolve(false);
-    });
   }
 
   #postStop(reason: StopReason): void {
@@ -472,7 +411,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   /** Stops the children one by one in reverse start order; undefined when there are none. */
   stopChildren(): Promise<void> | undefined {
-    const kids = this.childCells();
+    const kids = this.children.inOrder();
     if (kids.length === 0) return undefined;
     return kids.reverse().reduce<Promise<void>>((chain, kid) => chain.then(() => kid.stop()), Promise.resolve());
   }
@@ -481,9 +420,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   force(): void {
     if (this.status === Status.Stopped) return;
     const afterMs = this.options.shutdownMs;
-    for (const kid of this.childCells().reverse()) kid.force();
-    this.abandonHandler();
-    this.#deadLetterQueued();
+    for (const kid of this.children.inOrder().reverse()) kid.force();
+    this.#abandonHandler();
+    this.#mailbox.deadLetterAll();
     this.system.events.publish({ type: 'forced-stop', actor: this.path, afterMs });
     this.system.log.warn({ actor: this.path, afterMs }, 'actor did not stop in time; forced');
     this.finalize({ type: 'forced', afterMs });
@@ -497,8 +436,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     this.busy = false;
     clearTimeout(this.#forceTimer);
     this.#timers?.cancelAll();
-    this.#deadLetterQueued();
-    this.#sys = undefined;
+    this.#mailbox.deadLetterAll();
+    this.#mailbox.clearSystem();
     this.actor = undefined;
     this.ctx.disposeControl();
     if (this.watching !== undefined) for (const ref of this.watching) (ref as LocalRef).removeWatcher?.(this);
@@ -518,33 +457,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   // ---- children and watches ------------------------------------------------------------------------
 
-  addChild(child: Cell, startIndex?: number): void {
-    (this.#children ??= new Map()).set(child.name, child);
-    child.startIndex = startIndex ?? this.#childCounter++;
-  }
-
-  hasChild(name: string): boolean {
-    return this.#children?.has(name) ?? false;
-  }
-
-  nextChildName(): string {
-    return `$${(this.#childCounter).toString(36)}`;
-  }
-
-  /** Children in start order. */
-  childCells(): Cell[] {
-    if (this.#children === undefined) return [];
-    const kids = [...this.#children.values()];
-    return kids.sort((a, b) => a.startIndex - b.startIndex);
-  }
-
-  childNamed(name: string): Cell | undefined {
-    return this.#children?.get(name);
-  }
-
   #childStopped(child: Cell, reason: StopReason): void {
-    if (this.#children?.get(child.name) !== child) return;
-    this.#children.delete(child.name);
+    if (!this.children.remove(child)) return;
     if (this.status >= Status.Stopping) return;
     try {
       this.strategy.handleStopped?.(this.ctx.control, child, reason);
@@ -580,9 +494,5 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       return;
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, 'receive');
-  }
-
-  get queued(): number {
-    return this.#user?.length ?? 0;
   }
 }

@@ -67,7 +67,7 @@ export class CellContext<M> implements ActorContext<M> {
       this.cell.stop({ type: 'normal', self: true });
       return;
     }
-    const child = this.cell.childNamed(ref.path.slice(ref.path.lastIndexOf('/') + 1));
+    const child = this.cell.children.named(ref.path.slice(ref.path.lastIndexOf('/') + 1));
     if (child === undefined || child.ref !== ref) throw new Error(`${ref.path} is not a child of ${this.cell.path}`);
     child.stop({ type: 'normal' });
   }
@@ -84,6 +84,6 @@ export class CellContext<M> implements ActorContext<M> {
   }
 
   children(): AnyRef[] {
-    return this.cell.childCells().map((c) => c.ref);
+    return this.cell.children.inOrder().map((c) => c.ref);
   }
 }

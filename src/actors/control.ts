@@ -31,7 +31,7 @@ export class CellControl implements SupervisionControl {
   }
 
   children(): ChildInfo[] {
-    return this.cell.childCells();
+    return this.cell.children.inOrder();
   }
 
   resume(child: ChildInfo): void {
@@ -76,7 +76,7 @@ export class CellControl implements SupervisionControl {
 
   respawn(child: ChildInfo): void {
     const c = child as Cell;
-    if (c.parent !== this.cell || this.cell.hasChild(c.name)) return;
+    if (c.parent !== this.cell || this.cell.children.has(c.name)) return;
     this.cell.system.respawn(this.cell, c);
   }
 
@@ -95,7 +95,7 @@ export class CellControl implements SupervisionControl {
 
   #own(child: ChildInfo): Cell | undefined {
     const c = child as Cell;
-    return c.parent === this.cell && this.cell.childNamed(c.name) === c ? c : undefined;
+    return c.parent === this.cell && this.cell.children.named(c.name) === c ? c : undefined;
   }
 
   #decided(child: Cell, directive: Directive): void {

@@ -115,7 +115,7 @@ export class ActorSystem implements SystemServices {
 
   #guardian(name: string, behavior: ActorFactory<unknown>): Cell {
     const cell = new Cell(this, this.#root, name, behavior, this.#cellOptions({ shutdownMs: 60_000 }));
-    this.#root.addChild(cell);
+    this.#root.children.add(cell);
     cell.status = Status.Running;
     cell.actor = behavior.create(cell.ctx);
     return cell;
@@ -134,11 +134,11 @@ export class ActorSystem implements SystemServices {
   spawnChild<M>(parent: Cell, behavior: Behavior<M>, options: SpawnOptions | undefined): ActorRef<M> {
     if (parent.status >= Status.Stopping) throw new ActorError(ActorErrorCodes.SYSTEM_STOPPED, `cannot spawn under ${parent.path}: it is stopping`);
     let name = options?.name;
-    if (name === undefined) name = parent.nextChildName();
+    if (name === undefined) name = parent.children.nextName();
     else if (!isValidName(name) || name.startsWith('$')) throw new InvalidActorNameError(name, 'use letters, digits and -_.~@:+ (a leading $ is reserved)');
-    if (parent.hasChild(name)) throw new InvalidActorNameError(name, `${parent.path} already has a child of that name`);
+    if (parent.children.has(name)) throw new InvalidActorNameError(name, `${parent.path} already has a child of that name`);
     const cell = new Cell<M>(this, parent, name, this.#factoryOf(behavior), this.#cellOptions(options));
-    parent.addChild(cell as Cell);
+    parent.children.add(cell as Cell);
     this.#actors++;
     this.dispatcher.schedule(cell);
     return cell.ref;
@@ -147,7 +147,7 @@ export class ActorSystem implements SystemServices {
   respawn(parent: Cell, previous: Cell): void {
     if (parent.status >= Status.Stopping) return;
     const cell = new Cell(this, parent, previous.name, previous.factory, previous.options);
-    parent.addChild(cell, previous.startIndex);
+    parent.children.add(cell, previous.startIndex);
     this.#actors++;
     this.dispatcher.schedule(cell);
   }
@@ -253,7 +253,7 @@ export class ActorSystem implements SystemServices {
     }
     let cell: Cell | undefined = this.#root;
     for (const seg of segs) {
-      cell = cell.childNamed(seg);
+      cell = cell.children.named(seg);
       if (cell === undefined) return undefined;
     }
     if (cell.status === Status.Stopped) return undefined;

@@ -51,3 +51,15 @@ export class ActorTimers<M> implements Timers<M> {
     return this.#entries.has(key);
   }
 }
+
+/** Resolves when `promise` settles or after `ms`, whichever is first; `onTimeout` runs if time ran out. */
+export function settleWithin(promise: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
