@@ -5,7 +5,7 @@ import { ServiceResolver } from './client/resolver.ts';
 import { type Codecs, type CodecsOptions, createCodecs, defaultCodecsOptions } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
 import { type NodeOptions, resolveNodeOptions } from './node-options.ts';
-import { Peer, type PeerEvents } from './peer.ts';
+import { type InboundCall, Peer, type PeerEvents } from './peer.ts';
 import { NO_HEADER, PROTOCOL_VERSION, type HelloHeader } from './protocol.ts';
 import type { Registry, Service as RegisteredService } from './registry/registry.ts';
 import { RemoteActors } from './remote.ts';
@@ -51,6 +51,8 @@ class Node implements MeshNode, PeerEvents {
   readonly #peers = new WeakMap<Connection, Peer>();
   readonly #peersByNode = new Map<string, Peer>();
   readonly #peersByAddress = new Map<string, Peer>();
+  /** Every open connection's peer, accepted or dialed. */
+  readonly #live = new Set<Peer>();
   readonly #remote: RemoteActors;
   readonly #resolver: ServiceResolver;
   readonly #registrations: RegisteredService[] = [];
@@ -71,7 +73,7 @@ class Node implements MeshNode, PeerEvents {
     this.#remote = new RemoteActors(system, (nodeId) => this.#peerForNode(nodeId), log);
     system.addResolver(this.#remote.resolver);
     this.#resolver = new ServiceResolver(registry, log);
-    this.#server = new MeshServer({ system, codecs, log, offloadThresholdBytes: options.offloadThresholdBytes });
+    this.#server = new MeshServer({ system, codecs, log, offloadThresholdBytes: options.offloadThresholdBytes, inbound: () => this.#inboundCalls() });
     this.#pool = createPeerPool(transport, {
       logger: log,
       dialTimeoutMs: options.dialTimeoutMs,
@@ -102,8 +104,13 @@ class Node implements MeshNode, PeerEvents {
   #attach(conn: Connection, dialer: boolean, address: string | undefined): Peer {
     const peer = new Peer(conn, dialer, this, this.log, this.#hello());
     this.#peers.set(conn, peer);
+    this.#live.add(peer);
     if (address !== undefined) this.#peersByAddress.set(address, peer);
     return peer;
+  }
+
+  *#inboundCalls(): Iterable<InboundCall> {
+    for (const peer of this.#live) yield* peer.inbound();
   }
 
   #peer(address: string): Peer | Promise<Peer> {
@@ -149,6 +156,7 @@ class Node implements MeshNode, PeerEvents {
   }
 
   onClosed(peer: Peer, error: Error | undefined): void {
+    this.#live.delete(peer);
     for (const [address, p] of this.#peersByAddress) if (p === peer) this.#peersByAddress.delete(address);
     const nodeId = peer.remoteNodeId;
     if (nodeId !== undefined && this.#peersByNode.get(nodeId) === peer) {

@@ -173,6 +173,8 @@ class UnaryCall implements OutboundCall {
   #node: RegistryNode | undefined;
   #lastError: MicroError | undefined;
   #failedNode: string | undefined;
+  /** True while the first attempt runs without having waited on anything (no time has passed). */
+  #sync = true;
 
   constructor(
     readonly client: MeshClient,
@@ -196,7 +198,10 @@ class UnaryCall implements OutboundCall {
       return this.ep.fail(MicroError.from(err));
     }
     if (Array.isArray(nodes)) this.#pick(nodes);
-    else nodes.then((n) => this.#pick(n), (err: unknown) => this.ep.fail(MicroError.from(err)));
+    else {
+      this.#sync = false;
+      nodes.then((n) => this.#pick(n), (err: unknown) => this.ep.fail(MicroError.from(err)));
+    }
   }
 
   #pick(nodes: RegistryNode[]): void {
@@ -213,14 +218,16 @@ class UnaryCall implements OutboundCall {
     } catch (err) {
       return this.#failed(MicroError.from(err));
     }
-    if (peer instanceof Promise) peer.then((p) => this.#send(p), (err: unknown) => this.#failed(MicroError.from(err)));
-    else this.#send(peer);
+    if (peer instanceof Promise) {
+      this.#sync = false;
+      peer.then((p) => this.#send(p), (err: unknown) => this.#failed(MicroError.from(err)));
+    } else this.#send(peer);
   }
 
   #send(peer: Peer): void {
     if (this.ep.settled) return;
     if (peer.draining) return this.#failed(new MicroError('DRAINING', `${peer.remoteNodeId ?? peer.conn.remoteAddress} is stopping`));
-    const left = Math.max(1, Math.floor(this.timeoutMs - (performance.now() - this.started)));
+    const left = this.#attempts === 1 && this.#sync ? this.timeoutMs : Math.max(1, Math.floor(this.timeoutMs - (performance.now() - this.started)));
     const id = peer.nextStreamId();
     const header = this.client.headers.encode({ service: this.service, endpoint: this.endpoint, contentType: this.contentType, timeoutMs: left, metadata: this.options.metadata ?? EMPTY_METADATA });
     this.#peer = peer;

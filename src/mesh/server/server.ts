@@ -4,7 +4,7 @@ import type { Codec } from '../codec/codec.ts';
 import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
 import { MetadataKey, mergeMetadata } from '../metadata.ts';
-import type { Peer } from '../peer.ts';
+import type { InboundCall, Peer } from '../peer.ts';
 import { encodeError, Flag, NO_HEADER, type RequestHeader } from '../protocol.ts';
 import type { ResolvedEndpoint, Service } from '../service.ts';
 import { type Frame, FrameType } from '../transport/transport.ts';
@@ -36,15 +36,17 @@ export interface ServerDeps {
   codecs: Codecs;
   log: Logger;
   offloadThresholdBytes: number;
+  /** Every call being served, on every connection (for a drain that must end them). */
+  inbound(): Iterable<InboundCall>;
 }
 
 /** Routes REQUEST frames to the instance actors of served services and drains them on stop. */
 export class MeshServer {
   readonly #services = new Map<string, Served>();
-  readonly #inFlight = new Set<InboundRequest>();
-  readonly #onDone = (req: InboundRequest): void => {
-    this.#inFlight.delete(req);
-    if (this.#inFlight.size === 0) this.#idle?.();
+  #active = 0;
+  readonly #onDone = (_req: InboundRequest): void => {
+    this.#active--;
+    if (this.inFlight === 0) this.#idle?.();
   };
   #idle: (() => void) | undefined;
   #streams = 0;
@@ -53,7 +55,7 @@ export class MeshServer {
   constructor(readonly deps: ServerDeps) {}
 
   get inFlight(): number {
-    return this.#inFlight.size + this.#streams;
+    return this.#active + this.#streams;
   }
 
   services(): Service[] {
@@ -141,7 +143,7 @@ export class MeshServer {
 
   #dispatch(served: Served, req: InboundRequest, request: unknown): void {
     req.request = request;
-    this.#inFlight.add(req);
+    this.#active++;
     req.peer.addInbound(req.streamId, req);
     this.#deliver(served, req);
   }
@@ -174,7 +176,9 @@ export class MeshServer {
       };
     });
     const left = this.inFlight;
-    for (const req of this.#inFlight) req.fail(new MicroError('UNAVAILABLE', `node stopped before ${req.service} ${req.endpoint} finished`));
+    for (const call of this.deps.inbound()) {
+      if (call instanceof InboundRequest) call.fail(new MicroError('UNAVAILABLE', `node stopped before ${call.service} ${call.endpoint} finished`));
+    }
     return left;
   }
 }
