@@ -7,20 +7,15 @@ import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import type { BenchRow } from './lib/context.ts';
 import { encodeFrame } from '../src/mesh/transport/frame-codec.ts';
 import type { FlushScheduler } from '../src/mesh/transport/frame-connection.ts';
 import { createTcpTransport } from '../src/mesh/transport/tcp.ts';
 import { type Connection, type Frame, FrameType } from '../src/mesh/transport/transport.ts';
 
-export interface EchoRow {
+export interface EchoRow extends BenchRow {
   /** `echo` sends back inside onFrame; `echo-async` after one or two awaits, as async handlers do. */
   case: 'echo' | 'echo-async';
-  impl: string;
-  concurrency: number;
-  payloadBytes: number;
-  opsPerSec: number;
-  p50us: number;
-  p99us: number;
 }
 
 const PAYLOAD = 100;

@@ -34,15 +34,9 @@ import { type Codecs, createCodecs, defaultCodecsOptions } from '../../src/mesh/
 import { CodecPool } from '../../src/mesh/codec/pool.ts';
 import { silentLogger } from '../../src/actors/logger.ts';
 import { makePayload, payloadProtoFile } from '../fixtures/payload.ts';
+import type { BenchContext, BenchRow } from '../lib/context.ts';
 
-export interface Row {
-  case: string;
-  impl: string;
-  concurrency: number;
-  payloadBytes: number;
-  opsPerSec: number;
-  p50us: number;
-  p99us: number;
+export interface Row extends BenchRow {
   /** Main-thread busy time per op (event-loop utilisation × elapsed ÷ ops); inflated when the CPU is contended. */
   mainUsPerOp: number;
   /** Main-thread CPU time per op from /proc (10 ms ticks; Linux), else equal to `mainUsPerOp`. */
@@ -333,7 +327,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
 }
 
 /** `npm run bench -- codec`: every row through the harness (1 s per row unless `--duration` says otherwise). */
-export default async function codec(ctx: import('../lib/context.ts').BenchContext): Promise<void> {
+export default async function codec(ctx: BenchContext): Promise<void> {
   const rows = await runCodecSuite({ durationMs: ctx.durationOverrideMs ?? 1000 });
   for (const row of rows) ctx.record(row);
   printRatios(rows);

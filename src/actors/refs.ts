@@ -1,8 +1,5 @@
 import type { ActorRef, AnyRef, AskOptions, ReplyTo, SendResult, SerializedRef, StopReason, TellOptions } from './types.ts';
 
-/** Delivery outcome inside the kernel. */
-export const Delivery = { Accepted: 0, Stopped: 1, Full: 2 } as const;
-
 /** Sender and headers of a message, when it has more than a plain sender. */
 export class Envelope {
   constructor(

@@ -90,7 +90,6 @@ export class MeshClient {
    */
   call<Res = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = {}): Promise<Res> {
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
-    const started = performance.now();
     const contentType = options.contentType ?? 'application/json';
     let codec: Codec;
     let body: Uint8Array;
@@ -101,7 +100,7 @@ export class MeshClient {
       return Promise.reject(MicroError.from(err));
     }
     const ep = this.deps.system.asks.create(`${service} ${endpoint}`, endpoint, { timeoutMs });
-    const call = new UnaryCall(this, ep, service, endpoint, body, codec, contentType, options, started, timeoutMs);
+    const call = new UnaryCall(this, ep, service, endpoint, body, codec, contentType, options, timeoutMs);
     ep.onTimeout = call;
     if (options.signal !== undefined) call.watchAbort(options.signal);
     call.next();
@@ -185,7 +184,6 @@ class UnaryCall implements OutboundCall {
     readonly codec: Codec,
     readonly contentType: string,
     readonly options: CallOptions,
-    readonly started: number,
     readonly timeoutMs: number,
   ) {}
 
@@ -227,7 +225,9 @@ class UnaryCall implements OutboundCall {
   #send(peer: Peer): void {
     if (this.ep.settled) return;
     if (peer.draining) return this.#failed(new MicroError('DRAINING', `${peer.remoteNodeId ?? peer.conn.remoteAddress} is stopping`));
-    const left = this.#attempts === 1 && this.#sync ? this.timeoutMs : Math.max(1, Math.floor(this.timeoutMs - (performance.now() - this.started)));
+    // The time left is measured against the ask's own deadline (the system clock); the first attempt that has
+    // waited on nothing still has all of it.
+    const left = this.#attempts === 1 && this.#sync ? this.timeoutMs : Math.max(1, Math.floor(this.ep.deadline - this.client.deps.system.now()));
     const id = peer.nextStreamId();
     const header = this.client.headers.encode({ service: this.service, endpoint: this.endpoint, contentType: this.contentType, timeoutMs: left, metadata: this.options.metadata ?? EMPTY_METADATA });
     this.#peer = peer;
