@@ -8,6 +8,8 @@ export class Envelope {
     /** Set on timer messages: the incarnation whose timer sent it. */
     readonly timerIncarnation = -1,
     readonly timerKey: string | undefined = undefined,
+    /** Set on messages that came from another node: that node's id. Control messages never come from there. */
+    readonly origin: string | undefined = undefined,
   ) {}
 }
 
