@@ -81,10 +81,27 @@ export { defaultNodeOptions } from './mesh/node-options.ts';
 export type { NodeOptions } from './mesh/node-options.ts';
 export { defineService } from './mesh/service.ts';
 export type { CallContext, Service, ServiceDefinition, ServerStream, StreamEndpoint, UnaryEndpoint, UnaryHandler, StreamHandler } from './mesh/service.ts';
-export { MeshClient, defaultClientOptions } from './mesh/client/client.ts';
-export type { CallOptions, ClientOptions } from './mesh/client/client.ts';
+export { MeshClient } from './mesh/client/client.ts';
+export { defaultClientOptions } from './mesh/client/options.ts';
+export type { CallOptions, ClientOptions } from './mesh/client/options.ts';
 export { ClientStream } from './mesh/client/client-stream.ts';
-export type { ServeOptions } from './mesh/server/server.ts';
+export { defaultServeOptions } from './mesh/server/serve-options.ts';
+export type { ServeOptions, StuckPolicy } from './mesh/server/serve-options.ts';
+export { compose } from './mesh/middleware/middleware.ts';
+export type {
+  Attempt,
+  HookName,
+  InboundDelivery,
+  InboundMessage,
+  Middleware,
+  MiddlewareHooks,
+  OutboundCall,
+  OutboundMessage,
+  OutboundPublish,
+} from './mesh/middleware/middleware.ts';
+export { defaultPeerLimits } from './mesh/peers/limits.ts';
+export type { PeerLimits } from './mesh/peers/limits.ts';
+export type { NodeComponent } from './mesh/node-tree.ts';
 export { MicroError, ErrorReasons, StatusCodes, isMicroError } from './mesh/errors.ts';
 export type { ErrorReason, MicroErrorJSON } from './mesh/errors.ts';
 export { MetadataKey } from './mesh/metadata.ts';

@@ -23,6 +23,8 @@ export class AskEndpoint extends BaseRef {
   next: AskEndpoint | undefined = undefined;
   list: TimeoutList | undefined = undefined;
   id = 0;
+  /** The node id the ask was sent to: replies are accepted only from this node. */
+  replier: string | undefined = undefined;
   /** When set, asked on timeout for the rejection to use instead of an AskTimeoutError. */
   onTimeout: { timedOut(): unknown } | undefined = undefined;
   #abort: (() => void) | undefined = undefined;
@@ -113,9 +115,10 @@ export class AskRegistry {
     readonly now: () => number = () => performance.now(),
   ) {}
 
-  create(target: string, messageType: string, options: AskOptions | undefined): AskEndpoint {
+  create(target: string, messageType: string, options: (AskOptions & { onTimeout?: { timedOut(): unknown } }) | undefined): AskEndpoint {
     const timeoutMs = options?.timeoutMs ?? 5000;
     const ep = new AskEndpoint(this, target, messageType, timeoutMs);
+    if (options?.onTimeout !== undefined) ep.onTimeout = options.onTimeout;
     this.live++;
     this.#enlist(ep, timeoutMs);
     if (options?.signal !== undefined) ep.onAbort(options.signal);

@@ -17,7 +17,7 @@ export const MAX_TIMER_MS = 0x7fff_ffff;
 /** A delay every timer can take: NaN and negatives become 0, anything over the platform limit is clamped. */
 export function safeDelay(ms: number): number {
   if (!(ms > 0)) return 0;
-  return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms;
+  return Math.min(ms , MAX_TIMER_MS);
 }
 
 /** The process clock: `performance.now` and unref'd timers, so no clock user keeps a process alive by itself. */

@@ -1,10 +1,12 @@
 import pino from 'pino';
 import type { ActorSystem, Logger } from '../actors/index.ts';
 import type { CreateActorSystemOptions } from '../supervisor/index.ts';
-import type { ClientOptions } from './client/client.ts';
+import type { ClientOptions } from './client/options.ts';
 import type { Codecs, CodecsOptions } from './codec/codecs.ts';
 import { defaultCodecsOptions } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
+import { checkMiddleware, type Middleware } from './middleware/middleware.ts';
+import { defaultPeerLimits, type PeerLimits } from './peers/limits.ts';
 import { createMdnsRegistry, type MdnsRegistryOptions } from './registry/mdns.ts';
 import { createMemoryRegistry } from './registry/memory.ts';
 import type { Registry } from './registry/registry.ts';
@@ -36,6 +38,10 @@ export interface NodeOptions {
   dialTimeoutMs?: number;
   /** TTL of this node's registrations; refreshed while it lives. @default 15000 */
   registerTtlMs?: number;
+  /** Middleware around every call, stream and actor message of this node, outermost first. @default [] */
+  middleware?: readonly Middleware[];
+  /** What one connection may hold: handshake deadline, open calls and streams. @default defaultPeerLimits() */
+  limits?: Partial<PeerLimits>;
 }
 
 export function defaultNodeOptions() {
@@ -83,6 +89,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     drainTimeoutMs: options.drainTimeoutMs ?? d.drainTimeoutMs,
     dialTimeoutMs: options.dialTimeoutMs ?? d.dialTimeoutMs,
     registerTtlMs,
+    middleware: checkMiddleware(options.middleware ?? []),
+    limits: { ...defaultPeerLimits(), ...options.limits },
     offloadThresholdBytes: codecs?.offloadThresholdBytes ?? defaultCodecsOptions().offloadThresholdBytes,
   };
 }

@@ -41,19 +41,40 @@ function str(v: unknown, what: string): string {
 
 export interface HelloHeader {
   nodeId: string;
-  /** The address the peer listens on (so the other side can pool this connection under it). */
+  /** The address the peer listens on ('' for none): the other side verifies the claim by dialing it back. */
   address: string;
   version: number;
+  /** Random per connection; the dialer proves it sent it when the acceptor asks over a connection of its own. */
+  nonce: Uint8Array;
 }
 
 export function encodeHello(h: HelloHeader): Uint8Array {
-  return pack([h.version, h.nodeId, h.address]);
+  return pack([h.version, h.nodeId, h.address, h.nonce]);
 }
 
 export function decodeHello(bytes: Uint8Array): HelloHeader {
-  const [version, nodeId, address] = unpack(bytes, 'hello');
+  const [version, nodeId, address, nonce] = unpack(bytes, 'hello');
   if (version !== PROTOCOL_VERSION) throw new MicroError('PROTOCOL_ERROR', `unsupported protocol version ${String(version)}`);
-  return { version, nodeId: str(nodeId, 'node id'), address: typeof address === 'string' ? address : '' };
+  if (!(nonce instanceof Uint8Array) || nonce.length < 16 || nonce.length > 64) throw new MicroError('PROTOCOL_ERROR', 'bad nonce in hello');
+  const addr = typeof address === 'string' && address.length <= 1024 ? address : '';
+  return { version, nodeId: str(nodeId, 'node id'), address: addr, nonce: Uint8Array.from(nonce) };
+}
+
+/** VERIFY asks the node listening at an address: did you send `nonce` on a connection you dialed to `verifier`? */
+export interface VerifyHeader {
+  nonce: Uint8Array;
+  /** The asking node's listening address. */
+  verifier: string;
+}
+
+export function encodeVerify(h: VerifyHeader): Uint8Array {
+  return pack([h.nonce, h.verifier]);
+}
+
+export function decodeVerify(bytes: Uint8Array): VerifyHeader {
+  const [nonce, verifier] = unpack(bytes, 'verify');
+  if (!(nonce instanceof Uint8Array) || nonce.length < 16 || nonce.length > 64) throw new MicroError('PROTOCOL_ERROR', 'bad nonce in verify');
+  return { nonce: Uint8Array.from(nonce), verifier: str(verifier, 'verifier address') };
 }
 
 export interface RequestHeader {

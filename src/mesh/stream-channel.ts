@@ -1,9 +1,9 @@
 import { Deque } from '../actors/deque.ts';
 import type { Codec } from './codec/codec.ts';
 import { MicroError } from './errors.ts';
-import { encodeCredit, encodeError, NO_HEADER } from './protocol.ts';
-import { FrameType } from './transport/transport.ts';
-import type { Connection } from './transport/transport.ts';
+import type { Peer, StreamSlot } from './peers/peer.ts';
+import { decodeCredit, decodeError, encodeCredit, encodeError, NO_HEADER } from './protocol.ts';
+import { type Frame, FrameType } from './transport/transport.ts';
 
 export interface StreamChannelOptions {
   /** Messages the receiver buffers at most; the sender may have this many in flight before it must wait. @default 32 */
@@ -19,7 +19,7 @@ export interface StreamChannelOptions {
  * credits to spend on the other; the receiver returns credits as its consumer takes messages, so a slow consumer
  * holds the sender in `send()` and neither side buffers more than the window.
  */
-export class StreamChannel<In, Out> implements AsyncIterable<In> {
+export class StreamChannel<In, Out> implements AsyncIterable<In>, StreamSlot {
   readonly #buffer = new Deque<In>(8);
   readonly #creditWaiters: Array<() => void> = [];
   #readWaiter: (() => void) | undefined;
@@ -33,7 +33,7 @@ export class StreamChannel<In, Out> implements AsyncIterable<In> {
   peakBuffered = 0;
 
   constructor(
-    readonly conn: Connection,
+    readonly peer: Peer,
     readonly streamId: number,
     readonly options: StreamChannelOptions,
     readonly onClosed: (channel: StreamChannel<In, Out>) => void,
@@ -54,6 +54,25 @@ export class StreamChannel<In, Out> implements AsyncIterable<In> {
   }
 
   // ---- from the connection -------------------------------------------------------------------------
+
+  onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.STREAM_DATA:
+        return this.onData(frame.body);
+      case FrameType.STREAM_END:
+        return this.onEnd();
+      case FrameType.CREDIT:
+        return this.onCredit(decodeCredit(frame.body));
+      case FrameType.ERROR:
+        return this.fail(decodeError(frame.body));
+      case FrameType.CANCEL:
+        return this.fail(new MicroError('CANCELLED', `stream ${this.streamId} cancelled by the peer`));
+    }
+  }
+
+  onGone(error: MicroError): void {
+    this.fail(error);
+  }
 
   onData(body: Uint8Array): void {
     if (this.#closed || this.#remoteDone) return;
@@ -88,7 +107,7 @@ export class StreamChannel<In, Out> implements AsyncIterable<In> {
   fail(error: MicroError, tellPeer = false): void {
     if (this.#closed) return;
     this.#error = error;
-    if (tellPeer && !this.conn.closed) this.#send(FrameType.ERROR, encodeError(error));
+    if (tellPeer && !this.peer.conn.closed) this.#send(FrameType.ERROR, encodeError(error));
     this.#close();
   }
 
@@ -115,7 +134,7 @@ export class StreamChannel<In, Out> implements AsyncIterable<In> {
   /** Ends both directions now, telling the peer with a CANCEL frame. */
   cancel(reason = 'cancelled'): void {
     if (this.#closed) return;
-    if (!this.conn.closed) this.#send(FrameType.CANCEL, new Uint8Array(0));
+    if (!this.peer.conn.closed) this.#send(FrameType.CANCEL, new Uint8Array(0));
     this.#error = new MicroError('CANCELLED', `stream ${this.streamId} ${reason}`);
     this.#close();
   }
@@ -154,11 +173,11 @@ export class StreamChannel<In, Out> implements AsyncIterable<In> {
   }
 
   #send(type: FrameType, body: Uint8Array): void {
-    if (this.conn.closed) {
-      this.fail(new MicroError('NODE_GONE', `connection to ${this.conn.remoteAddress} closed`));
+    if (this.peer.conn.closed) {
+      this.fail(new MicroError('NODE_GONE', `connection to ${this.peer.name} closed`));
       return;
     }
-    this.conn.send({ type, flags: 0, streamId: this.streamId, header: NO_HEADER, body });
+    this.peer.send({ type, flags: 0, streamId: this.streamId, header: NO_HEADER, body });
   }
 
   #maybeClosed(): void {
@@ -168,6 +187,7 @@ export class StreamChannel<In, Out> implements AsyncIterable<In> {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.peer.close(this.streamId);
     this.#wakeReader();
     for (const w of this.#creditWaiters.splice(0)) w();
     this.onClosed(this);

@@ -1,49 +1,81 @@
+import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
 import type { RegistryNode, Registry, Service, Watcher } from '../registry/registry.ts';
 
+/** The service every node registers, so a node id can be turned into an address. */
+export const NODE_SERVICE = 'micromesh.node';
+
+interface Waiter {
+  nodeId: string;
+  resolve: (address: string | undefined) => void;
+  timer: unknown;
+}
+
 /**
  * Nodes of a service by name, cached and kept fresh by one registry watch: a lookup costs a map read, and any
- * change to a service drops its entry. Entries also expire after `ttlMs` as a safety net.
+ * change to a service drops its entry. Entries also expire after `ttlMs` as a safety net. The watch runs inside the
+ * node's supervised tree: when it ends with an error the component fails and is restarted (the cache is flushed).
  */
 export class ServiceResolver {
   readonly #cache = new Map<string, { services: Service[]; at: number }>();
-  /** Endpoints registered as idempotent, per service; kept across cache invalidations. */
+  /** Endpoints registered as idempotent, and stream endpoints, per service; kept across cache invalidations. */
   readonly #idempotent = new Map<string, Set<string>>();
+  readonly #kinds = new Map<string, Map<string, 'unary' | 'stream'>>();
+  readonly #waiters = new Set<Waiter>();
   #watcher: Watcher | undefined;
 
   constructor(
     readonly registry: Registry,
+    readonly clock: Clock,
     readonly log: Logger,
     readonly ttlMs = 5000,
   ) {}
 
-  start(): void {
-    if (this.#watcher !== undefined) return;
+  /** Starts the watch; `fail` is called if it ends with an error (the supervisor restarts the watch). */
+  start(fail: (error: unknown) => void): void {
+    this.stop();
+    this.#cache.clear();
     const watcher = this.registry.watch();
     this.#watcher = watcher;
     void (async () => {
       try {
-        for await (const event of watcher) this.#cache.delete(event.service.name);
+        for await (const event of watcher) this.#changed(event.service);
       } catch (err) {
-        this.log.warn({ err }, 'registry watch ended; service cache now expires by time only');
+        if (this.#watcher === watcher) fail(err);
       }
     })();
+  }
+
+  #changed(service: Service): void {
+    this.#cache.delete(service.name);
+    if (service.name !== NODE_SERVICE || this.#waiters.size === 0) return;
+    for (const w of this.#waiters) {
+      const node = service.nodes.find((n) => n.id === w.nodeId);
+      if (node !== undefined) this.#settle(w, node.address);
+    }
   }
 
   /** Cached nodes, or undefined when they must be fetched. */
   cached(name: string, version: string | undefined): RegistryNode[] | undefined {
     const hit = this.#cache.get(name);
-    if (hit === undefined || performance.now() - hit.at > this.ttlMs) return undefined;
+    if (hit === undefined || this.clock.now() - hit.at > this.ttlMs) return undefined;
     return nodesOf(hit.services, version);
   }
 
   /** Fetches from the registry; rejects with SERVICE_NOT_FOUND for an unknown name. */
   async fetch(name: string, version: string | undefined): Promise<RegistryNode[]> {
     const services = await this.registry.getService(name);
-    this.#cache.set(name, { services, at: performance.now() });
+    this.#cache.set(name, { services, at: this.clock.now() });
     const safe = new Set<string>();
-    for (const s of services) for (const e of s.endpoints) if (e.metadata.idempotent === 'true') safe.add(e.name);
+    const kinds = new Map<string, 'unary' | 'stream'>();
+    for (const s of services) {
+      for (const e of s.endpoints) {
+        if (e.metadata.idempotent === 'true') safe.add(e.name);
+        kinds.set(e.name, e.metadata.stream === 'true' ? 'stream' : 'unary');
+      }
+    }
     this.#idempotent.set(name, safe);
+    this.#kinds.set(name, kinds);
     return nodesOf(services, version);
   }
 
@@ -52,13 +84,42 @@ export class ServiceResolver {
     return this.#idempotent.get(name)?.has(endpoint) ?? false;
   }
 
+  /** Whether an endpoint is unary or a stream, as the service registered it (undefined if not known yet). */
+  endpointKind(name: string, endpoint: string): 'unary' | 'stream' | undefined {
+    return this.#kinds.get(name)?.get(endpoint);
+  }
+
+  /** The address the registry holds for a node id, waiting up to `waitMs` for it to appear. */
+  async addressOf(nodeId: string, waitMs: number): Promise<string | undefined> {
+    const known = (nodes: RegistryNode[]): string | undefined => nodes.find((n) => n.id === nodeId)?.address;
+    const cached = this.cached(NODE_SERVICE, undefined);
+    const hit = cached === undefined ? undefined : known(cached);
+    if (hit !== undefined) return hit;
+    const fetched = await this.fetch(NODE_SERVICE, undefined).catch(() => [] as RegistryNode[]);
+    const found = known(fetched);
+    if (found !== undefined || waitMs <= 0) return found;
+    return new Promise((resolve) => {
+      const w: Waiter = { nodeId, resolve, timer: undefined };
+      w.timer = this.clock.setTimeout(() => this.#settle(w, undefined), waitMs);
+      this.#waiters.add(w);
+    });
+  }
+
+  #settle(w: Waiter, address: string | undefined): void {
+    if (!this.#waiters.delete(w)) return;
+    this.clock.clearTimeout(w.timer);
+    w.resolve(address);
+  }
+
   invalidate(name: string): void {
     this.#cache.delete(name);
   }
 
   stop(): void {
-    this.#watcher?.stop();
+    const w = this.#watcher;
     this.#watcher = undefined;
+    w?.stop();
+    for (const waiter of [...this.#waiters]) this.#settle(waiter, undefined);
   }
 }
 

@@ -1,134 +1,161 @@
+import type { Clock } from '../../actors/clock.ts';
 import type { ActorRef, ActorSystem, Logger } from '../../actors/index.ts';
 import { createSupervisor, type SupervisorMessage } from '../../supervisor/index.ts';
 import type { Codec } from '../codec/codec.ts';
 import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
-import { MetadataKey, mergeMetadata } from '../metadata.ts';
-import type { InboundCall, Peer } from '../peer.ts';
-import { encodeError, Flag, NO_HEADER, type RequestHeader } from '../protocol.ts';
+import type { Metadata } from '../metadata.ts';
+import { compose, type HandlerNext, type Middleware, type ServeStreamNext } from '../middleware/middleware.ts';
+import type { FrameRouter } from '../peers/frame-router.ts';
+import type { Peer } from '../peers/peer.ts';
+import { Flag, type RequestHeader, RequestHeaderDecoder } from '../protocol.ts';
 import type { ResolvedEndpoint, Service } from '../service.ts';
 import { type Frame, FrameType } from '../transport/transport.ts';
-import { InboundRequest } from './inbound.ts';
-import { ServiceInstance } from './instance.ts';
+import { InstanceSlot, ServiceInstance } from './instance.ts';
+import { type ReplySink, ServerCall, type ServerCallScope, WireSink } from './server-call.ts';
+import { defaultServeOptions, type ServeOptions } from './serve-options.ts';
 import { startServerStream } from './stream.ts';
+import { StuckWatchdog } from './watchdog.ts';
 
-export interface ServeOptions {
-  /** Instance actors, each handling one request at a time. @default 1 */
-  instances?: number;
-  /** Restarts of failed instances allowed per window before the service's supervisor gives up. @default 100 in 1000 ms */
-  maxRestarts?: number;
-  withinMs?: number;
-  /** Credits per stream direction. @default 32 */
-  streamWindow?: number;
-}
-
-interface Served {
-  service: Service;
-  supervisor: ActorRef<SupervisorMessage>;
-  instances: Array<ActorRef<InboundRequest>>;
-  paths: string[];
+/** A service this node serves: its supervisor, instances, and handlers composed with middleware. */
+interface Served extends ServerCallScope {
+  readonly def: Service;
+  readonly supervisor: ActorRef<SupervisorMessage>;
+  readonly slots: InstanceSlot[];
+  readonly handlers: Map<string, HandlerNext>;
+  readonly streams: Map<string, ServeStreamNext>;
+  readonly window: number;
+  readonly watchdog: StuckWatchdog;
   next: number;
-  window: number;
 }
 
 export interface ServerDeps {
   system: ActorSystem;
+  /** Where each service's supervisor is spawned (a supervisor that restarts it, never escalating past it). */
+  spawnService(name: string, behavior: ReturnType<typeof createSupervisor>): Promise<ActorRef<SupervisorMessage>>;
   codecs: Codecs;
+  clock: Clock;
   log: Logger;
+  router: FrameRouter;
+  middleware: readonly Middleware[];
   offloadThresholdBytes: number;
-  /** Every call being served, on every connection (for a drain that must end them). */
-  inbound(): Iterable<InboundCall>;
 }
 
-/** Routes REQUEST frames to the instance actors of served services and drains them on stop. */
+/**
+ * Serves services: REQUEST frames (and in-process calls) become ServerCalls delivered to a service's instance actors;
+ * stream requests become stream actors. Handlers are wrapped once, at serve time, in the node's and the service's
+ * middleware. A drain stops new calls and waits for those in flight.
+ */
 export class MeshServer {
   readonly #services = new Map<string, Served>();
-  #active = 0;
-  readonly #onDone = (_req: InboundRequest): void => {
-    this.#active--;
-    if (this.inFlight === 0) this.#idle?.();
-  };
-  #idle: (() => void) | undefined;
+  readonly #decoders = new WeakMap<Peer, RequestHeaderDecoder>();
+  readonly #calls = new Set<ServerCall>();
   #streams = 0;
+  #idle: (() => void) | undefined;
+  #offRequest: () => void;
   draining = false;
 
-  constructor(readonly deps: ServerDeps) {}
+  constructor(readonly deps: ServerDeps) {
+    this.#offRequest = deps.router.on(FrameType.REQUEST, (peer, frame) => this.#onRequest(peer, frame));
+  }
 
   get inFlight(): number {
-    return this.#active + this.#streams;
+    return this.#calls.size + this.#streams;
   }
 
   services(): Service[] {
-    return [...this.#services.values()].map((s) => s.service);
+    return [...this.#services.values()].map((s) => s.def);
+  }
+
+  has(name: string): boolean {
+    return this.#services.has(name);
   }
 
   async serve(service: Service, options: ServeOptions = {}): Promise<void> {
     if (this.#services.has(service.name)) throw new MicroError('CONFLICT', `service ${service.name} is already served by this node`);
-    const count = Math.max(1, options.instances ?? 1);
-    const ids = Array.from({ length: count }, (_, i) => `instance-${i + 1}`);
-    const supervisor = this.deps.system.spawn(
+    const o = { ...defaultServeOptions(), ...options };
+    const clock = this.deps.clock;
+    const slots = Array.from({ length: Math.max(1, o.instances) }, (_, i) => new InstanceSlot(`instance-${i + 1}`, () => clock.now()));
+    const supervisor = await this.deps.spawnService(
+      service.name,
       createSupervisor({
-        maxRestarts: options.maxRestarts ?? 100,
-        withinMs: options.withinMs ?? 1000,
-        children: ids.map((id) => ({ id, start: { kind: 'factory', create: () => new ServiceInstance(service.name) } })),
+        maxRestarts: o.maxRestarts,
+        withinMs: o.withinMs,
+        children: slots.map((slot) => ({ id: slot.id, shutdownMs: o.instanceShutdownMs, start: { kind: 'factory', create: () => new ServiceInstance(service.name, slot) } })),
       }),
-      { name: `service-${service.name}` },
     );
-    const info = await supervisor.ask({ type: 'inspect' });
-    const paths = info.children.map((c) => c.address.split('#')[0] as string);
-    this.#services.set(service.name, {
-      service,
+    await supervisor.ask({ type: 'inspect' });
+    const middleware = [...this.deps.middleware, ...(o.middleware ?? [])];
+    const handlers = new Map<string, HandlerNext>();
+    const streams = new Map<string, ServeStreamNext>();
+    for (const e of service.endpoints.values()) {
+      if (e.kind === 'unary') handlers.set(e.name, compose(middleware, 'handler', e.handler as HandlerNext));
+      else streams.set(e.name, compose(middleware, 'serveStream', e.handler as ServeStreamNext));
+    }
+    const served: Served = {
+      def: service,
+      service: service.name,
+      clock,
+      log: this.deps.log,
+      done: (call) => this.#callDone(call),
       supervisor,
-      paths,
-      instances: paths.map((p) => this.deps.system.ref<InboundRequest>(p)),
+      slots,
+      handlers,
+      streams,
+      window: o.streamWindow,
       next: 0,
-      window: options.streamWindow ?? 32,
-    });
+      watchdog: new StuckWatchdog({ service: service.name, slots, supervisor, clock, log: this.deps.log, ...o.stuck }),
+    };
+    served.watchdog.start();
+    this.#services.set(service.name, served);
   }
 
   async unserve(name: string): Promise<void> {
     const served = this.#services.get(name);
     if (served === undefined) return;
     this.#services.delete(name);
+    served.watchdog.stop();
     await this.deps.system.stop(served.supervisor);
   }
 
-  onRequest(peer: Peer, frame: Frame): void {
+  // ---- calls over the wire ---------------------------------------------------------------------------
+
+  #onRequest(peer: Peer, frame: Frame): void {
     const id = frame.streamId;
+    let decoder = this.#decoders.get(peer);
+    if (decoder === undefined) {
+      decoder = new RequestHeaderDecoder();
+      this.#decoders.set(peer, decoder);
+    }
     let header: RequestHeader;
     try {
-      header = peer.requests.decode(frame.header);
+      header = decoder.decode(frame.header);
     } catch (err) {
-      return reject(peer, id, MicroError.from(err));
+      return peer.protocolError(MicroError.from(err).detail);
     }
-    if (this.draining) return reject(peer, id, new MicroError('DRAINING', `node is stopping; ${header.service} not accepted`));
-    const served = this.#services.get(header.service);
-    if (served === undefined) return reject(peer, id, new MicroError('SERVICE_NOT_FOUND', `service ${header.service} is not served here`));
-    const endpoint = served.service.endpoints.get(header.endpoint);
-    if (endpoint === undefined) {
-      return reject(peer, id, new MicroError('ENDPOINT_NOT_FOUND', `service ${header.service} has no endpoint ${header.endpoint}`, { id: header.service }));
+    const stream = (frame.flags & Flag.Stream) !== 0;
+    const found = this.#lookup(header.service, header.endpoint, stream);
+    let codec: Codec | undefined;
+    if (!(found instanceof MicroError)) {
+      try {
+        codec = this.deps.codecs.get(header.contentType);
+      } catch (err) {
+        return peer.sendError(id, MicroError.from(err));
+      }
     }
-    let codec: Codec;
-    try {
-      codec = this.deps.codecs.get(header.contentType);
-    } catch (err) {
-      return reject(peer, id, MicroError.from(err));
-    }
-    const metadata = header.metadata;
+    if (found instanceof MicroError || codec === undefined) return peer.sendError(id, found as MicroError);
+    const [served, endpoint] = found;
     const deadline = Date.now() + header.timeoutMs;
-    if (endpoint.kind === 'stream' || (frame.flags & Flag.Stream) !== 0) {
-      if (endpoint.kind !== 'stream') return reject(peer, id, new MicroError('BAD_REQUEST', `${header.service} ${header.endpoint} is unary, not a stream`));
-      this.#streams++;
-      const streamMetadata = peer.remoteNodeId === undefined ? metadata : mergeMetadata(metadata, { [MetadataKey.CallerNode]: peer.remoteNodeId });
-      startServerStream({ peer, streamId: id, service: header.service, endpoint, codec, metadata: streamMetadata, deadline, window: served.window, log: this.deps.log, supervisor: served.supervisor, done: () => this.#streamDone() });
-      return;
-    }
-    const req = new InboundRequest(peer, id, header.service, endpoint, undefined, codec, metadata, deadline, this.deps.log, this.#onDone);
+    if (endpoint.kind === 'stream') return this.#startStream(served, endpoint, peer, id, codec, header.metadata, deadline);
+    const sink = new WireSink(peer, id, codec, endpoint.responseType, served.service, this.deps.log);
+    const call = new ServerCall(served, endpoint, header.metadata, deadline, peer.caller, sink);
+    if (!peer.accept(id, call, false)) return;
     const body = frame.body;
     if (body.length >= this.deps.offloadThresholdBytes) {
+      this.#calls.add(call);
       this.deps.codecs.decodeAsync(header.contentType, body, endpoint.requestType).then(
-        (request) => this.#dispatch(served, req, request),
-        (err: unknown) => reject(peer, id, MicroError.from(err)),
+        (request) => this.#dispatch(served, call, request),
+        (err: unknown) => call.fail(MicroError.from(err)),
       );
       return;
     }
@@ -136,27 +163,74 @@ export class MeshServer {
     try {
       request = codec.decode(body, endpoint.requestType);
     } catch (err) {
-      return reject(peer, id, MicroError.from(err));
+      return call.fail(MicroError.from(err));
     }
-    this.#dispatch(served, req, request);
+    this.#calls.add(call);
+    this.#dispatch(served, call, request);
   }
 
-  #dispatch(served: Served, req: InboundRequest, request: unknown): void {
-    req.request = request;
-    this.#active++;
-    req.peer.addInbound(req.streamId, req);
-    this.#deliver(served, req);
+  /** The service and endpoint a call names, or the error that answers it (unknown, or unary/stream mismatch). */
+  #lookup(service: string, endpoint: string, stream: boolean): [Served, ResolvedEndpoint] | MicroError {
+    if (this.draining) return new MicroError('DRAINING', `node is stopping; ${service} not accepted`);
+    const served = this.#services.get(service);
+    if (served === undefined) return new MicroError('SERVICE_NOT_FOUND', `service ${service} is not served here`);
+    const e = served.def.endpoints.get(endpoint);
+    if (e === undefined) return new MicroError('ENDPOINT_NOT_FOUND', `service ${service} has no endpoint ${endpoint}`, { id: service });
+    if (stream && e.kind !== 'stream') return new MicroError('BAD_REQUEST', `${service} ${endpoint} is unary: call it, do not open a stream`, { id: service });
+    if (!stream && e.kind === 'stream') return new MicroError('BAD_REQUEST', `${service} ${endpoint} is a stream: open a stream, do not call it`, { id: service });
+    return [served, e];
   }
 
-  #deliver(served: Served, req: InboundRequest): void {
-    const n = served.instances.length;
+  #startStream(served: Served, endpoint: Extract<ResolvedEndpoint, { kind: 'stream' }>, peer: Peer, id: number, codec: Codec, metadata: Metadata, deadline: number): void {
+    this.#streams++;
+    startServerStream({
+      scope: served,
+      peer,
+      streamId: id,
+      endpoint,
+      handler: served.streams.get(endpoint.name) as ServeStreamNext,
+      codec,
+      metadata,
+      deadline,
+      window: served.window,
+      supervisor: served.supervisor,
+      done: () => this.#streamDone(),
+    });
+  }
+
+  // ---- in-process calls ------------------------------------------------------------------------------
+
+  /**
+   * The in-process fast path: a unary call from this node to a service it serves, without transport or codec. The
+   * request value is handed to the handler as it is (not copied); deadlines, middleware and errors are the same.
+   */
+  callLocal(service: string, endpoint: string, request: unknown, metadata: Metadata, deadline: number, caller: string, sink: ReplySink): ServerCall | undefined {
+    const found = this.#lookup(service, endpoint, false);
+    if (found instanceof MicroError) {
+      sink.error(found);
+      return undefined;
+    }
+    const call = new ServerCall(found[0], found[1] as Extract<ResolvedEndpoint, { kind: 'unary' }>, metadata, deadline, caller, sink);
+    this.#calls.add(call);
+    this.#dispatch(found[0], call, request);
+    return call;
+  }
+
+  #dispatch(served: Served, call: ServerCall, request: unknown): void {
+    call.request = request;
+    call.handler = served.handlers.get(call.endpoint);
+    const slots = served.slots;
+    const n = slots.length;
     for (let tries = 0; tries < n; tries++) {
-      const i = served.next++ % n;
-      if (served.instances[i]?.tell(req) !== false) return;
-      served.instances[i] = this.deps.system.ref<InboundRequest>(served.paths[i] as string);
-      if (served.instances[i]?.tell(req) !== false) return;
+      const slot = slots[served.next++ % n] as InstanceSlot;
+      if (slot.ref !== undefined && slot.ref.tell(call) === true) return;
     }
-    req.fail(new MicroError('OVERLOADED', `${served.service.name}: no instance accepted the request`, { id: served.service.name }));
+    call.fail(new MicroError('OVERLOADED', `${served.service}: every instance's mailbox is full`, { id: served.service }));
+  }
+
+  #callDone(call: ServerCall): void {
+    this.#calls.delete(call);
+    if (this.inFlight === 0) this.#idle?.();
   }
 
   #streamDone(): void {
@@ -164,28 +238,25 @@ export class MeshServer {
     if (this.inFlight === 0) this.#idle?.();
   }
 
-  /** Stops accepting requests and waits for those in flight, up to `timeoutMs`. Resolves with how many were left. */
+  /** Stops accepting calls and waits for those in flight, up to `timeoutMs`. Resolves with how many were left. */
   async drain(timeoutMs: number): Promise<number> {
     this.draining = true;
-    if (this.inFlight === 0) return 0;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#idle = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    const left = this.inFlight;
-    for (const call of this.deps.inbound()) {
-      if (call instanceof InboundRequest) call.fail(new MicroError('UNAVAILABLE', `node stopped before ${call.service} ${call.endpoint} finished`));
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.deps.clock.setTimeout(resolve, timeoutMs);
+        this.#idle = () => {
+          this.deps.clock.clearTimeout(timer);
+          resolve();
+        };
+      });
     }
+    const left = this.inFlight;
+    for (const call of [...this.#calls]) call.fail(new MicroError('UNAVAILABLE', `node stopped before ${call.service} ${call.endpoint} finished`));
     return left;
   }
-}
 
-function reject(peer: Peer, streamId: number, error: MicroError): void {
-  if (peer.conn.closed) return;
-  peer.conn.send({ type: FrameType.ERROR, flags: 0, streamId, header: NO_HEADER, body: encodeError(error) });
+  async close(): Promise<void> {
+    this.#offRequest();
+    for (const name of [...this.#services.keys()]) await this.unserve(name);
+  }
 }
-
-export type { ResolvedEndpoint };

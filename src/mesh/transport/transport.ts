@@ -22,6 +22,8 @@ export const FrameType = {
   PONG: 11,
   GOAWAY: 12,
   PUBLISH: 13,
+  /** A node asks a peer to vouch for a HELLO nonce (identity check by dial-back); answered with RESPONSE. */
+  VERIFY: 14,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -68,6 +70,9 @@ export interface Connection {
   /** Bytes queued or written but not yet taken by the peer's side (kernel or channel). */
   readonly bufferedBytes: number;
   readonly closed: boolean;
+  /** Stops reading from the peer (its writes back up) until `resumeReading`. */
+  pauseReading?(): void;
+  resumeReading?(): void;
   /** Flushes what was sent, then closes. Idempotent; `onClose` fires once, with `error` if one was given. */
   close(error?: Error): void;
 }

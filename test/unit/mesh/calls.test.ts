@@ -69,7 +69,7 @@ test('rpc — a failing handler gives a 500 and its instance is restarted, not a
   assert.equal(err.code, 500);
   assert.match(err.detail, /handler broke/);
   await waitUntil(() => restarts.length === 1);
-  assert.match(restarts[0] as string, /\/user\/service-greeter\/instance-1$/);
+  assert.match(restarts[0] as string, /\/user\/services\/greeter\/instance-1$/);
   assert.equal((await client.client.call<{ msg: string }>('greeter', 'Say.Hello', { name: 'again' })).msg, 'Hello again');
 });
 

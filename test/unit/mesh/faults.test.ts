@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { MicroError } from '../../../src/mesh/errors.ts';
-import { decodeError, encodeRequest, NO_HEADER } from '../../../src/mesh/protocol.ts';
+import { decodeError, encodeHello, encodeRequest, NO_HEADER, PROTOCOL_VERSION } from '../../../src/mesh/protocol.ts';
 import { defineService } from '../../../src/mesh/service.ts';
 import { createMemoryTransport } from '../../../src/mesh/transport/memory.ts';
 import { type Frame, FrameType } from '../../../src/mesh/transport/transport.ts';
@@ -25,6 +25,7 @@ async function rawExchange(network: ReturnType<typeof memoryMesh>['network'], ad
     },
     onClose: () => answered.resolve(),
   });
+  conn.send({ type: FrameType.HELLO, flags: 0, streamId: 0, header: encodeHello({ version: PROTOCOL_VERSION, nodeId: 'raw', address: '', nonce: new Uint8Array(16) }), body: NO_HEADER });
   for (const f of frames) conn.send(f);
   await answered.promise;
   conn.close();

@@ -14,13 +14,14 @@ test('remote actors — tell and ask an actor on another node; a ref inside a me
   mesh = memoryMesh();
   const a = await mesh.node('a');
   const b = await mesh.node('b');
-  a.system.spawn(
+  const calc = a.system.spawn(
     (m: Msg, ctx: ActorContext<Msg>) => {
       if (m.type === 'add') ctx.reply(m.a + m.b);
       else m.replyTo.tell(`hello from ${ctx.self.address.split('#')[0]} (headers ${JSON.stringify(ctx.headers)})`);
     },
     { name: 'calc' },
   );
+  a.expose(calc);
   const remote = b.ref<Msg>('mesh://a/user/calc');
   const sum: number = await remote.ask({ type: 'add', a: 2, b: 3 });
   assert.equal(sum, 5);
@@ -45,7 +46,7 @@ test('remote actors — watching an actor on a node that goes away delivers Term
   mesh = memoryMesh();
   const a = await mesh.node('a');
   const b = await mesh.node('b');
-  a.system.spawn((_m: unknown) => {}, { name: 'target' });
+  a.expose(a.system.spawn((_m: unknown) => {}, { name: 'target' }));
   const target = b.ref('mesh://a/user/target');
   const signals: Terminated[] = [];
   const watcher = b.system.spawn((m: unknown, ctx: ActorContext<unknown>) => {

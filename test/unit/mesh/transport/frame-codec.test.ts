@@ -98,7 +98,7 @@ describe('frame codec', () => {
   });
 
   test('frame codec — an unknown type is a PROTOCOL_ERROR', () => {
-    for (const type of [0, 14, 63, 64, 255]) {
+    for (const type of [0, 15, 63, 64, 255]) {
       const { error, frames } = decodeAll(new FrameDecoder(), head(8, type));
       assert.equal(error?.reason, 'PROTOCOL_ERROR', `type ${type}`);
       assert.equal(frames.length, 0);

@@ -1,0 +1,129 @@
+import type { ActorRef, ActorSystem, Logger } from '../actors/index.ts';
+import { kernelOf } from '../actors/internal.ts';
+import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts';
+import { MeshClient } from './client/client.ts';
+import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
+import type { Codecs } from './codec/codecs.ts';
+import type { resolveNodeOptions } from './node-options.ts';
+import type { NodeComponent } from './node-tree.ts';
+import { FrameRouter } from './peers/frame-router.ts';
+import { PeerDirectory } from './peers/directory.ts';
+import { PROTOCOL_VERSION } from './protocol.ts';
+import type { Registry, Service as RegisteredService } from './registry/registry.ts';
+import { RemoteActors } from './remote/remote-actors.ts';
+import { createNodeHealth } from './selector/node-health.ts';
+import { MeshServer } from './server/server.ts';
+import type { Service } from './service.ts';
+import type { Listener, Transport } from './transport/transport.ts';
+
+/** What a node is made of, before it starts. */
+export interface NodeParts {
+  readonly router: FrameRouter;
+  readonly directory: PeerDirectory;
+  readonly resolver: ServiceResolver;
+  readonly server: MeshServer;
+  readonly client: MeshClient;
+  readonly remote: RemoteActors;
+  readonly registrations: RegisteredService[];
+  /** Components in start order. */
+  readonly components: NodeComponent[];
+  register(service: RegisteredService): Promise<void>;
+}
+
+export interface NodePartsInput {
+  system: ActorSystem;
+  registry: Registry;
+  transport: Transport;
+  codecs: Codecs;
+  log: Logger;
+  options: ReturnType<typeof resolveNodeOptions>;
+  /** Closes what the node created (and only that) when the tree stops. */
+  owned: { registry: boolean; transport: boolean };
+}
+
+/** The description a service registers: endpoints with their request/response shapes and kind. */
+export function registration(service: Service): RegisteredService {
+  return {
+    name: service.name,
+    version: service.version,
+    metadata: { ...service.metadata },
+    endpoints: [...service.endpoints.values()].map((e) => ({
+      name: e.name,
+      request: e.request,
+      response: e.response,
+      metadata: { stream: String(e.kind === 'stream'), idempotent: String(e.kind === 'unary' && e.idempotent) },
+    })),
+    nodes: [],
+  };
+}
+
+/** Builds a node's parts and its components (listener, peers, registry watch, services, registration). */
+export function buildNodeParts(input: NodePartsInput): NodeParts {
+  const { system, registry, transport, codecs, log, options } = input;
+  const kernel = kernelOf(system);
+  const clock = kernel.clock;
+  const router = new FrameRouter();
+  const resolver = new ServiceResolver(registry, clock, log);
+  const directory = new PeerDirectory({
+    nodeId: system.nodeId,
+    transport,
+    router,
+    clock,
+    log,
+    limits: options.limits,
+    dialTimeoutMs: options.dialTimeoutMs,
+    addressOf: (id, waitMs) => resolver.addressOf(id, waitMs),
+  });
+  let services: ActorRef<SupervisorMessage> | undefined;
+  const server = new MeshServer({
+    system,
+    codecs,
+    clock,
+    log,
+    router,
+    middleware: options.middleware,
+    offloadThresholdBytes: options.offloadThresholdBytes,
+    spawnService: async (name, behavior) => {
+      services ??= system.spawn(
+        createSupervisor({ strategy: 'one_for_one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 100, maxMs: 5000 }, children: [] }),
+        { name: 'services' },
+      );
+      return (await services.ask({ type: 'start-child', spec: { id: name, start: behavior } })) as ActorRef<SupervisorMessage>;
+    },
+  });
+  const client = new MeshClient(
+    { nodeId: system.nodeId, asks: kernel.asks, clock, codecs, resolver, log, offloadThresholdBytes: options.offloadThresholdBytes, peer: (a, id) => directory.peer(a, id), health: createNodeHealth(), local: server, middleware: options.middleware },
+    options.client,
+  );
+  const remote = new RemoteActors({ system, asks: kernel.asks, router, log, middleware: options.middleware, peerForNode: (id) => directory.peerForNode(id), deadLetter: kernel.deadLetter });
+  kernel.addResolver(remote.resolver);
+  directory.onNodeGone((id) => remote.nodeGone(id));
+  const registrations: RegisteredService[] = [];
+  const register = async (service: RegisteredService): Promise<void> => {
+    const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
+    const full = { ...service, nodes: [node] };
+    await registry.register(full, { ttlMs: options.registerTtlMs });
+    registrations.push(full);
+  };
+  let listener: Listener | undefined;
+  const components: NodeComponent[] = [
+    { name: 'registry', start: () => {}, stop: () => (input.owned.registry ? registry.close() : undefined) },
+    {
+      name: 'listener',
+      start: async () => {
+        listener = await transport.listen(options.address, (conn) => directory.accept(conn));
+        directory.address = options.advertise ?? listener.address;
+      },
+      stop: async () => {
+        await listener?.close();
+        if (input.owned.transport) await transport.close();
+      },
+    },
+    { name: 'peers', start: () => {}, stop: () => directory.close() },
+    { name: 'registry-watch', start: (ctx) => resolver.start(ctx.fail), stop: () => resolver.stop() },
+    { name: 'server', start: () => {}, stop: () => server.close() },
+    { name: 'remote-actors', start: () => {}, stop: () => remote.close() },
+    { name: 'registration', start: () => register({ name: NODE_SERVICE, version: String(PROTOCOL_VERSION), metadata: {}, endpoints: [], nodes: [] }), stop: () => {} },
+  ];
+  return { router, directory, resolver, server, client, remote, registrations, components, register };
+}

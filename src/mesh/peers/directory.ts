@@ -1,0 +1,209 @@
+import type { Clock } from '../../actors/clock.ts';
+import type { Logger } from '../../actors/index.ts';
+import { MicroError } from '../errors.ts';
+import { decodeVerify, encodeVerify, type HelloHeader, NO_HEADER } from '../protocol.ts';
+import { createPeerPool, type PeerPool } from '../transport/peer-pool.ts';
+import { type Connection, type Frame, FrameType, type Transport } from '../transport/transport.ts';
+import type { FrameRouter } from './frame-router.ts';
+import type { PeerLimits } from './limits.ts';
+import { Peer, type PeerOwner, type StreamSlot } from './peer.ts';
+
+export interface PeerDirectoryDeps {
+  nodeId: string;
+  transport: Transport;
+  router: FrameRouter;
+  clock: Clock;
+  log: Logger;
+  limits: PeerLimits;
+  dialTimeoutMs: number;
+  /** The address the registry holds for a node id, waiting up to `waitMs` for it to appear; undefined if none. */
+  addressOf(nodeId: string, waitMs: number): Promise<string | undefined>;
+}
+
+const YES = Uint8Array.of(1);
+const NO = Uint8Array.of(0);
+
+/**
+ * Every connection of a node, dialed or accepted. A node sends its own calls and messages only over connections it
+ * dialed itself, to the address the registry holds for the node it wants; an accepted connection carries only the
+ * remote's traffic and is never used for this node's, so claiming another node's id in a HELLO gains nothing.
+ * The id an accepted connection claims is checked by dial-back: the claimed address must be the registry's address
+ * for that id, and the node listening there must confirm, over a connection this node dialed, the nonce the claimant
+ * sent. Until then its requests wait; a claim the address denies closes the connection; one that cannot be checked
+ * leaves the caller 'unverified'.
+ */
+export class PeerDirectory implements PeerOwner {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly #deps: PeerDirectoryDeps;
+  readonly #pool: PeerPool;
+  readonly #dialed = new WeakMap<Connection, Peer>();
+  readonly #live = new Set<Peer>();
+  readonly #gone: Array<(nodeId: string) => void> = [];
+  #address = '';
+  #offVerify: (() => void) | undefined;
+
+  constructor(deps: PeerDirectoryDeps) {
+    this.#deps = deps;
+    this.clock = deps.clock;
+    this.log = deps.log;
+    this.#pool = createPeerPool(deps.transport, {
+      logger: deps.log,
+      dialTimeoutMs: deps.dialTimeoutMs,
+      onConnection: (_address, conn) => this.#dialed.get(conn) ?? this.#attach(conn, true),
+    });
+    this.#offVerify = deps.router.on(FrameType.VERIFY, (peer, frame) => this.#answerVerify(peer, frame), { beforeReady: true });
+  }
+
+  /** This node's advertised address, sent in every HELLO. */
+  get address(): string {
+    return this.#address;
+  }
+
+  set address(address: string) {
+    this.#address = address;
+  }
+
+  /** Takes an accepted connection. */
+  accept(conn: Connection): void {
+    this.#attach(conn, false);
+  }
+
+  #attach(conn: Connection, dialer: boolean): Peer {
+    const peer = new Peer(conn, dialer, this, this.#deps.limits, { nodeId: this.#deps.nodeId, address: this.#address });
+    if (dialer) this.#dialed.set(conn, peer);
+    this.#live.add(peer);
+    return peer;
+  }
+
+  /** Every live peer (for GOAWAY and drains). */
+  peers(): IterableIterator<Peer> {
+    return this.#live.values();
+  }
+
+  /** Calls `listener` with a node id when the last connection to that node closed. */
+  onNodeGone(listener: (nodeId: string) => void): void {
+    this.#gone.push(listener);
+  }
+
+  /**
+   * The ready peer this node dialed at `address`, dialing if needed. With `expectedId`, the node answering there
+   * must be that node (a stale registry entry fails with CONNECT_FAILED, so the caller tries another node).
+   */
+  peer(address: string, expectedId?: string): Peer | Promise<Peer> {
+    const conn = this.#pool.peek(address);
+    const known = conn === undefined ? undefined : this.#dialed.get(conn);
+    if (known?.isReady && (expectedId === undefined || known.verifiedId === expectedId)) return known;
+    return this.#dial(address, expectedId);
+  }
+
+  async #dial(address: string, expectedId: string | undefined): Promise<Peer> {
+    const conn = await this.#pool.get(address);
+    const peer = this.#dialed.get(conn) ?? this.#attach(conn, true);
+    await peer.ready.catch((err: unknown) => {
+      throw new MicroError('CONNECT_FAILED', `${address}: ${MicroError.from(err).detail}`, { cause: err });
+    });
+    if (expectedId !== undefined && peer.verifiedId !== expectedId) {
+      throw new MicroError('CONNECT_FAILED', `${address} answers as node ${peer.verifiedId}, not ${expectedId}`);
+    }
+    return peer;
+  }
+
+  /** The peer for a node id, dialed at the address the registry holds for it. */
+  async peerForNode(nodeId: string): Promise<Peer> {
+    const address = await this.#deps.addressOf(nodeId, 0);
+    if (address === undefined) throw new MicroError('ACTOR_NOT_FOUND', `node ${nodeId} is not in the registry`);
+    return this.peer(address, nodeId);
+  }
+
+  // ---- PeerOwner -------------------------------------------------------------------------------------
+
+  route(peer: Peer, frame: Frame): void {
+    this.#deps.router.route(peer, frame);
+  }
+
+  beforeReady(type: number): boolean {
+    return this.#deps.router.beforeReady(type);
+  }
+
+  onHello(peer: Peer, hello: HelloHeader): void {
+    if (peer.dialer) return;
+    this.#verify(peer, hello).then(
+      (id) => peer.verified(id),
+      (err: unknown) => {
+        this.log.debug({ claimed: hello.nodeId, reason: MicroError.from(err).detail }, 'caller identity not verified');
+        peer.verified(undefined);
+      },
+    );
+  }
+
+  async #verify(peer: Peer, hello: HelloHeader): Promise<string | undefined> {
+    if (hello.address === '' || hello.nodeId === this.#deps.nodeId) return undefined;
+    const limits = this.#deps.limits;
+    const registered = await this.#deps.addressOf(hello.nodeId, limits.verifyTimeoutMs);
+    if (registered !== hello.address) return undefined;
+    const back = await this.peer(hello.address, hello.nodeId);
+    const confirmed = await this.#askVerify(back, hello.nonce, limits.verifyTimeoutMs);
+    if (!confirmed) {
+      peer.protocolError(`claims node ${hello.nodeId} at ${hello.address}, which denies it`);
+      return undefined;
+    }
+    return hello.nodeId;
+  }
+
+  #askVerify(peer: Peer, nonce: Uint8Array, timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      const id = peer.nextStreamId();
+      const timer = this.clock.setTimeout(() => {
+        peer.close(id);
+        reject(new MicroError('TIMEOUT', 'identity check timed out'));
+      }, timeoutMs);
+      const slot: StreamSlot = {
+        onFrame: (frame) => {
+          peer.close(id);
+          this.clock.clearTimeout(timer);
+          resolve(frame.type === FrameType.RESPONSE && frame.body[0] === 1);
+        },
+        onGone: (error) => {
+          this.clock.clearTimeout(timer);
+          reject(error);
+        },
+      };
+      peer.open(id, slot);
+      peer.send({ type: FrameType.VERIFY, flags: 0, streamId: id, header: encodeVerify({ nonce, verifier: this.#address }), body: NO_HEADER });
+    });
+  }
+
+  /** Answers whether this node sent `nonce` in the HELLO of the connection it dialed to the verifier's address. */
+  #answerVerify(peer: Peer, frame: Frame): void {
+    const { nonce, verifier } = decodeVerify(frame.header);
+    const conn = this.#pool.peek(verifier);
+    const mine = conn === undefined ? undefined : this.#dialed.get(conn);
+    const yes = mine !== undefined && Buffer.compare(mine.nonce, nonce) === 0;
+    peer.send({ type: FrameType.RESPONSE, flags: 0, streamId: frame.streamId, header: NO_HEADER, body: yes ? YES : NO });
+  }
+
+  onGoaway(_peer: Peer): void {}
+
+  onClosed(peer: Peer, error: Error | undefined): void {
+    this.#live.delete(peer);
+    const nodeId = peer.verifiedId;
+    if (error !== undefined) this.log.info({ peer: peer.name, reason: error.message }, 'connection closed');
+    if (nodeId === undefined) return;
+    for (const p of this.#live) if (p.verifiedId === nodeId) return;
+    for (const listener of this.#gone) listener(nodeId);
+  }
+
+  /** Tells every peer this node is going away (they stop sending it new calls). */
+  goaway(): void {
+    for (const peer of this.#live) {
+      if (!peer.conn.closed) peer.conn.send({ type: FrameType.GOAWAY, flags: 0, streamId: 0, header: NO_HEADER, body: NO_HEADER });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#offVerify?.();
+    await this.#pool.close();
+    for (const peer of [...this.#live]) peer.conn.close();
+  }
+}
