@@ -46,7 +46,7 @@ export class Exposure {
     if (this.#exposed.has(path) && this.#exposed.get(path) === uid) return true;
     if (nodeId === undefined) return false;
     const granted = this.#grants.get(nodeId);
-    return granted?.has(path) && granted.get(path) === uid;
+    return granted?.has(path) === true && granted.get(path) === uid;
   }
 
   /** Forgets what a node was granted (it left the mesh). */
