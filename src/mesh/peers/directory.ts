@@ -140,7 +140,7 @@ export class PeerDirectory implements PeerOwner {
   async #verify(peer: Peer, hello: HelloHeader): Promise<string | undefined> {
     if (hello.address === '' || hello.nodeId === this.#deps.nodeId) return undefined;
     const limits = this.#deps.limits;
-    const registered = await this.#deps.addressOf(hello.nodeId, limits.verifyTimeoutMs);
+    const registered = await this.#deps.addressOf(hello.nodeId, limits.registryWaitMs);
     if (registered !== hello.address) return undefined;
     const back = await this.peer(hello.address, hello.nodeId);
     const confirmed = await this.#askVerify(back, hello.nonce, limits.verifyTimeoutMs);

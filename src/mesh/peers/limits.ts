@@ -10,8 +10,10 @@ export interface PeerLimits {
   maxHeldFrames: number;
   /** How long the dial-back identity check of an accepted connection may take before the dialer stays unverified. @default 3000 */
   verifyTimeoutMs: number;
+  /** How long an accepted connection's claimed node id may take to appear in the registry (it may have just registered). @default 250 */
+  registryWaitMs: number;
 }
 
 export function defaultPeerLimits(): PeerLimits {
-  return { handshakeTimeoutMs: 5000, maxInflight: 1024, maxStreams: 256, maxHeldFrames: 256, verifyTimeoutMs: 3000 };
+  return { handshakeTimeoutMs: 5000, maxInflight: 1024, maxStreams: 256, maxHeldFrames: 256, verifyTimeoutMs: 3000, registryWaitMs: 250 };
 }
