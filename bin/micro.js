@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The `micro` command: runs the TypeScript CLI through tsx.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The `micro` command: runs the compiled CLI from dist/ (built by `npm run build`, run by `npm install` and `npm pack`).
+import '../dist/cli/main.js';

@@ -21,7 +21,8 @@ export interface CodecPoolOptions {
 /** A worker's answer, unpacked: the value and the thread that produced it, or why not. */
 export type CodecPoolOutcome = { failed: false; value: unknown; threadId: number } | CodecTaskFailure;
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url);
+// worker.js beside the compiled pool.js in dist/, worker.ts when run from source.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 const TS_LOADER = /tsx|strip-types|transform-types|ts-node/;
 /** Flags about the main script's source; inherited, they break loading the worker file. */
