@@ -5,7 +5,6 @@ export {
   ActorSystem,
   defaultActorSystemOptions,
   fromFactory,
-  fromMachine,
   formatAddress,
   parseAddress,
   Terminated,
@@ -60,7 +59,6 @@ export {
   oneForAll,
   restForOne,
   backoffDelay,
-  supervisorLifecycle,
 } from './supervisor/index.ts';
 export type {
   BackoffOptions,

@@ -19,8 +19,14 @@ export const supervisorLifecycle = createMachine({
 export type LifecycleState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
 export type LifecycleEvent = { type: 'STARTED' | 'RESTARTING' | 'RESTARTED' | 'STOPPING' | 'STOPPED' };
 
-/** A running lifecycle: send events, read the state. */
-export function createLifecycle() {
+/** A running lifecycle: send events, read the state and what it went through. */
+export interface Lifecycle {
+  send(event: LifecycleEvent): void;
+  readonly state: LifecycleState;
+  readonly history: LifecycleState[];
+}
+
+export function createLifecycle(): Lifecycle {
   const actor = createActor(supervisorLifecycle).start();
   const history: LifecycleState[] = ['starting'];
   actor.subscribe((snap) => {
@@ -28,11 +34,12 @@ export function createLifecycle() {
     if (history[history.length - 1] !== value) history.push(value);
   });
   return {
-    send: (event: LifecycleEvent) => actor.send(event),
+    send: (event: LifecycleEvent) => {
+      actor.send(event);
+    },
     get state(): LifecycleState {
       return actor.getSnapshot().value as LifecycleState;
     },
     history,
   };
 }
-export type Lifecycle = ReturnType<typeof createLifecycle>;
