@@ -1,8 +1,6 @@
 export { ActorSystem, defaultActorSystemOptions } from './system.ts';
 export type { ActorSystemOptions, ActorSystemStats, RemoteResolver } from './system.ts';
 export { fromFactory, toFactory } from './behavior.ts';
-export { fromMachine } from './xstate.ts';
-export type { FromMachineOptions } from './xstate.ts';
 export { formatAddress, parseAddress, isValidName } from './address.ts';
 export type { Address } from './address.ts';
 export { AskEndpoint, AskFailure } from './ask.ts';

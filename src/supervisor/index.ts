@@ -11,5 +11,5 @@ export type { Decider, StrategyOptions, RestartScope } from './strategy.ts';
 export { RestartIntensity } from './intensity.ts';
 export { BackoffTracker, backoffDelay, defaultBackoffOptions } from './backoff.ts';
 export type { BackoffOptions } from './backoff.ts';
-export { supervisorLifecycle, createLifecycle } from './lifecycle.ts';
+export { createLifecycle } from './lifecycle.ts';
 export type { Lifecycle, LifecycleState } from './lifecycle.ts';

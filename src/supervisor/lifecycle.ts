@@ -4,7 +4,7 @@ import { createActor, createMachine } from 'xstate';
  * The lifecycle of a supervisor as an xstate machine, so tools can inspect where a supervisor is
  * (`snapshot.value`) and what it went through.
  */
-export const supervisorLifecycle = createMachine({
+const supervisorLifecycle = createMachine({
   id: 'supervisor',
   initial: 'starting',
   states: {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
-import { type Actor, type ActorSystem, type ChildInfo, type Failure, type StopReason, fromMachine } from '../../../src/actors/index.ts';
+import type { Actor, ActorSystem, ChildInfo, Failure, StopReason } from '../../../src/actors/index.ts';
+import { fromMachine } from '../../../src/actors/xstate.ts';
 import { createActorSystem, createSupervisor } from '../../../src/supervisor/index.ts';
 import { assign, createMachine } from 'xstate';
 import { collectEvents, nextEvent, waitUntil } from '../../support/wait.ts';
