@@ -114,7 +114,7 @@ describe('plugin table', () => {
     const fromEnv = await table.resolveFromEnv('registry', { nodeId: 'n1', env }, { fallback: 'memory' });
     assert.equal(fromEnv.plugin, 'fake');
     assert.equal(fake.calls[0].target.url?.host, 'from-env:1');
-    const chosen = await table.resolveFromEnv('registry', { nodeId: 'n1', env }, { choice: 'memory', fallback: 'mdns' });
+    const chosen = await table.resolveFromEnv('registry', { nodeId: 'n1', env }, { choice: 'memory', fallback: 'fake://unused:0' });
     assert.equal(chosen.plugin, 'micromesh');
     const fallback = await table.resolveFromEnv('registry', { nodeId: 'n1', env: { MICRO_REGISTRY: '' } }, { fallback: 'fake://fallback:2' });
     assert.equal(fake.calls[1].target.url?.host, 'fallback:2');
@@ -128,9 +128,9 @@ describe('plugin table', () => {
   test('plugin table — a bad value from the environment names the variable', async () => {
     const table = createPluginTable([builtinPlugin()]);
     const env = { MICRO_REGISTRY: 'etcd' };
-    await assert.rejects(table.resolveFromEnv('registry', { nodeId: 'n1', env }, { fallback: 'mdns' }), reason('BAD_REQUEST', `unknown registry "etcd" from MICRO_REGISTRY (${KNOWN})`));
+    await assert.rejects(table.resolveFromEnv('registry', { nodeId: 'n1', env }, { fallback: 'memory' }), reason('BAD_REQUEST', `unknown registry "etcd" from MICRO_REGISTRY (${KNOWN})`));
     const malformed = { MICRO_REGISTRY: 'mdns://[x' };
-    await assert.rejects(table.resolveFromEnv('registry', { nodeId: 'n1', env: malformed }, { fallback: 'mdns' }), reason('BAD_REQUEST', /^malformed registry URL "mdns:\/\/\[x": .* \(from MICRO_REGISTRY\)$/));
+    await assert.rejects(table.resolveFromEnv('registry', { nodeId: 'n1', env: malformed }, { fallback: 'memory' }), reason('BAD_REQUEST', /^malformed registry URL "mdns:\/\/\[x": .* \(from MICRO_REGISTRY\)$/));
   });
 
   test('plugin table — a plugin added at runtime serves its custom scheme and is listed', async () => {
@@ -251,7 +251,7 @@ describe('plugin table', () => {
         },
       ],
     });
-    const table = createPluginTable([kv]);
+    const table = createPluginTable([builtinPlugin(), kv]);
     const registry = await table.resolve('registry', 'kv://a:1', ctx);
     const transport = await table.resolve('transport', 'kv://a:1', { nodeId: 'n1' });
     assert.deepEqual(opened, ['kv a:1']);
@@ -259,7 +259,7 @@ describe('plugin table', () => {
     await transport.value.close();
     await table.close();
     assert.deepEqual(closed, ['kv a:1']);
-    await assert.rejects(table.resolve('registry', 'kv://a:1', ctx), reason('UNAVAILABLE', /plugins are closed/));
+    await assert.rejects(table.resolve('registry', 'memory', ctx), reason('UNAVAILABLE', "cannot resolve a registry: the node's plugins are closed"));
     await registry.value.close();
   });
 
