@@ -119,6 +119,9 @@ interface Held<T> {
   expiresAt: number;
 }
 
+/** Longer names, versions, node ids or addresses are no registration's: the record is malformed. */
+const MAX_FIELD_CHARS = 1024;
+
 const recordKey = (s: Service): string => `${s.name}\u0000${s.version}\u0000${s.nodes[0].id}`;
 
 export class Admission<T> {
@@ -163,6 +166,10 @@ export class Admission<T> {
   offer(received: Offer<T>): Offer<T> | undefined {
     const { service } = received;
     const node = service.nodes[0];
+    if (Math.max(service.name.length, service.version.length, node.id.length, node.address.length) > MAX_FIELD_CHARS) {
+      this.malformed({ service: service.name.slice(0, 64), node: node.id.slice(0, 64) }, 'ignoring a record with an absurdly long name, version, node id or address');
+      return undefined;
+    }
     if (received.bytes > this.limits.maxRecordBytes || metadataBytes(service) > this.limits.maxMetadataBytes) {
       return this.#drop('tooLarge', service, received.bytes);
     }
