@@ -29,7 +29,11 @@ export interface RecordLimits {
   maxMetadataBytes: number;
   /** `admit` probes running at once. @default 16 */
   admitConcurrency: number;
-  /** Probes waiting for a slot, and records held aside; past it a record is dropped until it is announced again. @default 1024 */
+  /**
+   * Probes waiting for a slot; past it a record is dropped until it is announced again. Records held aside (waiting
+   * for a probe, or without admit for the node they conflict with) are bounded by this plus admitConcurrency.
+   * @default 1024
+   */
   admitQueue: number;
   /** Probe answers cached per (node id, address), yes and no together. @default 16384 */
   admitCacheSize: number;
@@ -285,9 +289,11 @@ export class Admission<T> {
     const key = recordKey(offer.service);
     const now = this.#d.clock.now();
     const before = this.#held.get(key);
-    if (before === undefined && this.#held.size >= this.limits.admitQueue) {
+    // Held records wait for a probe (running or queued) or, without admit, for the node they conflict with.
+    const maxHeld = this.limits.admitQueue + this.limits.admitConcurrency;
+    if (before === undefined && this.#held.size >= maxHeld) {
       this.#sweep(now);
-      if (this.#held.size >= this.limits.admitQueue) {
+      if (this.#held.size >= maxHeld) {
         this.#counts.queueFull++;
         this.#log.warn({ limit: 'admitQueue', max: this.limits.admitQueue, dropped: this.#counts.queueFull }, 'registry records dropped over a limit');
         return false;
