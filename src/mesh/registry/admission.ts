@@ -165,7 +165,8 @@ export class Admission<T> {
 
   /**
    * Decides on a record just received: returns it (its TTL clamped) when it goes into the table now, undefined
-   * when it was dropped or is held aside (then `accept` may get it later).
+   * when it was dropped or is held aside (then `accept` may get it later). The back end never offers records of
+   * its own registrations: those go into the table directly.
    */
   offer(received: Offer<T>): Offer<T> | undefined {
     const { service } = received;

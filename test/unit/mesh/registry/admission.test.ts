@@ -140,7 +140,7 @@ describe('registry admission', () => {
     assert.equal(keys.size, calls.length, 'no (id, address) probed twice');
     assert.equal(stats.probes, calls.length);
     assert.ok(stats.rejected > 0 && stats.queueFull > 0, JSON.stringify(stats));
-    assert.ok(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms`);
+    assert.ok(elapsed < 15_000, `took ${elapsed.toFixed(0)} ms`);
     const heapGrowth = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
     assert.ok(heapGrowth < 32, `heap grew ${heapGrowth.toFixed(1)} MiB`);
     const warnings = log.entries.filter((e) => e.level === 'warn');

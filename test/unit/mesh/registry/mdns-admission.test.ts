@@ -143,7 +143,7 @@ describe('mdns registry under attack', { timeout: 30_000 }, () => {
       const t0 = performance.now();
       for (let i = 0; i < 1000; i++) await registry.getService('greeter');
       const perLookupUs = (performance.now() - t0) / 1000 * 1000;
-      assert.ok(perLookupUs < 100, `a cached lookup took ${perLookupUs.toFixed(1)} µs`);
+      assert.ok(perLookupUs < 200, `a cached lookup took ${perLookupUs.toFixed(1)} µs`);
     } finally {
       await close();
     }
