@@ -49,6 +49,18 @@ export function instanceRecordName(names: MdnsNames, service: string, version: s
 export interface InstanceData {
   service: Service;
   ttlMs: number;
+  /** The size of its decoded JSON. */
+  bytes: number;
+}
+
+/** A TXT record whose payload is over the size a reader accepts: not garbled, refused. */
+export class RecordTooLargeError extends Error {
+  override readonly name = 'RecordTooLargeError';
+  readonly bytes: number;
+  constructor(bytes: number, max: number) {
+    super(`TXT payload of ${bytes === Number.POSITIVE_INFINITY ? 'more than ' + max : bytes} bytes, over ${max}`);
+    this.bytes = bytes;
+  }
 }
 
 interface Payload {
@@ -89,23 +101,36 @@ export function isInstanceTxt(data: unknown): data is Array<Buffer | string> {
   return (typeof head === 'string' || Buffer.isBuffer(head)) && head.length > MARKER.length && head.toString('latin1', 0, MARKER.length) === MARKER;
 }
 
-/** Decodes a TXT record's strings; throws on anything that is not a well-formed instance. */
-export function decodeInstance(data: unknown): InstanceData {
+/**
+ * Decodes a TXT record's strings; throws on anything that is not a well-formed instance, RecordTooLargeError when
+ * its JSON is over `maxBytes` (checked before inflating further or parsing).
+ */
+export function decodeInstance(data: unknown, maxBytes = MAX_PAYLOAD_BYTES): InstanceData {
   if (!isInstanceTxt(data)) throw new Error('not a micromesh TXT record');
   const header = /^mm=1;e=([jz]);p=(\d+)$/.exec(data[0].toString());
   if (header === null) throw new Error(`bad TXT header ${JSON.stringify(data[0].toString().slice(0, 40))}`);
   const parts = Number(header[2]);
   if (parts !== data.length - 1) throw new Error(`TXT record has ${data.length - 1} parts, header says ${parts}`);
   const body = Buffer.concat(data.slice(1).map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-  const json = header[1] === 'z' ? inflateRawSync(body, { maxOutputLength: MAX_PAYLOAD_BYTES }) : body;
-  if (json.length > MAX_PAYLOAD_BYTES) throw new Error(`TXT payload of ${json.length} bytes`);
+  const max = Math.min(maxBytes, MAX_PAYLOAD_BYTES);
+  const json = header[1] === 'z' ? inflate(body, max) : body;
+  if (json.length > max) throw new RecordTooLargeError(json.length, max);
   const p = JSON.parse(json.toString()) as Partial<Payload> | null;
   if (typeof p !== 'object' || p === null) throw new Error('TXT payload is not an object');
   const node = parseNode({ id: p.i, address: p.a, metadata: p.nm });
   const service = parseService({ name: p.n, version: p.v, metadata: p.m, endpoints: p.e, nodes: [node] });
   const ttlMs = p.t;
   if (typeof ttlMs !== 'number' || !(ttlMs > 0) || ttlMs > 86_400_000) throw new Error(`bad TXT ttl ${String(ttlMs)}`);
-  return { service, ttlMs };
+  return { service, ttlMs, bytes: json.length };
+}
+
+function inflate(body: Buffer, max: number): Buffer {
+  try {
+    return inflateRawSync(body, { maxOutputLength: max });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new RecordTooLargeError(Number.POSITIVE_INFINITY, max);
+    throw err;
+  }
 }
 
 function label(s: string): string {

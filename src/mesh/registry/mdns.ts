@@ -1,60 +1,30 @@
 import type { RemoteInfo } from 'node:dgram';
 import multicastDns from 'multicast-dns';
-import { type Logger, silentLogger } from '../../actors/logger.ts';
+import type { Logger } from '../../actors/logger.ts';
 import { MicroError } from '../errors.ts';
+import type { AdmissionStats } from './admission.ts';
+import { type MdnsRegistryOptions, type ResolvedMdnsRegistryOptions, resolveMdnsRegistryOptions } from './mdns-options.ts';
 import { answersFor, isLoopbackAddress, LAN_PACKET_BYTES, type LocalInstance, localInstance, type MdnsAnswer } from './mdns-packets.ts';
-import { decodeInstance, type InstanceData, instanceRecordName, isInstanceTxt, type MdnsNames, mdnsNames, serviceRecordName } from './mdns-records.ts';
-import { type Clock, type RegisterOptions, type Registry, type Service, systemClock, type Watcher, type WatchOptions } from './registry.ts';
+import { instanceRecordName, type MdnsNames, mdnsNames, serviceRecordName } from './mdns-records.ts';
+import { MdnsRemoteRecords } from './mdns-remote.ts';
+import type { RegisterOptions, Registry, Service, WatchEvent, Watcher, WatchOptions } from './registry.ts';
 import { parseService } from './service-shape.ts';
 import { ServiceTable } from './service-table.ts';
+import { TimerSet } from './timer-set.ts';
 import { WatchHub } from './watch-hub.ts';
 
-export interface MdnsRegistryOptions {
-  /** The interface to run on; the loopback keeps a laptop's services off the LAN. @default '127.0.0.1' */
-  interface?: string;
-  /** UDP port; tests use a random high one so runs do not meet. @default 5353 */
-  port?: number;
-  /** The DNS domain records are published under. @default 'micromesh.local' */
-  domain?: string;
-  /** How long peers keep a node that stopped refreshing; it re-announces every ttlMs/3. @default 15000 */
-  ttlMs?: number;
-  /** How long a lookup for a service the cache lacks waits for answers. @default 200 */
-  queryWindowMs?: number;
-  /** After a lookup's first answer, how long it waits for other nodes' answers. @default 20 */
-  querySettleMs?: number;
-  /** @default systemClock */
-  clock?: Clock;
-  /** @default silentLogger */
-  logger?: Logger;
-  /** Events a watcher buffers for a slow consumer before dropping the oldest. @default 4096 */
-  watchBuffer?: number;
-}
+export { defaultMdnsRegistryOptions, type MdnsRegistryOptions } from './mdns-options.ts';
 
-export function defaultMdnsRegistryOptions(): Required<MdnsRegistryOptions> {
-  return {
-    interface: '127.0.0.1',
-    port: 5353,
-    domain: 'micromesh.local',
-    ttlMs: 15_000,
-    queryWindowMs: 200,
-    querySettleMs: 20,
-    clock: systemClock,
-    logger: silentLogger,
-    watchBuffer: 4096,
-  };
+/** What an mDNS registry holds and what admission did with the records it received. */
+export interface MdnsRegistryStats extends AdmissionStats {
+  /** Services (names) in the cache, this registry's own included. */
+  services: number;
+  /** Nodes in the cache, this registry's own included. */
+  nodes: number;
 }
 
 const MULTICAST_GROUP = '224.0.0.251';
 const ID = 'micromesh.registry';
-
-interface RemoteInstance {
-  name: string;
-  version: string;
-  nodeId: string;
-  ttlMs: number;
-  /** Its TXT bytes as last seen, so an unchanged refresh is recognised without decoding. */
-  raw: Buffer;
-}
 
 interface Lookup {
   readonly done: Promise<void>;
@@ -78,37 +48,41 @@ export function createMdnsRegistry(options: MdnsRegistryOptions = {}): MdnsRegis
 
 export class MdnsRegistry implements Registry {
   readonly name = 'mdns';
-  readonly #o: Required<MdnsRegistryOptions>;
+  readonly #o: ResolvedMdnsRegistryOptions;
   readonly #names: MdnsNames;
   readonly #log: Logger;
-  readonly #clock: Clock;
   readonly #mdns: multicastDns.MulticastDNS;
   readonly #loopbackOnly: boolean;
   readonly #table = new ServiceTable();
   readonly #hub: WatchHub;
   readonly #local = new Map<string, LocalInstance>();
-  readonly #remote = new Map<string, RemoteInstance>();
+  readonly #remote: MdnsRemoteRecords;
   readonly #lookups = new Map<string, Lookup>();
-  readonly #timers = new Set<unknown>();
+  readonly #timers: TimerSet;
   readonly #ready: Promise<void>;
   readonly #warm: Promise<void>;
   #warmed: () => void = () => {};
-  #expiryTimer: unknown;
-  #expiryAt = Number.POSITIVE_INFINITY;
   #refreshTimer: unknown;
   #closing: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: MdnsRegistryOptions = {}) {
-    const o = { ...defaultMdnsRegistryOptions(), ...options };
-    if (!(o.ttlMs > 0) || !(o.queryWindowMs >= 0) || !Number.isInteger(o.port) || o.port < 1 || o.port > 65_535) {
-      throw new MicroError('BAD_REQUEST', `mdns registry: bad options (port ${o.port}, ttlMs ${o.ttlMs}, queryWindowMs ${o.queryWindowMs})`, { id: ID });
-    }
+    const o = resolveMdnsRegistryOptions(options);
     this.#o = o;
     this.#names = mdnsNames(o.domain);
     this.#log = o.logger.child?.({ registry: 'mdns' }) ?? o.logger;
-    this.#clock = o.clock;
+    this.#timers = new TimerSet(o.clock);
     this.#hub = new WatchHub({ capacity: o.watchBuffer, logger: this.#log });
+    this.#remote = new MdnsRemoteRecords({
+      names: this.#names,
+      table: this.#table,
+      clock: o.clock,
+      timers: this.#timers,
+      logger: this.#log,
+      admit: o.admit,
+      limits: o.limits,
+      changed: (event) => this.#changed(event),
+    });
     this.#loopbackOnly = isLoopbackAddress(o.interface);
     // Bound to the group address: on Linux a socket bound to 127.0.0.1 never receives the loopback multicast.
     this.#mdns = multicastDns({ interface: o.interface, bind: MULTICAST_GROUP, port: o.port, loopback: true, reuseAddr: true });
@@ -129,7 +103,7 @@ export class MdnsRegistry implements Registry {
       () => {
         if (this.#closed) return;
         this.#query(this.#names.browse);
-        this.#after(o.queryWindowMs, this.#warmed);
+        this.#timers.after(o.queryWindowMs, this.#warmed);
       },
       () => this.#warmed(),
     );
@@ -153,7 +127,7 @@ export class MdnsRegistry implements Registry {
     this.#assertOpen();
     for (const inst of instances) {
       this.#local.set(inst.instance, inst);
-      this.#remote.delete(inst.instance);
+      this.#remote.forget(inst.instance, checked.name, checked.version, inst.service.nodes[0].id);
     }
     // Our own nodes never expire from our cache: we are their authority and say goodbye ourselves.
     this.#changed(this.#table.upsert(checked, Number.POSITIVE_INFINITY));
@@ -198,6 +172,11 @@ export class MdnsRegistry implements Registry {
     return this.#table.list();
   }
 
+  /** What the cache holds, and what admission did with the records received (counters since start). */
+  stats(): MdnsRegistryStats {
+    return { ...this.#remote.stats(), services: this.#table.serviceCount, nodes: this.#table.nodeCount() };
+  }
+
   watch(options?: WatchOptions): Watcher {
     return !this.#closed ? this.#hub.open(options) : this.#hub.closed();
   }
@@ -211,8 +190,8 @@ export class MdnsRegistry implements Registry {
   }
 
   async #shutdown(): Promise<void> {
-    for (const timer of this.#timers) this.#clock.clearTimeout(timer);
-    this.#timers.clear();
+    this.#timers.close();
+    this.#remote.close();
     for (const lookup of [...this.#lookups.values()]) lookup.end();
     this.#warmed();
     const goodbyes = [...this.#local.values()];
@@ -227,7 +206,7 @@ export class MdnsRegistry implements Registry {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'mdns registry is closed', { id: ID });
   }
 
-  #changed(event: ReturnType<ServiceTable['upsert']>): void {
+  #changed(event: WatchEvent | undefined): void {
     if (event === undefined) return;
     this.#hub.emit(event);
     if (event.type !== 'delete') this.#lookups.get(event.service.name)?.found();
@@ -246,48 +225,13 @@ export class MdnsRegistry implements Registry {
   #onRecord(record: MdnsAnswer, rinfo: RemoteInfo): void {
     if (record.type === 'PTR') {
       // A PTR goodbye alone (another implementation's) still removes the instance.
-      if (record.ttl === 0 && typeof record.data === 'string') this.#goodbye(record.data.toLowerCase());
+      if (record.ttl === 0 && typeof record.data === 'string') this.#remote.goodbye(record.data.toLowerCase());
       return;
     }
     if (record.type !== 'TXT') return;
     const instance = record.name.toLowerCase();
-    if (!instance.endsWith(this.#names.instanceSuffix)) return;
-    if (!isInstanceTxt(record.data)) {
-      this.#log.debug({ record: record.name, from: rinfo.address }, 'ignoring a TXT record without the micromesh marker');
-      return;
-    }
-    if (this.#local.has(instance)) return;
-    if (record.ttl === 0) return this.#goodbye(instance);
-    const raw = Buffer.concat(record.data.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-    const known = this.#remote.get(instance);
-    const now = this.#clock.now();
-    // An unchanged refresh only moves the expiry: no decoding, no event.
-    if (known?.raw.equals(raw) && this.#table.touch(known.name, known.version, known.nodeId, now + known.ttlMs)) {
-      return this.#armExpiryBefore(now + known.ttlMs);
-    }
-    let data: InstanceData;
-    try {
-      data = decodeInstance(record.data);
-    } catch (err) {
-      this.#log.debug({ err, record: record.name, from: rinfo.address }, 'ignoring a garbled micromesh TXT record');
-      return;
-    }
-    const { service, ttlMs } = data;
-    const nodeId = service.nodes[0].id;
-    if (instanceRecordName(this.#names, service.name, service.version, nodeId) !== instance) {
-      this.#log.debug({ record: record.name, from: rinfo.address }, 'ignoring a TXT record whose name does not match its content');
-      return;
-    }
-    this.#remote.set(instance, { name: service.name, version: service.version, nodeId, ttlMs, raw });
-    this.#changed(this.#table.upsert(service, now + ttlMs));
-    this.#armExpiryBefore(now + ttlMs);
-  }
-
-  #goodbye(instance: string): void {
-    const known = this.#remote.get(instance);
-    if (known === undefined) return;
-    this.#remote.delete(instance);
-    this.#changed(this.#table.remove(known.name, known.version, [known.nodeId]));
+    if (!instance.endsWith(this.#names.instanceSuffix) || this.#local.has(instance)) return;
+    this.#remote.onTxt(instance, record, rinfo.address);
   }
 
   #onQuery(packet: multicastDns.QueryPacket, rinfo: RemoteInfo): void {
@@ -317,17 +261,17 @@ export class MdnsRegistry implements Registry {
     });
     let settle: unknown;
     const end = (): void => {
-      this.#cancel(windowTimer);
-      if (settle !== undefined) this.#cancel(settle);
+      this.#timers.cancel(windowTimer);
+      if (settle !== undefined) this.#timers.cancel(settle);
       if (this.#lookups.get(name) === lookup) this.#lookups.delete(name);
       resolve();
     };
-    const windowTimer = this.#after(this.#o.queryWindowMs, end);
+    const windowTimer = this.#timers.after(this.#o.queryWindowMs, end);
     const lookup: Lookup = {
       done,
       end,
       found: () => {
-        settle ??= this.#after(this.#o.querySettleMs, end);
+        settle ??= this.#timers.after(this.#o.querySettleMs, end);
       },
     };
     this.#lookups.set(name, lookup);
@@ -356,45 +300,15 @@ export class MdnsRegistry implements Registry {
 
   // Peers drop a node after its TTL: refresh every ttl/3 (the shortest of ours), so two lost packets are survived.
   #scheduleRefresh(): void {
-    if (this.#refreshTimer !== undefined) this.#cancel(this.#refreshTimer);
+    if (this.#refreshTimer !== undefined) this.#timers.cancel(this.#refreshTimer);
     this.#refreshTimer = undefined;
     if (this.#local.size === 0 || this.#closed) return;
     let ttlMs = Number.POSITIVE_INFINITY;
     for (const inst of this.#local.values()) ttlMs = Math.min(ttlMs, inst.ttlMs);
-    this.#refreshTimer = this.#after(Math.max(10, ttlMs / 3), () => {
+    this.#refreshTimer = this.#timers.after(Math.max(10, ttlMs / 3), () => {
       this.#refreshTimer = undefined;
       void this.#send(answersFor(this.#names, [...this.#local.values()], false));
       this.#scheduleRefresh();
     });
-  }
-
-  #armExpiryBefore(at: number): void {
-    if (at >= this.#expiryAt) return;
-    if (this.#expiryTimer !== undefined) this.#cancel(this.#expiryTimer);
-    this.#expiryAt = at;
-    this.#expiryTimer = this.#after(Math.max(0, at - this.#clock.now()), () => {
-      this.#expiryTimer = undefined;
-      this.#expiryAt = Number.POSITIVE_INFINITY;
-      for (const event of this.#table.expire(this.#clock.now())) {
-        for (const node of event.service.nodes) this.#remote.delete(instanceRecordName(this.#names, event.service.name, event.service.version, node.id));
-        this.#changed(event);
-      }
-      this.#armExpiryBefore(this.#table.nextExpiry());
-    });
-  }
-
-  #after(ms: number, fn: () => void): unknown {
-    if (ms === Number.POSITIVE_INFINITY || this.#closed) return undefined;
-    const timer = this.#clock.setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    this.#timers.add(timer);
-    return timer;
-  }
-
-  #cancel(timer: unknown): void {
-    this.#clock.clearTimeout(timer);
-    this.#timers.delete(timer);
   }
 }

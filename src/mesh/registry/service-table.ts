@@ -25,6 +25,9 @@ const NO_SERVICES: Service[] = Object.freeze([]) as unknown as Service[];
 export class ServiceTable {
   readonly #byName = new Map<string, Map<string, VersionEntry>>();
   readonly #nameSnapshots = new Map<string, Service[]>();
+  /** Nodes per service name, across its versions, and in all: what record limits are checked against. */
+  readonly #nodeCounts = new Map<string, number>();
+  #nodes = 0;
   #listSnapshot: Service[] | undefined;
 
   /** Adds or updates the nodes of a checked (frozen) service; `expiresAt` is Infinity for no TTL. */
@@ -49,6 +52,7 @@ export class ServiceTable {
       const known = entry.nodes.get(node.id);
       if (known === undefined) {
         entry.nodes.set(node.id, { node, expiresAt });
+        this.#count(service.name, 1);
         changed = true;
       } else {
         known.expiresAt = expiresAt;
@@ -75,6 +79,7 @@ export class ServiceTable {
       removed.push(known.node);
     }
     if (removed.length === 0) return undefined;
+    this.#count(name, -removed.length);
     this.#afterRemoval(entry);
     return { type: 'delete', service: deleted(entry, removed) };
   }
@@ -91,6 +96,7 @@ export class ServiceTable {
           (removed ??= []).push(known.node);
         }
         if (removed === undefined) continue;
+        this.#count(entry.name, -removed.length);
         this.#afterRemoval(entry);
         events.push({ type: 'delete', service: deleted(entry, removed) });
       }
@@ -135,6 +141,28 @@ export class ServiceTable {
     if (known === undefined) return false;
     known.expiresAt = expiresAt;
     return true;
+  }
+
+  /** One node of a version, or undefined. */
+  node(name: string, version: string, nodeId: string): RegistryNode | undefined {
+    return this.#byName.get(name)?.get(version)?.nodes.get(nodeId)?.node;
+  }
+
+  /** How many services (names) are known. */
+  get serviceCount(): number {
+    return this.#byName.size;
+  }
+
+  /** How many nodes one service has across its versions, or every service when no name is given. */
+  nodeCount(name?: string): number {
+    return name === undefined ? this.#nodes : (this.#nodeCounts.get(name) ?? 0);
+  }
+
+  #count(name: string, delta: number): void {
+    this.#nodes += delta;
+    const n = (this.#nodeCounts.get(name) ?? 0) + delta;
+    if (n > 0) this.#nodeCounts.set(name, n);
+    else this.#nodeCounts.delete(name);
   }
 
   #afterRemoval(entry: VersionEntry): void {

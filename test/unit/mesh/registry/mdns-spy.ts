@@ -1,5 +1,6 @@
 import multicastDns from 'multicast-dns';
-import { mdnsNames } from '../../../../src/mesh/registry/mdns-records.ts';
+import { encodeInstance, instanceRecordName, mdnsNames } from '../../../../src/mesh/registry/mdns-records.ts';
+import type { RegistryNode, Service } from '../../../../src/mesh/registry/registry.ts';
 
 /** A random port and domain per test, so runs and suites never hear each other. */
 export function isolated<T extends object>(extra: T = {} as T): T & { port: number; domain: string } {
@@ -74,3 +75,24 @@ export function announcementsOf(spy: Spy, instance: string): number {
 }
 
 export const browseOf = (domain: string) => mdnsNames(domain).browse;
+
+export type TxtAnswer = multicastDns.ResponsePacket['answers'][number];
+
+/** The TXT record a peer announcing one node of a service sends (or an attacker forges). */
+export function txtOf(domain: string, service: Service, ttlMs: number, node: RegistryNode = service.nodes[0]): TxtAnswer {
+  const one = { ...service, nodes: [node] };
+  return { name: instanceRecordName(mdnsNames(domain), one.name, one.version, node.id), type: 'TXT', ttl: Math.max(1, Math.ceil(ttlMs / 1000)), data: encodeInstance(one, node, ttlMs) };
+}
+
+/** A copy of a one-node service whose node has another address. */
+export function movedTo(service: Service, address: string): Service {
+  return { ...service, nodes: [{ ...service.nodes[0], address }] };
+}
+
+/** Sends records a few per packet, waiting for each packet to leave, so a flood does not overrun the socket. */
+export async function sendAll(spy: Spy, answers: readonly TxtAnswer[], perPacket = 32): Promise<void> {
+  for (let at = 0; at < answers.length; at += perPacket) {
+    await new Promise<void>((resolve, reject) => spy.mdns.respond({ answers: answers.slice(at, at + perPacket) }, (err) => (err ? reject(err) : resolve())));
+    await new Promise((r) => setImmediate(r));
+  }
+}
