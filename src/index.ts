@@ -108,6 +108,18 @@ export type { Metadata } from './mesh/metadata.ts';
 // Pluggable parts and their embedded implementations
 export { createMemoryRegistry } from './mesh/registry/memory.ts';
 export { createMdnsRegistry } from './mesh/registry/mdns.ts';
+export type { MdnsRegistryOptions, MdnsRegistryStats } from './mesh/registry/mdns.ts';
+export { defaultRecordLimits } from './mesh/registry/admission.ts';
+export type { AdmitCandidate, AdmitProbe, RecordLimits } from './mesh/registry/admission.ts';
+export { definePlugin } from './mesh/plugins/plugin.ts';
+export type { Plugin, PluginContext, PluginFactory, ConcernFactory } from './mesh/plugins/plugin.ts';
+export { createPluginTable } from './mesh/plugins/table.ts';
+export type { PluginTable, PluginChoice, Resolved } from './mesh/plugins/table.ts';
+export { Concern } from './mesh/plugins/concerns.ts';
+export type { PluginConcerns, ConcernOptions } from './mesh/plugins/concerns.ts';
+export type { PluginTarget } from './mesh/plugins/target.ts';
+export { importOptional } from './mesh/plugins/import-optional.ts';
+export type { SharedLease } from './mesh/plugins/resources.ts';
 export type { Registry, Service as RegisteredService, RegistryNode, Endpoint, Value, WatchEvent, Watcher } from './mesh/registry/registry.ts';
 export { createSelector } from './mesh/selector/selector.ts';
 export type { Selector, SelectorStrategy } from './mesh/selector/selector.ts';

@@ -7,12 +7,14 @@ import { defaultCodecsOptions } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
 import { checkMiddleware, type Middleware } from './middleware/middleware.ts';
 import { defaultPeerLimits, type PeerLimits } from './peers/limits.ts';
-import { createMdnsRegistry, type MdnsRegistryOptions } from './registry/mdns.ts';
-import { createMemoryRegistry } from './registry/memory.ts';
+import { builtinPlugin } from './plugins/builtin.ts';
+import type { Plugin } from './plugins/plugin.ts';
+import { createPluginTable, type PluginTable, type Resolved } from './plugins/table.ts';
+import type { AdmitProbe } from './registry/admission.ts';
+import type { MdnsRegistryOptions } from './registry/mdns.ts';
 import type { Registry } from './registry/registry.ts';
-import { createMemoryTransport } from './transport/memory.ts';
-import { createTcpTransport } from './transport/tcp.ts';
 import type { Transport } from './transport/transport.ts';
+import type { Clock } from '../actors/clock.ts';
 
 export interface NodeOptions {
   /** The node id, the host part of its actor addresses. @default env MICRO_NODE_ID, else a random `node-xxxxxx` */
@@ -21,12 +23,14 @@ export interface NodeOptions {
   address?: string;
   /** The address peers dial, when it differs from the bound one (needed with 0.0.0.0). @default env MICRO_ADVERTISE */
   advertise?: string;
-  /** @default env MICRO_REGISTRY ('mdns' | 'memory'), else 'mdns' on the loopback interface */
-  registry?: Registry | 'mdns' | 'memory';
+  /** A Registry, a plugin name (`mdns`, `memory`) or URL (`mdns://…`, and schemes plugins add). @default env MICRO_REGISTRY, else 'mdns' on the loopback interface */
+  registry?: Registry | string;
   /** mDNS settings; the interface defaults to env MICRO_MDNS_INTERFACE, else '127.0.0.1'. */
   mdns?: MdnsRegistryOptions;
-  /** @default 'tcp' */
-  transport?: Transport | 'tcp' | 'memory';
+  /** A Transport, or a plugin name (`tcp`, `memory`) or URL. @default env MICRO_TRANSPORT, else 'tcp' */
+  transport?: Transport | string;
+  /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
+  plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
   /** @default pino at env MICRO_LOG_LEVEL, else 'warn' */
   logger?: Logger;
@@ -66,31 +70,54 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     throw new MicroError('BAD_REQUEST', 'listening on 0.0.0.0 needs an advertised address (option `advertise` or MICRO_ADVERTISE)');
   }
   const logger: Logger = options.logger ?? (pino({ level: env.MICRO_LOG_LEVEL ?? d.logLevel, base: { node: id } }) as unknown as Logger);
-  const registryChoice = options.registry ?? (env.MICRO_REGISTRY as 'mdns' | 'memory' | undefined) ?? d.registry;
-  const registerTtlMs = options.registerTtlMs ?? d.registerTtlMs;
-  const registry = async (): Promise<Registry> => {
-    if (typeof registryChoice === 'object') return registryChoice;
-    if (registryChoice === 'memory') return createMemoryRegistry();
-    if (registryChoice !== 'mdns') throw new MicroError('BAD_REQUEST', `unknown registry ${JSON.stringify(registryChoice)} (use mdns or memory, or pass a Registry)`);
-    const iface = env.MICRO_MDNS_INTERFACE;
-    return createMdnsRegistry({ ...(iface === undefined ? {} : { interface: iface }), ttlMs: registerTtlMs, logger, ...options.mdns });
-  };
-  const t = options.transport ?? d.transport;
-  const transport: Transport = typeof t === 'object' ? t : t === 'memory' ? createMemoryTransport() : createTcpTransport({ logger });
   const codecs = options.codecs as Partial<CodecsOptions> | undefined;
   return {
     id,
     address,
     advertise,
     logger,
-    registry,
-    transport,
+    env,
+    registry: options.registry,
+    transport: options.transport,
+    mdns: options.mdns,
+    plugins: options.plugins ?? [],
     client: options.client,
     drainTimeoutMs: options.drainTimeoutMs ?? d.drainTimeoutMs,
     dialTimeoutMs: options.dialTimeoutMs ?? d.dialTimeoutMs,
-    registerTtlMs,
+    registerTtlMs: options.registerTtlMs ?? d.registerTtlMs,
     middleware: checkMiddleware(options.middleware ?? []),
     limits: { ...defaultPeerLimits(), ...options.limits },
     offloadThresholdBytes: codecs?.offloadThresholdBytes ?? defaultCodecsOptions().offloadThresholdBytes,
   };
+}
+export type ResolvedNodeOptions = ReturnType<typeof resolveNodeOptions>;
+
+/** A node's plugins, resolved: its registry and transport, and whether the node made (and must close) each. */
+export interface NodePlugins {
+  readonly table: PluginTable;
+  readonly registry: Resolved<'registry'>;
+  readonly transport: Resolved<'transport'>;
+}
+
+/**
+ * Resolves the registry and transport by instance, name or URL (option, then MICRO_REGISTRY / MICRO_TRANSPORT, then
+ * the defaults `mdns` and `tcp`) through a table owned by this node: the built-in plugin plus `options.plugins`.
+ * `admit` is the mDNS registry's probe of records from the network.
+ */
+export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admit: AdmitProbe): Promise<NodePlugins> {
+  const table = createPluginTable([builtinPlugin(), ...o.plugins]);
+  const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
+  try {
+    const registry = await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: 'mdns' });
+    try {
+      const transport = await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: 'tcp' });
+      return { table, registry, transport };
+    } catch (err) {
+      if (registry.owned) await registry.value.close();
+      throw err;
+    }
+  } catch (err) {
+    await table.close();
+    throw err;
+  }
 }

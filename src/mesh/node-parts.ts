@@ -4,17 +4,18 @@ import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts
 import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
 import type { Codecs } from './codec/codecs.ts';
-import type { resolveNodeOptions } from './node-options.ts';
+import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
+import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
 import { FrameRouter } from './peers/frame-router.ts';
 import { PeerDirectory } from './peers/directory.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
-import type { Registry, Service as RegisteredService } from './registry/registry.ts';
+import type { Service as RegisteredService } from './registry/registry.ts';
 import { RemoteActors } from './remote/remote-actors.ts';
 import { createNodeHealth } from './selector/node-health.ts';
 import { MeshServer } from './server/server.ts';
 import type { Service } from './service.ts';
-import type { Listener, Transport } from './transport/transport.ts';
+import type { Listener } from './transport/transport.ts';
 
 /** What a node is made of, before it starts. */
 export interface NodeParts {
@@ -25,6 +26,9 @@ export interface NodeParts {
   readonly client: MeshClient;
   readonly remote: RemoteActors;
   readonly registrations: RegisteredService[];
+  readonly plugins: NodePlugins;
+  /** The probe of registry records from the network: the address must answer as that node, and a node that still answers at its known address is not displaced. */
+  readonly admit: AdmitProbe;
   /** Components in start order. */
   readonly components: NodeComponent[];
   register(service: RegisteredService): Promise<void>;
@@ -32,13 +36,11 @@ export interface NodeParts {
 
 export interface NodePartsInput {
   system: ActorSystem;
-  registry: Registry;
-  transport: Transport;
+  /** The registry and transport, and whether the node made them (then it closes them when the tree stops). */
+  plugins: NodePlugins;
   codecs: Codecs;
   log: Logger;
-  options: ReturnType<typeof resolveNodeOptions>;
-  /** Closes what the node created (and only that) when the tree stops. */
-  owned: { registry: boolean; transport: boolean };
+  options: ResolvedNodeOptions;
 }
 
 /** The description a service registers: endpoints with their request/response shapes and kind. */
@@ -59,7 +61,9 @@ export function registration(service: Service): RegisteredService {
 
 /** Builds a node's parts and its components (listener, peers, registry watch, services, registration). */
 export function buildNodeParts(input: NodePartsInput): NodeParts {
-  const { system, registry, transport, codecs, log, options } = input;
+  const { system, codecs, log, options, plugins } = input;
+  const registry = plugins.registry.value;
+  const transport = plugins.transport.value;
   const kernel = kernelOf(system);
   const clock = kernel.clock;
   const router = new FrameRouter();
@@ -107,7 +111,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   };
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
-    { name: 'registry', start: () => {}, stop: () => (input.owned.registry ? registry.close() : undefined) },
+    { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     {
       name: 'listener',
       start: async () => {
@@ -116,7 +120,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       },
       stop: async () => {
         await listener?.close();
-        if (input.owned.transport) await transport.close();
+        if (plugins.transport.owned) await transport.close();
       },
     },
     { name: 'peers', start: () => {}, stop: () => directory.close() },
@@ -125,5 +129,18 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'remote-actors', start: () => {}, stop: () => remote.close() },
     { name: 'registration', start: () => register({ name: NODE_SERVICE, version: String(PROTOCOL_VERSION), metadata: {}, endpoints: [], nodes: [] }), stop: () => {} },
   ];
-  return { router, directory, resolver, server, client, remote, registrations, components, register };
+  const answersAs = (address: string, id: string): Promise<boolean> => Promise.resolve(directory.peer(address, id)).then(
+    () => true,
+    () => false,
+  );
+  const admit: AdmitProbe = async ({ id, address, service }) => {
+    if (id === system.nodeId) return false;
+    if (!(await answersAs(address, id))) return false;
+    const known = await registry.getService(service).then(
+      (versions) => versions.flatMap((v) => v.nodes).find((n) => n.id === id),
+      () => undefined,
+    );
+    return known === undefined || known.address === address || !(await answersAs(known.address, id));
+  };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit };
 }

@@ -5,7 +5,9 @@ import { NODE_SERVICE } from './client/resolver.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
 import { buildNodeParts, type NodeParts, registration } from './node-parts.ts';
-import { type NodeOptions, resolveNodeOptions } from './node-options.ts';
+import { type NodeOptions, type NodePlugins, openNodePlugins, resolveNodeOptions } from './node-options.ts';
+import type { AdmitProbe } from './registry/admission.ts';
+import { kernelOf } from '../actors/internal.ts';
 import { type NodeTree, startNodeTree } from './node-tree.ts';
 import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
@@ -102,6 +104,7 @@ class Node implements MeshNode {
     await this.#tree?.stop();
     if (this.owns.system) await this.system.terminate();
     if (this.owns.codecs) await this.codecs.close();
+    await this.parts.plugins.table.close();
   }
 }
 
@@ -120,18 +123,18 @@ export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   const system = givenSystem ?? createActorSystem({ ...(options.system as CreateActorSystemOptions | undefined), nodeId: o.id, logger: o.logger });
   const codecs = isCodecs(options.codecs) ? options.codecs : createCodecs({ ...(options.codecs as Partial<CodecsOptions> | undefined), logger: o.logger });
   const owns = { system: givenSystem === undefined, codecs: !isCodecs(options.codecs) };
-  let registry: Registry;
+  const admit = lateProbe();
+  let plugins: NodePlugins;
   try {
-    registry = await o.registry();
+    plugins = await openNodePlugins(o, kernelOf(system).clock, admit.probe);
   } catch (err) {
     if (owns.codecs) await codecs.close();
     if (owns.system) await system.terminate();
     throw err;
   }
-  // A node closes only what it made; a registry, transport, codecs or system passed in may be shared.
-  const owned = { registry: typeof options.registry !== 'object', transport: typeof options.transport !== 'object' };
-  const parts = buildNodeParts({ system, registry, transport: o.transport, codecs, log: o.logger, options: o, owned });
-  const node = new Node(system, registry, o.transport, codecs, o.logger, parts, o, owns);
+  const parts = buildNodeParts({ system, plugins, codecs, log: o.logger, options: o });
+  admit.set(parts.admit);
+  const node = new Node(system, plugins.registry.value, plugins.transport.value, codecs, o.logger, parts, o, owns);
   try {
     await node.start();
   } catch (err) {
@@ -139,6 +142,15 @@ export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
     throw err;
   }
   return node;
+}
+
+/** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */
+function lateProbe(): { probe: AdmitProbe; set(probe: AdmitProbe): void } {
+  let set!: (probe: AdmitProbe) => void;
+  const ready = new Promise<AdmitProbe>((resolve) => {
+    set = resolve;
+  });
+  return { probe: (candidate) => ready.then((p) => p(candidate)), set };
 }
 
 function isCodecs(c: unknown): c is Codecs {
