@@ -133,14 +133,10 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     () => true,
     () => false,
   );
-  const admit: AdmitProbe = async ({ id, address, service }) => {
+  const admit: AdmitProbe = async ({ id, address, known }) => {
     if (id === system.nodeId) return false;
     if (!(await answersAs(address, id))) return false;
-    const known = await registry.getService(service).then(
-      (versions) => versions.flatMap((v) => v.nodes).find((n) => n.id === id),
-      () => undefined,
-    );
-    return known === undefined || known.address === address || !(await answersAs(known.address, id));
+    return known === undefined || known === address || !(await answersAs(known, id));
   };
   return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit };
 }

@@ -14,7 +14,7 @@ export const Flag = {
   Error: 2,
 } as const;
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 const JSON_TYPE = 'application/json';
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 export const NO_HEADER = new Uint8Array(0);

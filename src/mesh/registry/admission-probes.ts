@@ -11,6 +11,8 @@ export interface AdmitCandidate {
   address: string;
   /** The service the record was for; one probe answers for every service of a node at that address. */
   service: string;
+  /** The address the registry holds for this node id now, when the record conflicts with it. */
+  known?: string;
 }
 
 /**

@@ -323,7 +323,9 @@ export class Admission<T> {
     const pk = probeKey(node.id, node.address);
     let waiting = this.#waiting.get(pk);
     if (waiting === undefined) {
-      if (!(this.#probes as ProbeQueue).request({ id: node.id, address: node.address, service: service.name })) {
+      const known = this.#d.table.node(service.name, service.version, node.id)?.address;
+      const candidate = known === undefined ? { id: node.id, address: node.address, service: service.name } : { id: node.id, address: node.address, service: service.name, known };
+      if (!(this.#probes as ProbeQueue).request(candidate)) {
         this.#held.delete(key);
         this.#counts.queueFull++;
         this.#log.warn({ limit: 'admitQueue', max: this.limits.admitQueue, dropped: this.#counts.queueFull }, 'registry records dropped over a limit');

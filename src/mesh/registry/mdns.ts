@@ -160,9 +160,18 @@ export class MdnsRegistry implements Registry {
     this.#assertOpen();
     await this.#lookup(name);
     this.#assertOpen();
+    await this.#admissions(name);
     const found = this.#table.get(name);
     if (found === undefined) throw new MicroError('SERVICE_NOT_FOUND', `service ${name} not found`, { id: ID });
     return found;
+  }
+
+  /** Waits (bounded) for probes of records just received, so a first lookup is not answered before they are admitted. */
+  async #admissions(name: string): Promise<void> {
+    const deadline = this.#o.clock.now() + this.#o.limits.admitTimeoutMs;
+    while (this.#table.get(name) === undefined && this.#remote.stats().probing > 0 && this.#o.clock.now() < deadline && !this.#closed) {
+      await new Promise<void>((resolve) => this.#timers.after(10, resolve));
+    }
   }
 
   async listServices(): Promise<Service[]> {
