@@ -6,13 +6,21 @@ import { NODE_SERVICE } from '../mesh/node.ts';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 interface MeshFlags {
-  registry: 'mdns' | 'memory';
+  registry?: string;
+  transport?: string;
   mdnsPort?: string;
 }
 
-/** A short-lived node for one command, on the same defaults as any node (mDNS on loopback). */
+/** A short-lived node for one command, on the same defaults as any node (mDNS on loopback, or MICRO_* env). */
 async function withNode<T>(flags: MeshFlags, run: (node: MeshNode) => Promise<T>): Promise<T> {
-  const node = await createNode({ id: `micro-cli-${process.pid}`, registry: flags.registry, mdns: flags.mdnsPort ? { port: Number(flags.mdnsPort) } : undefined });
+  const port = flags.mdnsPort === undefined ? undefined : Number(flags.mdnsPort);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65_536)) throw new Error(`--mdns-port wants a port number, not "${flags.mdnsPort}"`);
+  const node = await createNode({
+    id: `micro-cli-${process.pid}`,
+    ...(flags.registry === undefined ? {} : { registry: flags.registry }),
+    ...(flags.transport === undefined ? {} : { transport: flags.transport }),
+    ...(port === undefined ? {} : { mdns: { port } }),
+  });
   try {
     return await run(node);
   } finally {
@@ -28,7 +36,8 @@ function fail(err: unknown): never {
 
 const meshOptions = (cmd: Command): Command =>
   cmd
-    .addOption(new Option('--registry <name>', 'registry to use').choices(['mdns', 'memory']).default('mdns'))
+    .addOption(new Option('--registry <name|url>', 'registry: mdns, memory, or a plugin URL').env('MICRO_REGISTRY'))
+    .addOption(new Option('--transport <name|url>', 'transport: tcp, memory, or a plugin URL').env('MICRO_TRANSPORT'))
     .option('--mdns-port <port>', 'mDNS port (default 5353)');
 
 const program = new Command('micro').description('micromesh: services as supervised actors across nodes').version(pkg.version);
@@ -67,7 +76,9 @@ meshOptions(
     } catch (err) {
       fail(new Error(`the request and metadata must be JSON: ${(err as Error).message}`));
     }
-    const reply = await withNode(flags, (node) => node.client.call(service, endpoint, body, { timeoutMs: Number(flags.timeout), metadata }));
+    const timeoutMs = Number(flags.timeout);
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) fail(new Error(`--timeout wants a positive number of milliseconds, not "${flags.timeout}"`));
+    const reply = await withNode(flags, (node) => node.client.call(service, endpoint, body, { timeoutMs, metadata }));
     console.log(JSON.stringify(reply, null, 2));
   });
 

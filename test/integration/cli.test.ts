@@ -34,3 +34,15 @@ test('cli — a failure is a one-line message and a non-zero exit', async () => 
   assert.equal((bad as { code: number }).code, 1);
   assert.match((bad as { stderr: string }).stderr, /must be JSON/);
 });
+
+test('cli — bad flag values and unknown registries are one line and a non-zero exit', async () => {
+  for (const args of [
+    ['call', 'greeter', 'Say.Hello', '{}', '--timeout', 'abc'],
+    ['call', 'greeter', 'Say.Hello', '{}', '--timeout', '-5'],
+    ['services', '--registry', 'etcd'],
+  ]) {
+    const err = await micro(...args).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((err as { code: number }).code, 1, args.join(' '));
+    assert.match((err as { stderr: string }).stderr, /^micro: .+\n$/, args.join(' '));
+  }
+});

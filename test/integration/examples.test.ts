@@ -44,3 +44,25 @@ test('examples — helloworld: the server and the client run as the README says'
     await new Promise((r) => server.once('exit', r));
   }
 });
+
+test('examples — a startup error is one clear line on stderr and exit code 1, not a stack trace', async () => {
+  const net = await import('node:net');
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = (busy.address() as { port: number }).port;
+  try {
+    for (const env of [{ MICRO_ADDRESS: `127.0.0.1:${port}` }, { MICRO_REGISTRY: 'etcd' }, { MICRO_ADDRESS: 'not an address' }, { MICRO_TRANSPORT: 'carrier-pigeon://x' }]) {
+      const err = await run(process.execPath, ['--import', 'tsx', 'examples/helloworld/server.ts'], { timeout: 30_000, env: { ...process.env, ...env } }).then(
+        () => undefined,
+        (e: { code: number; stderr: string }) => e,
+      );
+      assert.ok(err, `${JSON.stringify(env)}: the server started`);
+      assert.equal(err.code, 1, JSON.stringify(env));
+      const lines = err.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('npm warn'));
+      assert.equal(lines.length, 1, `${JSON.stringify(env)}: ${err.stderr}`);
+      assert.match(lines[0] as string, /^helloworld server: MicroError \d{3} [A-Z_]+ /);
+    }
+  } finally {
+    busy.close();
+  }
+});
