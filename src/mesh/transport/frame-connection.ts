@@ -3,11 +3,11 @@
  * the size limit, backpressure and close. A transport supplies a {@link ByteChannel} (a net.Socket is one) and
  * forwards the channel's events to the connection's `channel*` methods.
  */
-import { type Logger, silentLogger } from '../../actors/logger.ts';
+import type { Clock } from '../../actors/clock.ts';
 import { MicroError } from '../errors.ts';
+import { type ByteChannel, type ConnectionOptions, FlushScheduler } from './connection-options.ts';
 import {
   checkFrame,
-  DEFAULT_MAX_FRAME_BYTES,
   EMPTY_BYTES,
   FRAME_HEAD_BYTES,
   FrameDecoder,
@@ -16,50 +16,7 @@ import {
 } from './frame-codec.ts';
 import { type Connection, type ConnectionHandler, type Frame, FrameType, type TransportStats } from './transport.ts';
 
-/** The byte pipe under a connection; net.Socket satisfies it. */
-export interface ByteChannel {
-  write(chunk: Uint8Array): boolean;
-  readonly writableLength: number;
-  readonly writableHighWaterMark: number;
-  pause(): unknown;
-  resume(): unknown;
-  end(): unknown;
-  destroy(): unknown;
-}
-
-/** When queued frames are written: after the current tick's nextTick queue, or as a microtask. */
-export const FlushScheduler = { NEXT_TICK: 'nextTick', MICROTASK: 'microtask' } as const;
-export type FlushScheduler = (typeof FlushScheduler)[keyof typeof FlushScheduler];
-
-/** Options every connection of a transport shares. */
-export interface ConnectionOptions {
-  /** Largest frame (`length`: 8 + header + body bytes) sent or accepted. @default 4 MiB */
-  maxFrameBytes?: number;
-  /** `send` returns false once this many bytes wait to be written (raised to the channel's own mark). @default 1 MiB */
-  highWaterMarkBytes?: number;
-  /** A PING is sent after this long without writing anything; 0 turns heartbeats off. @default 5000 */
-  heartbeatIntervalMs?: number;
-  /** The connection closes with UNAVAILABLE 'heartbeat timeout' after this long without receiving a byte. @default 15000 */
-  heartbeatTimeoutMs?: number;
-  /** How writes are batched per tick; measured in bench/transport-echo.ts. @default 'nextTick' */
-  flush?: FlushScheduler;
-  /** A gracefully closing channel the peer does not close is destroyed after this long. @default 2000 */
-  closeTimeoutMs?: number;
-  /** @default silentLogger */
-  logger?: Logger;
-}
-
-export function defaultConnectionOptions(): Required<ConnectionOptions> {
-  return {
-    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-    highWaterMarkBytes: 1024 * 1024,
-    heartbeatIntervalMs: 5000,
-    heartbeatTimeoutMs: 15_000,
-    flush: FlushScheduler.NEXT_TICK,
-    closeTimeoutMs: 2000,
-    logger: silentLogger,
-  };
-}
+export { type ByteChannel, type ConnectionOptions, defaultConnectionOptions, FlushScheduler } from './connection-options.ts';
 
 export interface FrameConnectionInit {
   id: string;
@@ -81,6 +38,7 @@ export class FrameConnection implements Connection {
   readonly remoteAddress: string;
   readonly #channel: ByteChannel;
   readonly #options: Required<ConnectionOptions>;
+  readonly #clock: Clock;
   readonly #stats: TransportStats;
   readonly #onClosed: (conn: FrameConnection) => void;
   readonly #decoder: FrameDecoder;
@@ -100,11 +58,11 @@ export class FrameConnection implements Connection {
   #closeError: Error | undefined;
   #closeDelivered = false;
   #channelGone = false;
-  #closeTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #closeTimer: unknown;
+  #heartbeatTimer: unknown;
   #received = false;
   #wrote = false;
-  #lastReceivedAt = Date.now();
+  #lastReceivedAt: number;
 
   constructor(init: FrameConnectionInit) {
     this.id = init.id;
@@ -112,14 +70,15 @@ export class FrameConnection implements Connection {
     this.remoteAddress = init.remoteAddress;
     this.#channel = init.channel;
     this.#options = init.options;
+    this.#clock = init.options.clock;
     this.#stats = init.stats;
     this.#onClosed = init.onClosed;
     this.#decoder = new FrameDecoder({ maxFrameBytes: init.options.maxFrameBytes });
     this.#highWaterMark = Math.max(init.options.highWaterMarkBytes, init.channel.writableHighWaterMark);
+    this.#lastReceivedAt = this.#clock.now();
     init.stats.connectionsOpened++;
     if (init.options.heartbeatIntervalMs > 0) {
-      this.#heartbeatTimer = setInterval(this.#heartbeat, init.options.heartbeatIntervalMs);
-      this.#heartbeatTimer.unref();
+      this.#heartbeatTimer = this.#clock.setTimeout(this.#heartbeat, init.options.heartbeatIntervalMs);
     }
   }
 
@@ -216,7 +175,7 @@ export class FrameConnection implements Connection {
   /** The channel is gone; `error` when it broke rather than ended. */
   channelClosed(error?: Error): void {
     this.#channelGone = true;
-    clearTimeout(this.#closeTimer);
+    this.#clock.clearTimeout(this.#closeTimer);
     if (this.#closed) return;
     const reason =
       error === undefined
@@ -294,12 +253,12 @@ export class FrameConnection implements Connection {
   }
 
   readonly #heartbeat = (): void => {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (this.#received) {
       this.#received = false;
       this.#lastReceivedAt = now;
     } else if (now - this.#lastReceivedAt >= this.#options.heartbeatTimeoutMs) {
-      const silentMs = now - this.#lastReceivedAt;
+      const silentMs = Math.round(now - this.#lastReceivedAt);
       this.#options.logger.warn(
         { connection: this.id, remoteAddress: this.remoteAddress, silentMs },
         'transport: heartbeat timeout',
@@ -312,6 +271,7 @@ export class FrameConnection implements Connection {
     }
     if (this.#wrote) this.#wrote = false;
     else this.send({ type: FrameType.PING, flags: 0, streamId: 0, header: EMPTY_BYTES, body: EMPTY_BYTES });
+    this.#heartbeatTimer = this.#clock.setTimeout(this.#heartbeat, this.#options.heartbeatIntervalMs);
   };
 
   // `abrupt` drops what is unwritten and destroys the channel; otherwise queued frames go out before the end.
@@ -319,15 +279,14 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
-    clearInterval(this.#heartbeatTimer);
+    this.#clock.clearTimeout(this.#heartbeatTimer);
     if (!this.#channelGone) {
       if (abrupt) {
         this.#channel.destroy();
       } else {
         this.#flush();
         this.#channel.end();
-        this.#closeTimer = setTimeout(() => this.#channel.destroy(), this.#options.closeTimeoutMs);
-        this.#closeTimer.unref();
+        this.#closeTimer = this.#clock.setTimeout(() => this.#channel.destroy(), this.#options.closeTimeoutMs);
       }
     }
     this.#slab = EMPTY_BYTES;
