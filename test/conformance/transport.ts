@@ -307,6 +307,35 @@ export function describeTransport(name: string, factory: () => TransportFixture)
       });
     });
 
+    test(`${name} — while reading is paused the peer's writes back up; after resume everything arrives in order`, async () => {
+      const hwm = 64 * 1024;
+      await withTransports({ client: { highWaterMarkBytes: hwm } }, async (server, client, fixture) => {
+        const pair = await connectPair(server, client, fixture.listenAddress);
+        pair.server.pauseReading();
+        pair.server.pauseReading();
+        const delivered = pair.serverInbox.frames.length;
+        const body = pattern(16 * 1024, 5);
+        let sent = 0;
+        let stuck = false;
+        while (!stuck && sent < 20_000) {
+          if (pair.client.send(frameOf(sent++, body))) continue;
+          await new Promise((resolve) => setImmediate(resolve));
+          stuck = pair.client.bufferedBytes >= hwm;
+        }
+        assert.ok(stuck, `the sender backed up (sent ${sent} frames, ${pair.client.bufferedBytes} bytes buffered)`);
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(pair.serverInbox.frames.length, delivered, 'nothing delivered while paused');
+        assert.ok(pair.client.bufferedBytes >= hwm, 'still backed up');
+        pair.server.resumeReading();
+        await pair.serverInbox.untilFrames(sent, 20_000);
+        assert.ok(
+          pair.serverInbox.frames.every((f, i) => f.streamId === i),
+          'every frame, in send order',
+        );
+        await waitFor(() => pair.clientInbox.drains > 0, 'onDrain once the peer reads again');
+        assert.equal(pair.client.closed || pair.server.closed, false);
+      });
+    });
     test(`${name} — a throwing handler is logged and the connection keeps delivering`, async () => {
       const logger = createRecordingLogger();
       await withTransports({ server: { logger } }, async (server, client, fixture) => {

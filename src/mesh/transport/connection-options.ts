@@ -29,7 +29,11 @@ export interface ConnectionOptions {
   highWaterMarkBytes?: number;
   /** A PING is sent after this long without writing anything; 0 turns heartbeats off. @default 5000 */
   heartbeatIntervalMs?: number;
-  /** The connection closes with UNAVAILABLE 'heartbeat timeout' after this long without receiving a byte. @default 15000 */
+  /**
+   * The connection closes with UNAVAILABLE 'heartbeat timeout' after this long without receiving a byte. While
+   * reading is paused (so nothing can be received), the peer taking bytes written to it counts as hearing from it.
+   * @default 15000
+   */
   heartbeatTimeoutMs?: number;
   /** How writes are batched per tick; measured in bench/transport-echo.ts. @default 'nextTick' */
   flush?: FlushScheduler;

@@ -46,7 +46,10 @@ export class FrameConnection implements Connection {
   #handler: ConnectionHandler | undefined;
   #early: Frame[] | undefined;
   #earlyBytes = 0;
-  #paused = false;
+  // The channel is paused while either holds: early frames over the mark before a handler, or pauseReading.
+  #earlyPaused = false;
+  #readingPaused = false;
+  #channelPaused = false;
   // Sent frames are encoded into a slab at once; [#slabStart, #slabEnd) is written at the next flush.
   #slab: Buffer = EMPTY_BYTES;
   #slabStart = 0;
@@ -63,6 +66,9 @@ export class FrameConnection implements Connection {
   #received = false;
   #wrote = false;
   #lastReceivedAt: number;
+  // Bytes handed to the channel, and how many of them it had passed on at the last heartbeat.
+  #written = 0;
+  #takenAtBeat = 0;
 
   constructor(init: FrameConnectionInit) {
     this.id = init.id;
@@ -98,9 +104,9 @@ export class FrameConnection implements Connection {
       this.#earlyBytes = 0;
       for (const frame of early) this.#dispatch(handler, frame);
     }
-    if (this.#paused && !this.#closed) {
-      this.#paused = false;
-      this.#channel.resume();
+    if (this.#earlyPaused) {
+      this.#earlyPaused = false;
+      this.#syncPause();
     }
     if (this.#closed) this.#deliverClose();
   }
@@ -129,6 +135,18 @@ export class FrameConnection implements Connection {
     if (this.bufferedBytes < this.#highWaterMark) return true;
     this.#needDrain = true;
     return false;
+  }
+
+  pauseReading(): void {
+    if (this.#readingPaused || this.#closed) return;
+    this.#readingPaused = true;
+    this.#syncPause();
+  }
+
+  resumeReading(): void {
+    if (!this.#readingPaused) return;
+    this.#readingPaused = false;
+    if (!this.#closed) this.#syncPause();
   }
 
   close(error?: Error): void {
@@ -199,9 +217,9 @@ export class FrameConnection implements Connection {
     }
     (this.#early ??= []).push(frame);
     this.#earlyBytes += frame.header.byteLength + frame.body.byteLength;
-    if (!this.#paused && this.#earlyBytes >= this.#highWaterMark) {
-      this.#paused = true;
-      this.#channel.pause();
+    if (!this.#earlyPaused && this.#earlyBytes >= this.#highWaterMark) {
+      this.#earlyPaused = true;
+      this.#syncPause();
     }
   };
 
@@ -216,6 +234,14 @@ export class FrameConnection implements Connection {
     }
   }
 
+  #syncPause(): void {
+    const pause = this.#earlyPaused || this.#readingPaused;
+    if (pause === this.#channelPaused) return;
+    this.#channelPaused = pause;
+    if (pause) this.#channel.pause();
+    else this.#channel.resume();
+  }
+
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     const start = this.#slabStart;
@@ -224,6 +250,7 @@ export class FrameConnection implements Connection {
     this.#slabStart = end;
     this.#stats.framesOut += this.#pendingFrames;
     this.#stats.bytesOut += end - start;
+    this.#written += end - start;
     this.#pendingFrames = 0;
     this.#wrote = true;
     this.#channel.write(this.#slab.subarray(start, end));
@@ -254,7 +281,11 @@ export class FrameConnection implements Connection {
 
   readonly #heartbeat = (): void => {
     const now = this.#clock.now();
-    if (this.#received) {
+    const taken = this.#written - this.#channel.writableLength;
+    // While paused nothing can be received; a peer still taking what is written to it is alive.
+    const heard = this.#received || (this.#channelPaused && taken > this.#takenAtBeat);
+    this.#takenAtBeat = taken;
+    if (heard) {
       this.#received = false;
       this.#lastReceivedAt = now;
     } else if (now - this.#lastReceivedAt >= this.#options.heartbeatTimeoutMs) {
@@ -286,6 +317,11 @@ export class FrameConnection implements Connection {
       } else {
         this.#flush();
         this.#channel.end();
+        // Reading again lets the peer's end arrive (its bytes are dropped) instead of waiting for the timer.
+        if (this.#channelPaused) {
+          this.#channelPaused = false;
+          this.#channel.resume();
+        }
         this.#closeTimer = this.#clock.setTimeout(() => this.#channel.destroy(), this.#options.closeTimeoutMs);
       }
     }

@@ -67,6 +67,16 @@ export interface Connection {
   send(frame: Frame): boolean;
   /** Bytes queued or written but not yet taken by the peer's side (kernel or channel). */
   readonly bufferedBytes: number;
+  /**
+   * Stops reading from the peer, so its writes back up (its `send` returns false) instead of growing this side's
+   * memory: the mesh layer calls it while a peer's responses are not drained. Frames already decoded from a chunk
+   * being read may still be delivered (at most the rest of that chunk); after that nothing is, until
+   * `resumeReading`. Idempotent and not counted: one `resumeReading` undoes any number of calls. While paused, the
+   * heartbeat takes the peer's reading of our writes as a sign of life. No-op once closed.
+   */
+  pauseReading(): void;
+  /** Reads again after `pauseReading`; what the peer sent meanwhile arrives in order. Idempotent. */
+  resumeReading(): void;
   readonly closed: boolean;
   /** Flushes what was sent, then closes. Idempotent; `onClose` fires once, with `error` if one was given. */
   close(error?: Error): void;
