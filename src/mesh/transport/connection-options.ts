@@ -27,6 +27,14 @@ export interface ConnectionOptions {
   maxFrameBytes?: number;
   /** `send` returns false once this many bytes wait to be written (raised to the channel's own mark). @default 1 MiB */
   highWaterMarkBytes?: number;
+  /**
+   * The hard cap on bytes waiting to be written (`bufferedBytes`): a `send` that would pass it throws UNAVAILABLE and
+   * closes the connection at once, since a peer that takes nothing is broken or hostile (UNAVAILABLE, not
+   * OVERLOADED: the connection is gone, not a node too busy). Raised to at least the high-water mark plus one
+   * largest frame, so a sender that stops when `send` returns false never reaches it.
+   * @default 16 MiB
+   */
+  maxBufferedBytes?: number;
   /** A PING is sent after this long without writing anything; 0 turns heartbeats off. @default 5000 */
   heartbeatIntervalMs?: number;
   /**
@@ -49,6 +57,7 @@ export function defaultConnectionOptions(): Required<ConnectionOptions> {
   return {
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     highWaterMarkBytes: 1024 * 1024,
+    maxBufferedBytes: 16 * 1024 * 1024,
     heartbeatIntervalMs: 5000,
     heartbeatTimeoutMs: 15_000,
     flush: FlushScheduler.NEXT_TICK,

@@ -31,6 +31,8 @@ export interface FrameConnectionInit {
 }
 
 const SLAB_BYTES = 64 * 1024;
+// What an early frame is counted as beyond its bytes: the Frame object and its views.
+const EARLY_FRAME_OVERHEAD_BYTES = 64;
 
 export class FrameConnection implements Connection {
   readonly id: string;
@@ -43,6 +45,7 @@ export class FrameConnection implements Connection {
   readonly #onClosed: (conn: FrameConnection) => void;
   readonly #decoder: FrameDecoder;
   readonly #highWaterMark: number;
+  readonly #maxBuffered: number;
   #handler: ConnectionHandler | undefined;
   #early: Frame[] | undefined;
   #earlyBytes = 0;
@@ -81,6 +84,7 @@ export class FrameConnection implements Connection {
     this.#onClosed = init.onClosed;
     this.#decoder = new FrameDecoder({ maxFrameBytes: init.options.maxFrameBytes });
     this.#highWaterMark = Math.max(init.options.highWaterMarkBytes, init.channel.writableHighWaterMark);
+    this.#maxBuffered = Math.max(init.options.maxBufferedBytes, this.#highWaterMark + init.options.maxFrameBytes + 4);
     this.#lastReceivedAt = this.#clock.now();
     init.stats.connectionsOpened++;
     if (init.options.heartbeatIntervalMs > 0) {
@@ -124,6 +128,8 @@ export class FrameConnection implements Connection {
       frame.streamId >>> 0 === frame.streamId;
     // checkFrame builds the precise error only on the rare invalid frame, keeping the hot path allocation-free.
     if (!valid) throw checkFrame(frame, this.#options.maxFrameBytes);
+    const buffered = this.#slabEnd - this.#slabStart + this.#channel.writableLength;
+    if (buffered + size > this.#maxBuffered) throw this.#overflow(buffered, size);
     if (this.#slab.length - this.#slabEnd < size) this.#growSlab(size);
     this.#slabEnd = writeFrame(this.#slab, this.#slabEnd, frame);
     this.#pendingFrames++;
@@ -132,7 +138,7 @@ export class FrameConnection implements Connection {
       if (this.#options.flush === FlushScheduler.MICROTASK) queueMicrotask(this.#flush);
       else process.nextTick(this.#flush);
     }
-    if (this.bufferedBytes < this.#highWaterMark) return true;
+    if (buffered + size < this.#highWaterMark) return true;
     this.#needDrain = true;
     return false;
   }
@@ -206,7 +212,7 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     this.#stats.framesIn++;
     if (frame.type === FrameType.PING) {
-      this.send({ type: FrameType.PONG, flags: 0, streamId: frame.streamId, header: EMPTY_BYTES, body: frame.body });
+      this.#sendControl({ type: FrameType.PONG, flags: 0, streamId: frame.streamId, header: EMPTY_BYTES, body: frame.body });
       return;
     }
     if (frame.type === FrameType.PONG) return;
@@ -216,7 +222,7 @@ export class FrameConnection implements Connection {
       return;
     }
     (this.#early ??= []).push(frame);
-    this.#earlyBytes += frame.header.byteLength + frame.body.byteLength;
+    this.#earlyBytes += FRAME_HEAD_BYTES + frame.header.byteLength + frame.body.byteLength + EARLY_FRAME_OVERHEAD_BYTES;
     if (!this.#earlyPaused && this.#earlyBytes >= this.#highWaterMark) {
       this.#earlyPaused = true;
       this.#syncPause();
@@ -232,6 +238,29 @@ export class FrameConnection implements Connection {
         'transport: frame handler threw',
       );
     }
+  }
+
+  // A PING or PONG from inside the connection: past the write cap it closes the connection instead of throwing.
+  #sendControl(frame: Frame): void {
+    try {
+      this.send(frame);
+    } catch {
+      // #overflow has closed the connection and logged why.
+    }
+  }
+
+  #overflow(buffered: number, size: number): MicroError {
+    const error = new MicroError(
+      'UNAVAILABLE',
+      `connection ${this.id} to ${this.remoteAddress} closed: ${buffered} bytes wait to be written and a frame of ` +
+        `${size} bytes would pass the ${this.#maxBuffered}-byte limit; the peer is not reading`,
+    );
+    this.#options.logger.warn(
+      { connection: this.id, remoteAddress: this.remoteAddress, bufferedBytes: buffered, maxBufferedBytes: this.#maxBuffered },
+      'transport: closing connection to a peer that does not read',
+    );
+    this.#shutdown(error, true);
+    return error;
   }
 
   #syncPause(): void {
@@ -301,8 +330,8 @@ export class FrameConnection implements Connection {
       return;
     }
     if (this.#wrote) this.#wrote = false;
-    else this.send({ type: FrameType.PING, flags: 0, streamId: 0, header: EMPTY_BYTES, body: EMPTY_BYTES });
-    this.#heartbeatTimer = this.#clock.setTimeout(this.#heartbeat, this.#options.heartbeatIntervalMs);
+    else this.#sendControl({ type: FrameType.PING, flags: 0, streamId: 0, header: EMPTY_BYTES, body: EMPTY_BYTES });
+    if (!this.#closed) this.#heartbeatTimer = this.#clock.setTimeout(this.#heartbeat, this.#options.heartbeatIntervalMs);
   };
 
   // `abrupt` drops what is unwritten and destroys the channel; otherwise queued frames go out before the end.

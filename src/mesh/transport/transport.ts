@@ -63,6 +63,9 @@ export interface Connection {
    * so the caller may reuse them. Returns false when the write buffer is over its high-water mark (then `onDrain`
    * fires once it has drained). Throws a MicroError: PAYLOAD_TOO_LARGE for a frame over the size limit (nothing is
    * written), BAD_REQUEST for an invalid type, flags or stream id, UNAVAILABLE once the connection is closed.
+   * Past the hard cap on buffered bytes (`maxBufferedBytes`, far above the high-water mark) the peer is taken to
+   * have stopped reading: `send` closes the connection at once (`onClose` hears the same error) and throws
+   * UNAVAILABLE, retryable, like any send on a closed connection; nothing of that frame is written.
    */
   send(frame: Frame): boolean;
   /** Bytes queued or written but not yet taken by the peer's side (kernel or channel). */

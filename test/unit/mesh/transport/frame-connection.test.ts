@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createSimulatedClock, type SimulatedClock } from '../../../../src/actors/clock.ts';
 import { createRecordingLogger, type RecordingLogger } from '../../../../src/actors/logger.ts';
+import { MicroError } from '../../../../src/mesh/errors.ts';
 import {
   type ByteChannel,
   type ConnectionOptions,
@@ -9,7 +10,7 @@ import {
   FrameConnection,
 } from '../../../../src/mesh/transport/frame-connection.ts';
 import { encodeFrame } from '../../../../src/mesh/transport/frame-codec.ts';
-import { createTransportStats, type Frame, type TransportStats } from '../../../../src/mesh/transport/transport.ts';
+import { createTransportStats, type Frame, FrameType, type TransportStats } from '../../../../src/mesh/transport/transport.ts';
 import { frameOf, Inbox, pattern } from '../../../conformance/transport.ts';
 
 /** A channel whose peer takes written bytes only when told to (`take`); records pauses, resumes and the end. */
@@ -81,6 +82,7 @@ function rig(options: ConnectionOptions = {}, handler = true): Rig {
   return { conn, channel, clock, stats, logger, inbox };
 }
 
+const reasonOf = (error: Error | undefined): string | undefined => (error instanceof MicroError ? error.reason : undefined);
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('frame connection', () => {
@@ -171,5 +173,77 @@ describe('frame connection', () => {
       frames.map((f) => f.streamId),
       [1, 2, 3],
     );
+  });
+
+  test('frame connection — early frames without bodies still count toward the mark', () => {
+    const { conn, channel } = rig({ heartbeatIntervalMs: 0, highWaterMarkBytes: 64 * 1024 }, false);
+    const empty = encodeFrame({ type: FrameType.MESSAGE, flags: 0, streamId: 1, header: new Uint8Array(0), body: new Uint8Array(0) });
+    const chunk = Buffer.concat(Array(100).fill(empty));
+    let frames = 0;
+    while (!channel.paused && frames < 100_000) {
+      conn.receive(chunk);
+      frames += 100;
+    }
+    assert.equal(channel.paused, true, 'paused before 100k empty frames');
+    assert.ok(frames <= 1000, `paused after ${frames} frames of 12 bytes (each counted as 76 with the object)`);
+  });
+
+  test('frame connection — send past maxBufferedBytes throws UNAVAILABLE and closes at once', async () => {
+    const maxBufferedBytes = 1024 * 1024;
+    const { conn, channel, logger, inbox } = rig({
+      heartbeatIntervalMs: 0,
+      highWaterMarkBytes: 64 * 1024,
+      maxFrameBytes: 128 * 1024,
+      maxBufferedBytes,
+    });
+    const body = pattern(60_000, 1);
+    let sent = 0;
+    let thrown: unknown;
+    let most = 0;
+    while (sent < 1000) {
+      try {
+        conn.send(frameOf(sent, body));
+      } catch (err) {
+        thrown = err;
+        break;
+      }
+      sent++;
+      most = Math.max(most, conn.bufferedBytes);
+      if (sent % 4 === 0) await tick();
+    }
+    assert.ok(thrown instanceof MicroError, `send threw after ${sent} frames`);
+    assert.equal(thrown.reason, 'UNAVAILABLE');
+    assert.equal(thrown.retryable, true);
+    assert.match(thrown.message, /not reading/);
+    assert.ok(most <= maxBufferedBytes, `never more than the cap buffered: ${most}`);
+    assert.ok(most > maxBufferedBytes - 60_012, `the cap was nearly reached: ${most}`);
+    assert.equal(conn.closed, true);
+    assert.equal(channel.destroyed, true, 'closed at once, not flushed');
+    assert.deepEqual(inbox.closes, [thrown]);
+    assert.equal(logger.entries.filter((e) => e.level === 'warn').length, 1);
+    assert.throws(() => conn.send(frameOf(1, body)), (err: unknown) => err instanceof MicroError && err.reason === 'UNAVAILABLE');
+  });
+
+  test('frame connection — the cap is at least the high-water mark plus one largest frame', () => {
+    const hwm = 64 * 1024;
+    const { conn } = rig({ heartbeatIntervalMs: 0, highWaterMarkBytes: hwm, maxFrameBytes: 100_000, maxBufferedBytes: 1 });
+    while (conn.bufferedBytes + 30_012 < hwm) assert.equal(conn.send(frameOf(1, pattern(30_000, 1))), true);
+    let accepted = true;
+    assert.doesNotThrow(() => {
+      accepted = conn.send(frameOf(2, pattern(100_000 - 8, 2)));
+    }, 'a sender that stops when send returns false never reaches the cap');
+    assert.equal(accepted, false);
+    assert.equal(conn.closed, false);
+  });
+
+  test('frame connection — PINGs from a peer that does not read their PONGs close at the cap, never throwing from receive', async () => {
+    const { conn, inbox } = rig({ heartbeatIntervalMs: 0, highWaterMarkBytes: 16 * 1024, maxFrameBytes: 70_000, maxBufferedBytes: 1 });
+    const ping = encodeFrame({ type: FrameType.PING, flags: 0, streamId: 0, header: new Uint8Array(0), body: pattern(65_000, 1) });
+    for (let i = 0; i < 10 && !conn.closed; i++) {
+      assert.doesNotThrow(() => conn.receive(ping));
+      await tick();
+    }
+    assert.equal(conn.closed, true);
+    assert.equal(reasonOf(inbox.closes[0]), 'UNAVAILABLE');
   });
 });

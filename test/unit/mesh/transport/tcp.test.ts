@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
+import { once } from 'node:events';
 import { createRecordingLogger } from '../../../../src/actors/logger.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
-import { FrameDecoder } from '../../../../src/mesh/transport/frame-codec.ts';
+import { encodeFrame, FrameDecoder } from '../../../../src/mesh/transport/frame-codec.ts';
 import { createTcpTransport, parseTcpAddress } from '../../../../src/mesh/transport/tcp.ts';
 import { type Connection, type Frame, FrameType } from '../../../../src/mesh/transport/transport.ts';
 import { connectPair, frameOf, Inbox, pattern, waitFor, within } from '../../../conformance/transport.ts';
@@ -113,6 +114,50 @@ describe('tcp transport', () => {
       assert.equal(error.reason, 'FRAME_GARBLED');
       assert.match(error.message, /ended mid-frame/);
     });
+  });
+
+  test('tcp — a client that never reads its responses is closed once the server has maxBufferedBytes waiting', async () => {
+    const maxBufferedBytes = 4 * 1024 * 1024;
+    // The cap is raised to the 1 MiB high-water mark plus one largest frame at least: 256 KiB frames leave it at 4 MiB.
+    const transport = createTcpTransport({ maxBufferedBytes, maxFrameBytes: 256 * 1024, heartbeatIntervalMs: 0 });
+    let server: Connection | undefined;
+    let most = 0;
+    const closes: Array<Error | undefined> = [];
+    try {
+      const listener = await transport.listen('127.0.0.1:0', (conn) => {
+        server = conn;
+        conn.setHandler({
+          onFrame: (frame) => {
+            if (conn.closed) return;
+            try {
+              conn.send(frame);
+            } catch {
+              return;
+            }
+            most = Math.max(most, conn.bufferedBytes);
+          },
+          onClose: (error) => closes.push(error),
+        });
+      });
+      const { socket, closed } = await rawSocket(listener.address);
+      socket.pause();
+      let done = false;
+      void closed.then(() => {
+        done = true;
+      });
+      const request = encodeFrame(frameOf(1, pattern(64 * 1024, 1)));
+      // Up to 128 MiB of requests, each answered in kind: well past the cap plus both kernels' buffers.
+      for (let i = 0; i < 2048 && !done; i++) {
+        if (!socket.write(request)) await Promise.race([once(socket, 'drain').catch(() => {}), closed]);
+      }
+      await within(closed, 'the server to close the raw socket');
+      await waitFor(() => closes.length === 1, 'server-side close');
+      assert.equal((closes[0] as MicroError).reason, 'UNAVAILABLE');
+      assert.ok(most <= maxBufferedBytes, `the server buffered at most the cap: ${most}`);
+      assert.equal(server?.closed, true);
+    } finally {
+      await transport.close();
+    }
   });
 
   test('tcp — a silent peer is pinged, then closed with UNAVAILABLE heartbeat timeout', async () => {
