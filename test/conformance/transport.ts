@@ -336,6 +336,7 @@ export function describeTransport(name: string, factory: () => TransportFixture)
         assert.equal(pair.client.closed || pair.server.closed, false);
       });
     });
+
     test(`${name} — a peer that stops reading: send past maxBufferedBytes throws UNAVAILABLE and closes`, async () => {
       const maxBufferedBytes = 2 * 1024 * 1024;
       const client = { highWaterMarkBytes: 64 * 1024, maxFrameBytes: 256 * 1024, maxBufferedBytes };

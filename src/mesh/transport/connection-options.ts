@@ -43,11 +43,18 @@ export interface ConnectionOptions {
    * @default 15000
    */
   heartbeatTimeoutMs?: number;
+  /**
+   * A frame whose first bytes arrived must be complete within this long, or the connection closes with
+   * PROTOCOL_ERROR, counted in `protocolErrors`: a peer trickling bytes keeps heartbeats alive but not this. Time
+   * while reading is paused does not count. 0 turns it off.
+   * @default 10000
+   */
+  frameTimeoutMs?: number;
   /** How writes are batched per tick; measured in bench/transport-echo.ts. @default 'nextTick' */
   flush?: FlushScheduler;
   /** A gracefully closing channel the peer does not close is destroyed after this long. @default 2000 */
   closeTimeoutMs?: number;
-  /** Time and timers for heartbeats, the close timeout and a TCP dial's timeout. @default systemClock */
+  /** Time and timers for heartbeats, the frame deadline, the close timeout and a TCP dial's timeout. @default systemClock */
   clock?: Clock;
   /** @default silentLogger */
   logger?: Logger;
@@ -60,6 +67,7 @@ export function defaultConnectionOptions(): Required<ConnectionOptions> {
     maxBufferedBytes: 16 * 1024 * 1024,
     heartbeatIntervalMs: 5000,
     heartbeatTimeoutMs: 15_000,
+    frameTimeoutMs: 10_000,
     flush: FlushScheduler.NEXT_TICK,
     closeTimeoutMs: 2000,
     clock: systemClock,

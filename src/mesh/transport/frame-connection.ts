@@ -1,7 +1,8 @@
 /**
- * The connection logic every byte-stream transport shares: per-tick batched writes, frame decoding, heartbeats,
- * the size limit, backpressure and close. A transport supplies a {@link ByteChannel} (a net.Socket is one) and
- * forwards the channel's events to the connection's `channel*` methods.
+ * The connection logic every byte-stream transport shares: per-tick batched writes, frame decoding, heartbeats, the
+ * frame deadline, the size limit, backpressure both ways (the write cap, paused reading) and close. A transport
+ * supplies a {@link ByteChannel} (a net.Socket is one) and forwards the channel's events to the connection's
+ * `channel*` methods.
  */
 import type { Clock } from '../../actors/clock.ts';
 import { MicroError } from '../errors.ts';
@@ -72,6 +73,10 @@ export class FrameConnection implements Connection {
   // Bytes handed to the channel, and how many of them it had passed on at the last heartbeat.
   #written = 0;
   #takenAtBeat = 0;
+  // The frame deadline: one timer at most, armed when a frame is left incomplete and none is armed.
+  #deadlineTimer: unknown;
+  #partialSeen = 0;
+  #partialSince = 0;
 
   constructor(init: FrameConnectionInit) {
     this.id = init.id;
@@ -164,14 +169,12 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     this.#stats.bytesIn += chunk.length;
     this.#received = true;
-    const error = this.#decoder.push(chunk, this.#onFrame);
-    if (error !== undefined && !this.#closed) {
-      this.#stats.protocolErrors++;
-      this.#options.logger.warn(
-        { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
-        'transport: closing connection after bad bytes from peer',
-      );
-      this.#shutdown(error, true);
+    const decoder = this.#decoder;
+    const error = decoder.push(chunk, this.#onFrame);
+    if (error !== undefined) {
+      if (!this.#closed) this.#protocolFailure(error, 'transport: closing connection after bad bytes from peer');
+    } else if (decoder.bufferedBytes > 0 && decoder.partialFrames !== this.#partialSeen) {
+      this.#partialStarted();
     }
   }
 
@@ -185,12 +188,7 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     if (this.#decoder.bufferedBytes > 0) {
       const error = new MicroError('FRAME_GARBLED', `connection from ${this.remoteAddress} ended mid-frame`);
-      this.#stats.protocolErrors++;
-      this.#options.logger.warn(
-        { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
-        'transport: peer ended the connection mid-frame',
-      );
-      this.#shutdown(error, true);
+      this.#protocolFailure(error, 'transport: peer ended the connection mid-frame');
       return;
     }
     this.#shutdown(undefined, false);
@@ -263,13 +261,51 @@ export class FrameConnection implements Connection {
     return error;
   }
 
+  #protocolFailure(error: MicroError, message: string): void {
+    this.#stats.protocolErrors++;
+    this.#options.logger.warn(
+      { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
+      message,
+    );
+    this.#shutdown(error, true);
+  }
+
   #syncPause(): void {
     const pause = this.#earlyPaused || this.#readingPaused;
     if (pause === this.#channelPaused) return;
     this.#channelPaused = pause;
-    if (pause) this.#channel.pause();
-    else this.#channel.resume();
+    if (pause) {
+      this.#channel.pause();
+      return;
+    }
+    this.#channel.resume();
+    // Paused time is not the peer's: an incomplete frame's deadline starts again.
+    if (this.#decoder.bufferedBytes > 0) this.#partialStarted();
   }
+
+  #partialStarted(): void {
+    if (this.#options.frameTimeoutMs <= 0 || this.#closed) return;
+    this.#partialSeen = this.#decoder.partialFrames;
+    this.#partialSince = this.#clock.now();
+    this.#deadlineTimer ??= this.#clock.setTimeout(this.#frameDeadline, this.#options.frameTimeoutMs);
+  }
+
+  readonly #frameDeadline = (): void => {
+    this.#deadlineTimer = undefined;
+    // Nothing incomplete, or reading paused (resuming re-arms): nothing is late.
+    if (this.#closed || this.#channelPaused || this.#decoder.bufferedBytes === 0) return;
+    const timeoutMs = this.#options.frameTimeoutMs;
+    const left = this.#partialSince + timeoutMs - this.#clock.now();
+    if (left > 0) {
+      this.#deadlineTimer = this.#clock.setTimeout(this.#frameDeadline, left);
+      return;
+    }
+    const error = new MicroError(
+      'PROTOCOL_ERROR',
+      `frame from ${this.remoteAddress} not complete after ${timeoutMs} ms (${this.#decoder.bufferedBytes} bytes of it received)`,
+    );
+    this.#protocolFailure(error, 'transport: closing connection after a frame took too long to arrive');
+  };
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
@@ -340,6 +376,8 @@ export class FrameConnection implements Connection {
     this.#closed = true;
     this.#closeError = error;
     this.#clock.clearTimeout(this.#heartbeatTimer);
+    this.#clock.clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
     if (!this.#channelGone) {
       if (abrupt) {
         this.#channel.destroy();

@@ -75,7 +75,8 @@ export interface Connection {
    * memory: the mesh layer calls it while a peer's responses are not drained. Frames already decoded from a chunk
    * being read may still be delivered (at most the rest of that chunk); after that nothing is, until
    * `resumeReading`. Idempotent and not counted: one `resumeReading` undoes any number of calls. While paused, the
-   * heartbeat takes the peer's reading of our writes as a sign of life. No-op once closed.
+   * frame deadline stops and the heartbeat takes the peer's reading of our writes as a sign of life. No-op once
+   * closed.
    */
   pauseReading(): void;
   /** Reads again after `pauseReading`; what the peer sent meanwhile arrives in order. Idempotent. */

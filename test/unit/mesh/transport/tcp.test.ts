@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { once } from 'node:events';
+import { createSimulatedClock } from '../../../../src/actors/clock.ts';
 import { createRecordingLogger } from '../../../../src/actors/logger.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import { encodeFrame, FrameDecoder } from '../../../../src/mesh/transport/frame-codec.ts';
-import { createTcpTransport, parseTcpAddress } from '../../../../src/mesh/transport/tcp.ts';
+import { createTcpTransport, parseTcpAddress, type TcpTransport } from '../../../../src/mesh/transport/tcp.ts';
 import { type Connection, type Frame, FrameType } from '../../../../src/mesh/transport/transport.ts';
 import { connectPair, frameOf, Inbox, pattern, waitFor, within } from '../../../conformance/transport.ts';
 
@@ -24,7 +25,7 @@ async function rawSocket(address: string): Promise<{ socket: net.Socket; closed:
 
 async function withServer(
   options: Parameters<typeof createTcpTransport>[0],
-  body: (ctx: { address: string; accepted: Array<{ conn: Connection; inbox: Inbox }> }) => Promise<void>,
+  body: (ctx: { address: string; accepted: Array<{ conn: Connection; inbox: Inbox }>; transport: TcpTransport }) => Promise<void>,
 ): Promise<void> {
   const transport = createTcpTransport(options);
   const accepted: Array<{ conn: Connection; inbox: Inbox }> = [];
@@ -34,7 +35,7 @@ async function withServer(
       conn.setHandler(inbox);
       accepted.push({ conn, inbox });
     });
-    await body({ address: listener.address, accepted });
+    await body({ address: listener.address, accepted, transport });
   } finally {
     await transport.close();
   }
@@ -113,6 +114,34 @@ describe('tcp transport', () => {
       const error = accepted[0].inbox.closes[0] as MicroError;
       assert.equal(error.reason, 'FRAME_GARBLED');
       assert.match(error.message, /ended mid-frame/);
+    });
+  });
+
+  test('tcp — a raw socket trickling a 1 MiB frame a byte a second is closed at the 10 s frame deadline', async () => {
+    const clock = createSimulatedClock();
+    const logger = createRecordingLogger();
+    const options = { clock, logger, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000, frameTimeoutMs: 10_000 };
+    await withServer(options, async ({ address, accepted, transport }) => {
+      const { socket, closed } = await rawSocket(address);
+      socket.setNoDelay(true);
+      socket.on('data', () => {});
+      const head = Buffer.from([0, 0x10, 0, 8, FrameType.REQUEST, 0, 0, 0, 0, 1, 0, 0]);
+      socket.write(head);
+      await waitFor(() => transport.stats().bytesIn === 12, 'the head');
+      for (let second = 1; second <= 9; second++) {
+        clock.advance(1000);
+        socket.write(Buffer.from([second]));
+        await waitFor(() => transport.stats().bytesIn === 12 + second, `byte ${second}`);
+      }
+      assert.equal(accepted[0].conn.closed, false, 'heartbeats see bytes arriving');
+      clock.advance(1000);
+      await within(closed, 'the raw socket to be closed');
+      const error = accepted[0].inbox.closes[0] as MicroError;
+      assert.equal(error.reason, 'PROTOCOL_ERROR');
+      assert.match(error.message, /not complete after 10000 ms/);
+      assert.equal(transport.stats().protocolErrors, 1);
+      assert.equal(logger.entries.filter((e) => e.level === 'warn').length, 1);
+      await assertStillServes(address, accepted);
     });
   });
 
