@@ -307,6 +307,93 @@ export function describeTransport(name: string, factory: () => TransportFixture)
       });
     });
 
+    test(`${name} — while reading is paused the peer's writes back up; after resume everything arrives in order`, async () => {
+      const hwm = 64 * 1024;
+      await withTransports({ client: { highWaterMarkBytes: hwm } }, async (server, client, fixture) => {
+        const pair = await connectPair(server, client, fixture.listenAddress);
+        pair.server.pauseReading();
+        pair.server.pauseReading();
+        const delivered = pair.serverInbox.frames.length;
+        const body = pattern(16 * 1024, 5);
+        let sent = 0;
+        let stuck = false;
+        while (!stuck && sent < 20_000) {
+          if (pair.client.send(frameOf(sent++, body))) continue;
+          await new Promise((resolve) => setImmediate(resolve));
+          stuck = pair.client.bufferedBytes >= hwm;
+        }
+        assert.ok(stuck, `the sender backed up (sent ${sent} frames, ${pair.client.bufferedBytes} bytes buffered)`);
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(pair.serverInbox.frames.length, delivered, 'nothing delivered while paused');
+        assert.ok(pair.client.bufferedBytes >= hwm, 'still backed up');
+        pair.server.resumeReading();
+        await pair.serverInbox.untilFrames(sent, 20_000);
+        assert.ok(
+          pair.serverInbox.frames.every((f, i) => f.streamId === i),
+          'every frame, in send order',
+        );
+        await waitFor(() => pair.clientInbox.drains > 0, 'onDrain once the peer reads again');
+        assert.equal(pair.client.closed || pair.server.closed, false);
+      });
+    });
+
+    test(`${name} — a peer that stops reading: send past maxBufferedBytes throws UNAVAILABLE and closes`, async () => {
+      const maxBufferedBytes = 2 * 1024 * 1024;
+      const client = { highWaterMarkBytes: 64 * 1024, maxFrameBytes: 256 * 1024, maxBufferedBytes };
+      await withTransports({ client }, async (server, clientTransport, fixture) => {
+        const pair = await connectPair(server, clientTransport, fixture.listenAddress);
+        pair.server.pauseReading();
+        const body = pattern(64 * 1024, 6);
+        let thrown: unknown;
+        let most = 0;
+        // At most 64 MiB: far past the cap plus what the kernel buffers on a loopback connection.
+        for (let i = 0; i < 1024 && thrown === undefined; i++) {
+          try {
+            pair.client.send(frameOf(i, body));
+            most = Math.max(most, pair.client.bufferedBytes);
+          } catch (err) {
+            thrown = err;
+          }
+          if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.ok(hasReason('UNAVAILABLE')(thrown), `send threw UNAVAILABLE, got ${String(thrown)}`);
+        assert.ok(most <= maxBufferedBytes, `buffered at most the cap: ${most}`);
+        assert.equal(pair.client.closed, true);
+        assert.deepEqual(pair.clientInbox.closes, [thrown]);
+        assert.throws(() => pair.client.send(frameOf(1, body)), hasReason('UNAVAILABLE'));
+        pair.server.resumeReading();
+        await pair.serverInbox.untilClosed();
+      });
+    });
+
+    test(`${name} — frames sent before setHandler back up the sender, not this side; then all arrive in order`, async () => {
+      const hwm = 64 * 1024;
+      await withTransports({ client: { highWaterMarkBytes: hwm } }, async (server, client, fixture) => {
+        let accepted: Connection | undefined;
+        const listener = await server.listen(fixture.listenAddress, (conn) => {
+          accepted = conn;
+        });
+        const conn = await client.dial(listener.address);
+        conn.setHandler(new Inbox());
+        const body = pattern(16 * 1024, 7);
+        let sent = 0;
+        let stuck = false;
+        while (!stuck && sent < 20_000) {
+          if (conn.send(frameOf(sent++, body))) continue;
+          await new Promise((resolve) => setImmediate(resolve));
+          stuck = conn.bufferedBytes >= hwm;
+        }
+        assert.ok(stuck, `the sender backed up after ${sent} frames`);
+        const inbox = new Inbox();
+        (accepted as Connection).setHandler(inbox);
+        await inbox.untilFrames(sent, 20_000);
+        assert.ok(
+          inbox.frames.every((f, i) => f.streamId === i),
+          'every frame, in send order',
+        );
+      });
+    });
+
     test(`${name} — a throwing handler is logged and the connection keeps delivering`, async () => {
       const logger = createRecordingLogger();
       await withTransports({ server: { logger } }, async (server, client, fixture) => {

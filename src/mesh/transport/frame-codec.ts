@@ -102,10 +102,18 @@ export interface FrameDecoderOptions {
 }
 
 /**
- * Turns socket chunks, split anywhere, into frames. A frame that lies inside one chunk is a view into it (no copy);
- * one that spans chunks is copied once when complete, so memory held grows with bytes received, never with the
- * length a peer declares. On bad bytes `push` returns a MicroError (FRAME_TOO_LARGE, FRAME_GARBLED or
- * PROTOCOL_ERROR) and the decoder stays failed; it throws nothing of its own.
+ * Memory an incomplete frame may take whatever it declares; beyond it, held memory grows only with bytes received.
+ * Frames up to this size (most RPC frames) are gathered with one allocation.
+ */
+export const PARTIAL_FLOOR_BYTES = 16 * 1024;
+
+/**
+ * Turns socket chunks, split anywhere, into frames. A frame that lies inside one chunk is a view into it (no copy).
+ * One that spans chunks is gathered into a single buffer that grows geometrically toward the frame's declared size,
+ * so however the bytes are trickled, the memory held for it ({@link allocatedBytes}) is at most
+ * max(16 KiB, 2 × bytes received of it), never more than its declared size, and so never more than
+ * `maxFrameBytes + 4`. On bad bytes `push` returns a MicroError (FRAME_TOO_LARGE, FRAME_GARBLED or PROTOCOL_ERROR)
+ * and the decoder stays failed; it throws nothing of its own.
  *
  * @example
  * const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20 });
@@ -114,12 +122,12 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly #maxFrameBytes: number;
   #error: MicroError | undefined;
-  // The frame being reassembled across chunks: its first (up to 12) bytes in #head, all of its bytes in #parts.
-  readonly #head = Buffer.alloc(FRAME_HEAD_BYTES);
-  #headBytes = 0;
-  #parts: Buffer[] = [];
-  #partBytes = 0;
+  // The frame being gathered across chunks: its first #held bytes in #partial; #need is its size on the wire once
+  // its 4-byte prefix is in, else 0. #partial is a fresh buffer per frame: a delivered frame is a view into it.
+  #partial: Buffer = EMPTY_BYTES;
+  #held = 0;
   #need = 0;
+  #partials = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -130,9 +138,19 @@ export class FrameDecoder {
     return this.#error;
   }
 
-  /** Bytes of an incomplete frame held until the rest arrives. */
+  /** Bytes received of an incomplete frame, held until the rest arrives. */
   get bufferedBytes(): number {
-    return this.#partBytes;
+    return this.#held;
+  }
+
+  /** Memory held for the incomplete frame: at most max(16 KiB, 2 × {@link bufferedBytes}), 0 when there is none. */
+  get allocatedBytes(): number {
+    return this.#held === 0 ? 0 : this.#partial.length;
+  }
+
+  /** How many frames were left incomplete at the end of a chunk so far: it changes when a new one begins. */
+  get partialFrames(): number {
+    return this.#partials;
   }
 
   /** Decodes `chunk`, calling `sink` for each complete frame in order; returns the error if the decoder failed. */
@@ -140,7 +158,7 @@ export class FrameDecoder {
     if (this.#error !== undefined) return this.#error;
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let off = 0;
-    if (this.#partBytes > 0) {
+    if (this.#held > 0) {
       off = this.#resume(buf, sink);
       if (off < 0) return this.#error;
     }
@@ -160,46 +178,53 @@ export class FrameDecoder {
   }
 
   #stash(buf: Buffer, off: number): undefined {
-    const rest = buf.subarray(off);
-    this.#headBytes = rest.copy(this.#head, 0, 0, Math.min(rest.length, FRAME_HEAD_BYTES));
-    this.#parts.push(rest);
-    this.#partBytes = rest.length;
-    this.#need = this.#headBytes >= 4 ? 4 + readU32(this.#head, 0) : 0;
+    const rest = buf.length - off;
+    this.#need = rest >= 4 ? 4 + readU32(buf, off) : 0;
+    this.#partial = Buffer.allocUnsafe(this.#need === 0 ? FRAME_HEAD_BYTES : this.#capacity(rest));
+    this.#held = buf.copy(this.#partial, 0, off);
+    this.#partials++;
     return undefined;
   }
 
-  // Continues the stashed frame with `buf`: the offset after the completed frame, or -1 when `buf` was used up.
+  // Continues the gathered frame with `buf`: the offset after the completed frame, or -1 when `buf` was used up.
   #resume(buf: Buffer, sink: FrameSink): number {
-    if (this.#headBytes < FRAME_HEAD_BYTES) {
-      const take = Math.min(FRAME_HEAD_BYTES - this.#headBytes, buf.length);
-      this.#headBytes += buf.copy(this.#head, this.#headBytes, 0, take);
-      const error = checkHead(this.#head, 0, this.#headBytes, this.#maxFrameBytes);
+    let used = 0;
+    if (this.#held < FRAME_HEAD_BYTES) {
+      // The head comes first: it is checked as soon as each byte is in, and it gives the frame's size.
+      used = buf.copy(this.#partial, this.#held, 0, Math.min(FRAME_HEAD_BYTES - this.#held, buf.length));
+      this.#held += used;
+      const error = checkHead(this.#partial, 0, this.#held, this.#maxFrameBytes);
       if (error !== undefined) {
         this.#fail(error);
         return -1;
       }
-      if (this.#need === 0 && this.#headBytes >= 4) this.#need = 4 + readU32(this.#head, 0);
+      if (this.#held < 4) return -1;
+      this.#need = 4 + readU32(this.#partial, 0);
     }
     const need = this.#need;
-    if (need === 0 || this.#partBytes + buf.length < need) {
-      this.#parts.push(buf);
-      this.#partBytes += buf.length;
-      return -1;
+    const take = Math.min(need - this.#held, buf.length - used);
+    const required = this.#held + take;
+    if (required > this.#partial.length) {
+      const grown = Buffer.allocUnsafe(this.#capacity(required));
+      this.#partial.copy(grown, 0, 0, this.#held);
+      this.#partial = grown;
     }
-    const take = need - this.#partBytes;
-    const whole = Buffer.allocUnsafe(need);
-    let at = 0;
-    for (const part of this.#parts) at += part.copy(whole, at);
-    buf.copy(whole, at, 0, take);
+    this.#held += buf.copy(this.#partial, this.#held, used, used + take);
+    if (this.#held < need) return -1;
+    const whole = this.#partial;
     this.#reset();
     sink(parseFrame(whole, 0, need));
-    return take;
+    return used + take;
+  }
+
+  // Room for `required` bytes of the frame: double what is in, past the floor, never past the declared size.
+  #capacity(required: number): number {
+    return Math.min(this.#need, Math.max(PARTIAL_FLOOR_BYTES, 2 * required));
   }
 
   #reset(): void {
-    this.#parts = [];
-    this.#partBytes = 0;
-    this.#headBytes = 0;
+    this.#partial = EMPTY_BYTES;
+    this.#held = 0;
     this.#need = 0;
   }
 

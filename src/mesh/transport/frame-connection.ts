@@ -1,13 +1,14 @@
 /**
- * The connection logic every byte-stream transport shares: per-tick batched writes, frame decoding, heartbeats,
- * the size limit, backpressure and close. A transport supplies a {@link ByteChannel} (a net.Socket is one) and
- * forwards the channel's events to the connection's `channel*` methods.
+ * The connection logic every byte-stream transport shares: per-tick batched writes, frame decoding, heartbeats, the
+ * frame deadline, the size limit, backpressure both ways (the write cap, paused reading) and close. A transport
+ * supplies a {@link ByteChannel} (a net.Socket is one) and forwards the channel's events to the connection's
+ * `channel*` methods.
  */
-import { type Logger, silentLogger } from '../../actors/logger.ts';
+import type { Clock } from '../../actors/clock.ts';
 import { MicroError } from '../errors.ts';
+import { type ByteChannel, type ConnectionOptions, FlushScheduler } from './connection-options.ts';
 import {
   checkFrame,
-  DEFAULT_MAX_FRAME_BYTES,
   EMPTY_BYTES,
   FRAME_HEAD_BYTES,
   FrameDecoder,
@@ -16,50 +17,7 @@ import {
 } from './frame-codec.ts';
 import { type Connection, type ConnectionHandler, type Frame, FrameType, type TransportStats } from './transport.ts';
 
-/** The byte pipe under a connection; net.Socket satisfies it. */
-export interface ByteChannel {
-  write(chunk: Uint8Array): boolean;
-  readonly writableLength: number;
-  readonly writableHighWaterMark: number;
-  pause(): unknown;
-  resume(): unknown;
-  end(): unknown;
-  destroy(): unknown;
-}
-
-/** When queued frames are written: after the current tick's nextTick queue, or as a microtask. */
-export const FlushScheduler = { NEXT_TICK: 'nextTick', MICROTASK: 'microtask' } as const;
-export type FlushScheduler = (typeof FlushScheduler)[keyof typeof FlushScheduler];
-
-/** Options every connection of a transport shares. */
-export interface ConnectionOptions {
-  /** Largest frame (`length`: 8 + header + body bytes) sent or accepted. @default 4 MiB */
-  maxFrameBytes?: number;
-  /** `send` returns false once this many bytes wait to be written (raised to the channel's own mark). @default 1 MiB */
-  highWaterMarkBytes?: number;
-  /** A PING is sent after this long without writing anything; 0 turns heartbeats off. @default 5000 */
-  heartbeatIntervalMs?: number;
-  /** The connection closes with UNAVAILABLE 'heartbeat timeout' after this long without receiving a byte. @default 15000 */
-  heartbeatTimeoutMs?: number;
-  /** How writes are batched per tick; measured in bench/transport-echo.ts. @default 'nextTick' */
-  flush?: FlushScheduler;
-  /** A gracefully closing channel the peer does not close is destroyed after this long. @default 2000 */
-  closeTimeoutMs?: number;
-  /** @default silentLogger */
-  logger?: Logger;
-}
-
-export function defaultConnectionOptions(): Required<ConnectionOptions> {
-  return {
-    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-    highWaterMarkBytes: 1024 * 1024,
-    heartbeatIntervalMs: 5000,
-    heartbeatTimeoutMs: 15_000,
-    flush: FlushScheduler.NEXT_TICK,
-    closeTimeoutMs: 2000,
-    logger: silentLogger,
-  };
-}
+export { type ByteChannel, type ConnectionOptions, defaultConnectionOptions, FlushScheduler } from './connection-options.ts';
 
 export interface FrameConnectionInit {
   id: string;
@@ -74,6 +32,8 @@ export interface FrameConnectionInit {
 }
 
 const SLAB_BYTES = 64 * 1024;
+// What an early frame is counted as beyond its bytes: the Frame object and its views.
+const EARLY_FRAME_OVERHEAD_BYTES = 64;
 
 export class FrameConnection implements Connection {
   readonly id: string;
@@ -81,14 +41,19 @@ export class FrameConnection implements Connection {
   readonly remoteAddress: string;
   readonly #channel: ByteChannel;
   readonly #options: Required<ConnectionOptions>;
+  readonly #clock: Clock;
   readonly #stats: TransportStats;
   readonly #onClosed: (conn: FrameConnection) => void;
   readonly #decoder: FrameDecoder;
   readonly #highWaterMark: number;
+  readonly #maxBuffered: number;
   #handler: ConnectionHandler | undefined;
   #early: Frame[] | undefined;
   #earlyBytes = 0;
-  #paused = false;
+  // The channel is paused while either holds: early frames over the mark before a handler, or pauseReading.
+  #earlyPaused = false;
+  #readingPaused = false;
+  #channelPaused = false;
   // Sent frames are encoded into a slab at once; [#slabStart, #slabEnd) is written at the next flush.
   #slab: Buffer = EMPTY_BYTES;
   #slabStart = 0;
@@ -100,11 +65,18 @@ export class FrameConnection implements Connection {
   #closeError: Error | undefined;
   #closeDelivered = false;
   #channelGone = false;
-  #closeTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #closeTimer: unknown;
+  #heartbeatTimer: unknown;
   #received = false;
   #wrote = false;
-  #lastReceivedAt = Date.now();
+  #lastReceivedAt: number;
+  // Bytes handed to the channel, and how many of them it had passed on at the last heartbeat.
+  #written = 0;
+  #takenAtBeat = 0;
+  // The frame deadline: one timer at most, armed when a frame is left incomplete and none is armed.
+  #deadlineTimer: unknown;
+  #partialSeen = 0;
+  #partialSince = 0;
 
   constructor(init: FrameConnectionInit) {
     this.id = init.id;
@@ -112,14 +84,16 @@ export class FrameConnection implements Connection {
     this.remoteAddress = init.remoteAddress;
     this.#channel = init.channel;
     this.#options = init.options;
+    this.#clock = init.options.clock;
     this.#stats = init.stats;
     this.#onClosed = init.onClosed;
     this.#decoder = new FrameDecoder({ maxFrameBytes: init.options.maxFrameBytes });
     this.#highWaterMark = Math.max(init.options.highWaterMarkBytes, init.channel.writableHighWaterMark);
+    this.#maxBuffered = Math.max(init.options.maxBufferedBytes, this.#highWaterMark + init.options.maxFrameBytes + 4);
+    this.#lastReceivedAt = this.#clock.now();
     init.stats.connectionsOpened++;
     if (init.options.heartbeatIntervalMs > 0) {
-      this.#heartbeatTimer = setInterval(this.#heartbeat, init.options.heartbeatIntervalMs);
-      this.#heartbeatTimer.unref();
+      this.#heartbeatTimer = this.#clock.setTimeout(this.#heartbeat, init.options.heartbeatIntervalMs);
     }
   }
 
@@ -139,9 +113,9 @@ export class FrameConnection implements Connection {
       this.#earlyBytes = 0;
       for (const frame of early) this.#dispatch(handler, frame);
     }
-    if (this.#paused && !this.#closed) {
-      this.#paused = false;
-      this.#channel.resume();
+    if (this.#earlyPaused) {
+      this.#earlyPaused = false;
+      this.#syncPause();
     }
     if (this.#closed) this.#deliverClose();
   }
@@ -159,6 +133,8 @@ export class FrameConnection implements Connection {
       frame.streamId >>> 0 === frame.streamId;
     // checkFrame builds the precise error only on the rare invalid frame, keeping the hot path allocation-free.
     if (!valid) throw checkFrame(frame, this.#options.maxFrameBytes);
+    const buffered = this.#slabEnd - this.#slabStart + this.#channel.writableLength;
+    if (buffered + size > this.#maxBuffered) throw this.#overflow(buffered, size);
     if (this.#slab.length - this.#slabEnd < size) this.#growSlab(size);
     this.#slabEnd = writeFrame(this.#slab, this.#slabEnd, frame);
     this.#pendingFrames++;
@@ -167,9 +143,21 @@ export class FrameConnection implements Connection {
       if (this.#options.flush === FlushScheduler.MICROTASK) queueMicrotask(this.#flush);
       else process.nextTick(this.#flush);
     }
-    if (this.bufferedBytes < this.#highWaterMark) return true;
+    if (buffered + size < this.#highWaterMark) return true;
     this.#needDrain = true;
     return false;
+  }
+
+  pauseReading(): void {
+    if (this.#readingPaused || this.#closed) return;
+    this.#readingPaused = true;
+    this.#syncPause();
+  }
+
+  resumeReading(): void {
+    if (!this.#readingPaused) return;
+    this.#readingPaused = false;
+    if (!this.#closed) this.#syncPause();
   }
 
   close(error?: Error): void {
@@ -181,14 +169,12 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     this.#stats.bytesIn += chunk.length;
     this.#received = true;
-    const error = this.#decoder.push(chunk, this.#onFrame);
-    if (error !== undefined && !this.#closed) {
-      this.#stats.protocolErrors++;
-      this.#options.logger.warn(
-        { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
-        'transport: closing connection after bad bytes from peer',
-      );
-      this.#shutdown(error, true);
+    const decoder = this.#decoder;
+    const error = decoder.push(chunk, this.#onFrame);
+    if (error !== undefined) {
+      if (!this.#closed) this.#protocolFailure(error, 'transport: closing connection after bad bytes from peer');
+    } else if (decoder.bufferedBytes > 0 && decoder.partialFrames !== this.#partialSeen) {
+      this.#partialStarted();
     }
   }
 
@@ -202,12 +188,7 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     if (this.#decoder.bufferedBytes > 0) {
       const error = new MicroError('FRAME_GARBLED', `connection from ${this.remoteAddress} ended mid-frame`);
-      this.#stats.protocolErrors++;
-      this.#options.logger.warn(
-        { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
-        'transport: peer ended the connection mid-frame',
-      );
-      this.#shutdown(error, true);
+      this.#protocolFailure(error, 'transport: peer ended the connection mid-frame');
       return;
     }
     this.#shutdown(undefined, false);
@@ -216,7 +197,7 @@ export class FrameConnection implements Connection {
   /** The channel is gone; `error` when it broke rather than ended. */
   channelClosed(error?: Error): void {
     this.#channelGone = true;
-    clearTimeout(this.#closeTimer);
+    this.#clock.clearTimeout(this.#closeTimer);
     if (this.#closed) return;
     const reason =
       error === undefined
@@ -229,7 +210,7 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     this.#stats.framesIn++;
     if (frame.type === FrameType.PING) {
-      this.send({ type: FrameType.PONG, flags: 0, streamId: frame.streamId, header: EMPTY_BYTES, body: frame.body });
+      this.#sendControl({ type: FrameType.PONG, flags: 0, streamId: frame.streamId, header: EMPTY_BYTES, body: frame.body });
       return;
     }
     if (frame.type === FrameType.PONG) return;
@@ -239,10 +220,10 @@ export class FrameConnection implements Connection {
       return;
     }
     (this.#early ??= []).push(frame);
-    this.#earlyBytes += frame.header.byteLength + frame.body.byteLength;
-    if (!this.#paused && this.#earlyBytes >= this.#highWaterMark) {
-      this.#paused = true;
-      this.#channel.pause();
+    this.#earlyBytes += FRAME_HEAD_BYTES + frame.header.byteLength + frame.body.byteLength + EARLY_FRAME_OVERHEAD_BYTES;
+    if (!this.#earlyPaused && this.#earlyBytes >= this.#highWaterMark) {
+      this.#earlyPaused = true;
+      this.#syncPause();
     }
   };
 
@@ -257,6 +238,75 @@ export class FrameConnection implements Connection {
     }
   }
 
+  // A PING or PONG from inside the connection: past the write cap it closes the connection instead of throwing.
+  #sendControl(frame: Frame): void {
+    try {
+      this.send(frame);
+    } catch {
+      // #overflow has closed the connection and logged why.
+    }
+  }
+
+  #overflow(buffered: number, size: number): MicroError {
+    const error = new MicroError(
+      'UNAVAILABLE',
+      `connection ${this.id} to ${this.remoteAddress} closed: ${buffered} bytes wait to be written and a frame of ` +
+        `${size} bytes would pass the ${this.#maxBuffered}-byte limit; the peer is not reading`,
+    );
+    this.#options.logger.warn(
+      { connection: this.id, remoteAddress: this.remoteAddress, bufferedBytes: buffered, maxBufferedBytes: this.#maxBuffered },
+      'transport: closing connection to a peer that does not read',
+    );
+    this.#shutdown(error, true);
+    return error;
+  }
+
+  #protocolFailure(error: MicroError, message: string): void {
+    this.#stats.protocolErrors++;
+    this.#options.logger.warn(
+      { connection: this.id, remoteAddress: this.remoteAddress, reason: error.reason, detail: error.detail },
+      message,
+    );
+    this.#shutdown(error, true);
+  }
+
+  #syncPause(): void {
+    const pause = this.#earlyPaused || this.#readingPaused;
+    if (pause === this.#channelPaused) return;
+    this.#channelPaused = pause;
+    if (pause) {
+      this.#channel.pause();
+      return;
+    }
+    this.#channel.resume();
+    // Paused time is not the peer's: an incomplete frame's deadline starts again.
+    if (this.#decoder.bufferedBytes > 0) this.#partialStarted();
+  }
+
+  #partialStarted(): void {
+    if (this.#options.frameTimeoutMs <= 0 || this.#closed) return;
+    this.#partialSeen = this.#decoder.partialFrames;
+    this.#partialSince = this.#clock.now();
+    this.#deadlineTimer ??= this.#clock.setTimeout(this.#frameDeadline, this.#options.frameTimeoutMs);
+  }
+
+  readonly #frameDeadline = (): void => {
+    this.#deadlineTimer = undefined;
+    // Nothing incomplete, or reading paused (resuming re-arms): nothing is late.
+    if (this.#closed || this.#channelPaused || this.#decoder.bufferedBytes === 0) return;
+    const timeoutMs = this.#options.frameTimeoutMs;
+    const left = this.#partialSince + timeoutMs - this.#clock.now();
+    if (left > 0) {
+      this.#deadlineTimer = this.#clock.setTimeout(this.#frameDeadline, left);
+      return;
+    }
+    const error = new MicroError(
+      'PROTOCOL_ERROR',
+      `frame from ${this.remoteAddress} not complete after ${timeoutMs} ms (${this.#decoder.bufferedBytes} bytes of it received)`,
+    );
+    this.#protocolFailure(error, 'transport: closing connection after a frame took too long to arrive');
+  };
+
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     const start = this.#slabStart;
@@ -265,6 +315,7 @@ export class FrameConnection implements Connection {
     this.#slabStart = end;
     this.#stats.framesOut += this.#pendingFrames;
     this.#stats.bytesOut += end - start;
+    this.#written += end - start;
     this.#pendingFrames = 0;
     this.#wrote = true;
     this.#channel.write(this.#slab.subarray(start, end));
@@ -294,12 +345,16 @@ export class FrameConnection implements Connection {
   }
 
   readonly #heartbeat = (): void => {
-    const now = Date.now();
-    if (this.#received) {
+    const now = this.#clock.now();
+    const taken = this.#written - this.#channel.writableLength;
+    // While paused nothing can be received; a peer still taking what is written to it is alive.
+    const heard = this.#received || (this.#channelPaused && taken > this.#takenAtBeat);
+    this.#takenAtBeat = taken;
+    if (heard) {
       this.#received = false;
       this.#lastReceivedAt = now;
     } else if (now - this.#lastReceivedAt >= this.#options.heartbeatTimeoutMs) {
-      const silentMs = now - this.#lastReceivedAt;
+      const silentMs = Math.round(now - this.#lastReceivedAt);
       this.#options.logger.warn(
         { connection: this.id, remoteAddress: this.remoteAddress, silentMs },
         'transport: heartbeat timeout',
@@ -311,7 +366,8 @@ export class FrameConnection implements Connection {
       return;
     }
     if (this.#wrote) this.#wrote = false;
-    else this.send({ type: FrameType.PING, flags: 0, streamId: 0, header: EMPTY_BYTES, body: EMPTY_BYTES });
+    else this.#sendControl({ type: FrameType.PING, flags: 0, streamId: 0, header: EMPTY_BYTES, body: EMPTY_BYTES });
+    if (!this.#closed) this.#heartbeatTimer = this.#clock.setTimeout(this.#heartbeat, this.#options.heartbeatIntervalMs);
   };
 
   // `abrupt` drops what is unwritten and destroys the channel; otherwise queued frames go out before the end.
@@ -319,15 +375,21 @@ export class FrameConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
-    clearInterval(this.#heartbeatTimer);
+    this.#clock.clearTimeout(this.#heartbeatTimer);
+    this.#clock.clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
     if (!this.#channelGone) {
       if (abrupt) {
         this.#channel.destroy();
       } else {
         this.#flush();
         this.#channel.end();
-        this.#closeTimer = setTimeout(() => this.#channel.destroy(), this.#options.closeTimeoutMs);
-        this.#closeTimer.unref();
+        // Reading again lets the peer's end arrive (its bytes are dropped) instead of waiting for the timer.
+        if (this.#channelPaused) {
+          this.#channelPaused = false;
+          this.#channel.resume();
+        }
+        this.#closeTimer = this.#clock.setTimeout(() => this.#channel.destroy(), this.#options.closeTimeoutMs);
       }
     }
     this.#slab = EMPTY_BYTES;

@@ -4,7 +4,7 @@
  * `end` delivers what is queued and then tells the peer, and the pipe closes once both ends have ended;
  * `destroy` drops what is queued and the peer sees a reset.
  */
-import type { ByteChannel } from './frame-connection.ts';
+import type { ByteChannel } from './connection-options.ts';
 
 /** What a channel reports to the connection on its end. */
 export interface ChannelSink {

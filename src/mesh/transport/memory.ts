@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MicroError } from '../errors.ts';
-import { type ConnectionOptions, defaultConnectionOptions, FrameConnection } from './frame-connection.ts';
+import { type ConnectionOptions, defaultConnectionOptions } from './connection-options.ts';
+import { FrameConnection } from './frame-connection.ts';
 import { MemoryChannel } from './memory-channel.ts';
 import {
   type Connection,

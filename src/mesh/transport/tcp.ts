@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { MicroError } from '../errors.ts';
-import { type ConnectionOptions, defaultConnectionOptions, FrameConnection } from './frame-connection.ts';
+import { type ConnectionOptions, defaultConnectionOptions } from './connection-options.ts';
+import { FrameConnection } from './frame-connection.ts';
 import {
   type Connection,
   createTransportStats,
@@ -122,13 +123,14 @@ export class TcpTransport implements Transport {
     }
     const timeoutMs = options.timeoutMs ?? this.#options.connectTimeoutMs;
     const signal = options.signal;
+    const clock = this.#options.clock;
     if (signal?.aborted) return Promise.reject(new MicroError('CANCELLED', `dial ${address} aborted`));
     return new Promise<Connection>((resolve, reject) => {
       const socket = net.connect({ host, port });
       this.#track(socket);
       const settle = (error: MicroError | undefined): void => {
         if (!this.#pendingDials.delete(settle)) return;
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         socket.removeListener('error', onError);
         if (error === undefined) {
@@ -143,7 +145,7 @@ export class TcpTransport implements Transport {
       const onError = (err: Error): void =>
         settle(new MicroError('CONNECT_FAILED', `dial ${address} failed: ${err.message}`, { cause: err }));
       const onAbort = (): void => settle(new MicroError('CANCELLED', `dial ${address} aborted`));
-      const timer = setTimeout(
+      const timer = clock.setTimeout(
         () => settle(new MicroError('CONNECT_FAILED', `dial ${address} timed out after ${timeoutMs} ms`)),
         timeoutMs,
       );

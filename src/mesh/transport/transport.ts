@@ -65,10 +65,24 @@ export interface Connection {
    * so the caller may reuse them. Returns false when the write buffer is over its high-water mark (then `onDrain`
    * fires once it has drained). Throws a MicroError: PAYLOAD_TOO_LARGE for a frame over the size limit (nothing is
    * written), BAD_REQUEST for an invalid type, flags or stream id, UNAVAILABLE once the connection is closed.
+   * Past the hard cap on buffered bytes (`maxBufferedBytes`, far above the high-water mark) the peer is taken to
+   * have stopped reading: `send` closes the connection at once (`onClose` hears the same error) and throws
+   * UNAVAILABLE, retryable, like any send on a closed connection; nothing of that frame is written.
    */
   send(frame: Frame): boolean;
   /** Bytes queued or written but not yet taken by the peer's side (kernel or channel). */
   readonly bufferedBytes: number;
+  /**
+   * Stops reading from the peer, so its writes back up (its `send` returns false) instead of growing this side's
+   * memory: the mesh layer calls it while a peer's responses are not drained. Frames already decoded from a chunk
+   * being read may still be delivered (at most the rest of that chunk); after that nothing is, until
+   * `resumeReading`. Idempotent and not counted: one `resumeReading` undoes any number of calls. While paused, the
+   * frame deadline stops and the heartbeat takes the peer's reading of our writes as a sign of life. No-op once
+   * closed.
+   */
+  pauseReading(): void;
+  /** Reads again after `pauseReading`; what the peer sent meanwhile arrives in order. Idempotent. */
+  resumeReading(): void;
   readonly closed: boolean;
   /** Stops reading from the peer (its writes back up) until `resumeReading`. */
   pauseReading?(): void;

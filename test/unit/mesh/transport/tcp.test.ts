@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import net from 'node:net';
 import { describe, test } from 'node:test';
+import { createSimulatedClock } from '../../../../src/actors/clock.ts';
 import { createRecordingLogger } from '../../../../src/actors/logger.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
-import { FrameDecoder } from '../../../../src/mesh/transport/frame-codec.ts';
-import { createTcpTransport, parseTcpAddress } from '../../../../src/mesh/transport/tcp.ts';
+import { encodeFrame, FrameDecoder } from '../../../../src/mesh/transport/frame-codec.ts';
+import { createTcpTransport, parseTcpAddress, type TcpTransport } from '../../../../src/mesh/transport/tcp.ts';
 import { type Connection, type Frame, FrameType } from '../../../../src/mesh/transport/transport.ts';
 import { connectPair, frameOf, Inbox, pattern, waitFor, within } from '../../../conformance/transport.ts';
 
@@ -23,7 +25,7 @@ async function rawSocket(address: string): Promise<{ socket: net.Socket; closed:
 
 async function withServer(
   options: Parameters<typeof createTcpTransport>[0],
-  body: (ctx: { address: string; accepted: Array<{ conn: Connection; inbox: Inbox }> }) => Promise<void>,
+  body: (ctx: { address: string; accepted: Array<{ conn: Connection; inbox: Inbox }>; transport: TcpTransport }) => Promise<void>,
 ): Promise<void> {
   const transport = createTcpTransport(options);
   const accepted: Array<{ conn: Connection; inbox: Inbox }> = [];
@@ -33,7 +35,7 @@ async function withServer(
       conn.setHandler(inbox);
       accepted.push({ conn, inbox });
     });
-    await body({ address: listener.address, accepted });
+    await body({ address: listener.address, accepted, transport });
   } finally {
     await transport.close();
   }
@@ -115,21 +117,99 @@ describe('tcp transport', () => {
     });
   });
 
+  test('tcp — a raw socket trickling a 1 MiB frame a byte a second is closed at the 10 s frame deadline', async () => {
+    const clock = createSimulatedClock();
+    const logger = createRecordingLogger();
+    const options = { clock, logger, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000, frameTimeoutMs: 10_000 };
+    await withServer(options, async ({ address, accepted, transport }) => {
+      const { socket, closed } = await rawSocket(address);
+      socket.setNoDelay(true);
+      socket.on('data', () => {});
+      const head = Buffer.from([0, 0x10, 0, 8, FrameType.REQUEST, 0, 0, 0, 0, 1, 0, 0]);
+      socket.write(head);
+      await waitFor(() => transport.stats().bytesIn === 12, 'the head');
+      for (let second = 1; second <= 9; second++) {
+        clock.advance(1000);
+        socket.write(Buffer.from([second]));
+        await waitFor(() => transport.stats().bytesIn === 12 + second, `byte ${second}`);
+      }
+      assert.equal(accepted[0].conn.closed, false, 'heartbeats see bytes arriving');
+      clock.advance(1000);
+      await within(closed, 'the raw socket to be closed');
+      const error = accepted[0].inbox.closes[0] as MicroError;
+      assert.equal(error.reason, 'PROTOCOL_ERROR');
+      assert.match(error.message, /not complete after 10000 ms/);
+      assert.equal(transport.stats().protocolErrors, 1);
+      assert.equal(logger.entries.filter((e) => e.level === 'warn').length, 1);
+      await assertStillServes(address, accepted);
+    });
+  });
+
+  test('tcp — a client that never reads its responses is closed once the server has maxBufferedBytes waiting', async () => {
+    const maxBufferedBytes = 4 * 1024 * 1024;
+    // The cap is raised to the 1 MiB high-water mark plus one largest frame at least: 256 KiB frames leave it at 4 MiB.
+    const transport = createTcpTransport({ maxBufferedBytes, maxFrameBytes: 256 * 1024, heartbeatIntervalMs: 0 });
+    let server: Connection | undefined;
+    let most = 0;
+    const closes: Array<Error | undefined> = [];
+    try {
+      const listener = await transport.listen('127.0.0.1:0', (conn) => {
+        server = conn;
+        conn.setHandler({
+          onFrame: (frame) => {
+            if (conn.closed) return;
+            try {
+              conn.send(frame);
+            } catch {
+              return;
+            }
+            most = Math.max(most, conn.bufferedBytes);
+          },
+          onClose: (error) => closes.push(error),
+        });
+      });
+      const { socket, closed } = await rawSocket(listener.address);
+      socket.pause();
+      let done = false;
+      void closed.then(() => {
+        done = true;
+      });
+      const request = encodeFrame(frameOf(1, pattern(64 * 1024, 1)));
+      // Up to 128 MiB of requests, each answered in kind: well past the cap plus both kernels' buffers.
+      for (let i = 0; i < 2048 && !done; i++) {
+        if (!socket.write(request)) await Promise.race([once(socket, 'drain').catch(() => {}), closed]);
+      }
+      await within(closed, 'the server to close the raw socket');
+      await waitFor(() => closes.length === 1, 'server-side close');
+      assert.equal((closes[0] as MicroError).reason, 'UNAVAILABLE');
+      assert.ok(most <= maxBufferedBytes, `the server buffered at most the cap: ${most}`);
+      assert.equal(server?.closed, true);
+    } finally {
+      await transport.close();
+    }
+  });
+
   test('tcp — a silent peer is pinged, then closed with UNAVAILABLE heartbeat timeout', async () => {
-    await withServer({ heartbeatIntervalMs: 10, heartbeatTimeoutMs: 60 }, async ({ address, accepted }) => {
+    const clock = createSimulatedClock();
+    await withServer({ clock, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 6000 }, async ({ address, accepted }) => {
       const { socket, closed } = await rawSocket(address);
       const pings: Frame[] = [];
       const decoder = new FrameDecoder();
       socket.on('data', (chunk: Buffer) => decoder.push(chunk, (f) => pings.push(f)));
-      const started = Date.now();
+      await waitFor(() => accepted.length === 1, 'the accepted connection');
+      // A PING goes out on every beat that follows one without writes: beats 1, 3 and 5.
+      for (let beat = 1; beat <= 5; beat++) {
+        clock.advance(1000);
+        const want = Math.ceil(beat / 2);
+        await waitFor(() => pings.length === want, `ping ${want}`);
+      }
+      assert.ok(pings.every((f) => f.type === FrameType.PING), 'only PINGs');
+      assert.equal(accepted[0].conn.closed, false, '5 s of silence is inside the timeout');
+      clock.advance(1000);
       await within(closed, 'the raw socket to be closed');
-      const elapsed = Date.now() - started;
-      assert.ok(pings.length >= 2 && pings.every((f) => f.type === FrameType.PING), `pings: ${pings.length}`);
-      await waitFor(() => accepted[0]?.inbox.closes.length === 1, 'server-side close');
       const error = accepted[0].inbox.closes[0] as MicroError;
       assert.equal(error.reason, 'UNAVAILABLE');
-      assert.match(error.message, /heartbeat timeout/);
-      assert.ok(elapsed >= 50, `closed after ${elapsed} ms`);
+      assert.match(error.message, /heartbeat timeout: nothing from .* for 6000 ms/);
     });
   });
 
