@@ -158,7 +158,7 @@ export class Peer implements ConnectionHandler {
     if (this.conn.closed) throw new MicroError('NODE_GONE', `connection to ${this.name} closed`);
     if (!this.conn.send(frame) && !this.#readPaused) {
       this.#readPaused = true;
-      this.conn.pauseReading?.();
+      this.conn.pauseReading();
     }
   }
 
@@ -169,7 +169,7 @@ export class Peer implements ConnectionHandler {
   onDrain(): void {
     if (!this.#readPaused) return;
     this.#readPaused = false;
-    this.conn.resumeReading?.();
+    this.conn.resumeReading();
   }
 
   // ---- receiving -----------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ export class Peer implements ConnectionHandler {
     held.push(frame);
     if (held.length >= this.limits.maxHeldFrames && !this.#readPaused) {
       this.#readPaused = true;
-      this.conn.pauseReading?.();
+      this.conn.pauseReading();
     }
   }
 

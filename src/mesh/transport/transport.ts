@@ -84,9 +84,6 @@ export interface Connection {
   /** Reads again after `pauseReading`; what the peer sent meanwhile arrives in order. Idempotent. */
   resumeReading(): void;
   readonly closed: boolean;
-  /** Stops reading from the peer (its writes back up) until `resumeReading`. */
-  pauseReading?(): void;
-  resumeReading?(): void;
   /** Flushes what was sent, then closes. Idempotent; `onClose` fires once, with `error` if one was given. */
   close(error?: Error): void;
 }
