@@ -1,5 +1,7 @@
 export { ActorSystem, defaultActorSystemOptions } from './system.ts';
 export type { ActorSystemOptions, ActorSystemStats, RemoteResolver } from './system.ts';
+export { createSimulatedClock, systemClock } from './clock.ts';
+export type { Clock, SimulatedClock } from './clock.ts';
 export { fromFactory, toFactory } from './behavior.ts';
 export { fromMachine } from './xstate.ts';
 export type { FromMachineOptions } from './xstate.ts';
