@@ -22,7 +22,9 @@ export {
   ActorStoppedError,
   AskTimeoutError,
   InvalidActorNameError,
+  InvalidTimeoutError,
   MailboxFullError,
+  RemoteDeniedError,
   messageTypeOf,
 } from './errors.ts';
 export type { ActorErrorCode } from './errors.ts';
