@@ -1,4 +1,5 @@
 import { formatAddress } from './address.ts';
+import { type Clock, processClock } from './clock.ts';
 import { ActorFailedError, AskTimeoutError, ActorError, ActorErrorCodes } from './errors.ts';
 import { BaseRef, type Meta, type Watcher } from './refs.ts';
 import type { AskOptions, ReplyTo, SendResult, SerializedRef } from './types.ts';
@@ -93,12 +94,12 @@ export class AskEndpoint extends BaseRef {
 class TimeoutList {
   head: AskEndpoint | undefined = undefined;
   tail: AskEndpoint | undefined = undefined;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  timer: unknown = undefined;
   timerAt = 0;
   constructor(readonly timeoutMs: number) {}
 }
 
-/** All pending asks of one system: creation, timeouts, late-reply counting, lookup by id for remote replies. */
+/** All pending asks of one system: creation, timeouts on the system's clock, late-reply counting, lookup by id for remote replies. */
 export class AskRegistry {
   readonly #lists = new Map<number, TimeoutList>();
   readonly #byId = new Map<number, AskEndpoint>();
@@ -110,7 +111,7 @@ export class AskRegistry {
 
   constructor(
     readonly nodeId: string,
-    readonly now: () => number = () => performance.now(),
+    readonly clock: Clock = processClock,
   ) {}
 
   create(target: string, messageType: string, options: AskOptions | undefined): AskEndpoint {
@@ -159,7 +160,7 @@ export class AskRegistry {
       list = new TimeoutList(timeoutMs);
       this.#lists.set(timeoutMs, list);
     }
-    ep.deadline = this.now() + timeoutMs;
+    ep.deadline = this.clock.now() + timeoutMs;
     ep.list = list;
     ep.prev = list.tail;
     if (list.tail !== undefined) list.tail.next = ep;
@@ -174,13 +175,13 @@ export class AskRegistry {
       list.timer = undefined;
       return;
     }
-    const delay = Math.max(0, Math.ceil(head.deadline - this.now()));
+    const delay = Math.max(0, Math.ceil(head.deadline - this.clock.now()));
     list.timerAt = head.deadline;
-    list.timer = setTimeout(() => this.#expire(list), delay);
+    list.timer = this.clock.setTimeout(() => this.#expire(list), delay);
   }
 
   #expire(list: TimeoutList): void {
-    const now = this.now();
+    const now = this.clock.now();
     let ep = list.head;
     while (ep !== undefined && ep.deadline <= now + 1) {
       const next = ep.next;
@@ -195,7 +196,7 @@ export class AskRegistry {
   failAll(error: unknown): void {
     for (const list of this.#lists.values()) {
       while (list.head !== undefined) list.head.fail(error);
-      if (list.timer !== undefined) clearTimeout(list.timer);
+      if (list.timer !== undefined) this.clock.clearTimeout(list.timer);
       list.timer = undefined;
     }
   }

@@ -59,7 +59,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   #started: Array<() => void> | undefined;
   #starting = false;
   #stopRequested = false;
-  #forceTimer: ReturnType<typeof setTimeout> | undefined;
+  #forceTimer: unknown;
   #stopped: Promise<void> | undefined;
   #resolveStopped: (() => void) | undefined;
 
@@ -97,9 +97,13 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   get timers(): ActorTimers<M> {
     if (this.#timers === undefined) {
-      this.#timers = new ActorTimers<M>(this.incarnation, (message, key, incarnation) => {
-        this.enqueue(message, new Envelope(undefined, undefined, incarnation, key));
-      });
+      this.#timers = new ActorTimers<M>(
+        this.incarnation,
+        (message, key, incarnation) => {
+          this.enqueue(message, new Envelope(undefined, undefined, incarnation, key));
+        },
+        this.system.clock,
+      );
     }
     return this.#timers;
   }
@@ -245,7 +249,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   /** Makes a fresh behaviour instance and runs preStart (or postRestart after a failure). */
   #create(restartReason: unknown): void {
     this.status = Status.Running;
-    this.startedAt = this.system.now();
+    this.startedAt = this.system.clock.now();
     this.currentMeta = undefined;
     const phase: FailurePhase = restartReason === undefined ? 'start' : 'restart';
     this.#starting = true;
@@ -322,7 +326,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     if (this.status >= Status.Stopping) return undefined;
     this.status = Status.Suspended;
     const idle = this.#whenIdle();
-    if (idle !== undefined) return settleWithin(idle, this.options.shutdownMs, () => this.#abandonHandler()).then(() => this.teardown(reason));
+    if (idle !== undefined) {
+      return settleWithin(idle, this.options.shutdownMs, () => this.#abandonHandler(), this.system.clock).then(() => this.teardown(reason));
+    }
     this.#timers?.cancelAll();
     this.#timers = undefined;
     const actor = this.actor;
@@ -363,7 +369,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.#stopped = new Promise((resolve) => {
         this.#resolveStopped = resolve;
       });
-      this.#forceTimer = setTimeout(() => this.force(), this.options.shutdownMs);
+      this.#forceTimer = this.system.clock.setTimeout(() => this.force(), this.options.shutdownMs);
       this.sendSystem({ kind: 'stop', reason });
     }
     return this.#stopped as Promise<void>;
@@ -434,7 +440,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     this.stopReason = reason;
     this.#token++;
     this.busy = false;
-    clearTimeout(this.#forceTimer);
+    if (this.#forceTimer !== undefined) this.system.clock.clearTimeout(this.#forceTimer);
     this.#timers?.cancelAll();
     this.#mailbox.deadLetterAll();
     this.#mailbox.clearSystem();

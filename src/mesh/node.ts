@@ -1,4 +1,5 @@
 import type { ActorRef, ActorSystem, Logger, SerializedRef } from '../actors/index.ts';
+import { kernelOf } from '../actors/internal.ts';
 import { createActorSystem, type CreateActorSystemOptions } from '../supervisor/index.ts';
 import { MeshClient, type ClientOptions } from './client/client.ts';
 import { ServiceResolver } from './client/resolver.ts';
@@ -71,7 +72,7 @@ class Node implements MeshNode, PeerEvents {
     readonly owned: Owned,
   ) {
     this.#remote = new RemoteActors(system, (nodeId) => this.#peerForNode(nodeId), log);
-    system.addResolver(this.#remote.resolver);
+    kernelOf(system).addResolver(this.#remote.resolver);
     this.#resolver = new ServiceResolver(registry, log);
     this.#server = new MeshServer({ system, codecs, log, offloadThresholdBytes: options.offloadThresholdBytes, inbound: () => this.#inboundCalls() });
     this.#pool = createPeerPool(transport, {

@@ -20,6 +20,7 @@ import {
   type StopReason,
   type Watcher,
 } from '../actors/index.ts';
+import { kernelOf } from '../actors/internal.ts';
 import { MicroError } from './errors.ts';
 import type { Peer } from './peer.ts';
 import { decodeMessage, encodeError, encodeMessage, Flag } from './protocol.ts';
@@ -50,7 +51,7 @@ export class RemoteRef<M = unknown> extends BaseRef<M> {
   }
 
   ask<Q extends M>(message: Q, options?: AskOptions): Promise<ReplyTo<M, Q>> {
-    const ep = this.remote.system.asks.create(this.address, messageTypeOf(message), options);
+    const ep = kernelOf(this.remote.system).asks.create(this.address, messageTypeOf(message), options);
     this.remote.send(this, message, options?.headers === undefined ? ep : new Envelope(ep, options.headers));
     return ep.promise as Promise<ReplyTo<M, Q>>;
   }
@@ -94,7 +95,7 @@ export class RemoteActors {
       body = message instanceof AskFailure ? encodeError(MicroError.from(message.error)) : encoder.encode(JSON.stringify(message) ?? 'null');
     } catch (err) {
       this.log.warn({ to: ref.address, err }, 'actor message not serialisable; dropped');
-      this.system.deadLetter(ref.address, message, meta, 'rejected');
+      kernelOf(this.system).deadLetter(ref.address, message, meta, 'rejected');
       return false;
     }
     const header = encodeMessage({ to: ref.path, inc: ref.incarnation, uid: ref.uid, from: sender?.address, contentType: JSON_TYPE, metadata: headersOf(meta) });
@@ -125,7 +126,7 @@ export class RemoteActors {
 
   #undeliverable(ref: RemoteRef, message: unknown, meta: Meta, err: unknown): void {
     this.log.debug({ to: ref.address, reason: MicroError.from(err).detail }, 'remote actor unreachable');
-    this.system.deadLetter(ref.address, message, meta, 'unknown');
+    kernelOf(this.system).deadLetter(ref.address, message, meta, 'unknown');
   }
 
   onMessage(peer: Peer, frame: Frame): void {
@@ -147,7 +148,7 @@ export class RemoteActors {
     const target = this.system.ref(header.uid === undefined ? local : { $ref: local, uid: header.uid });
     const sender = header.from === undefined ? undefined : this.system.ref(header.from);
     if (target instanceof DeadRef && sender !== undefined && !(message instanceof AskFailure)) {
-      this.system.deadLetter(local, message, undefined, 'unknown');
+      kernelOf(this.system).deadLetter(local, message, undefined, 'unknown');
       sender.tell(new AskFailure(new MicroError('ACTOR_NOT_FOUND', `no actor at ${local}`, { id: this.system.nodeId })));
       return;
     }

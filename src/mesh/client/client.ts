@@ -1,4 +1,5 @@
-import type { ActorSystem, Logger } from '../../actors/index.ts';
+import type { ActorSystem, AskEndpoint, Logger } from '../../actors/index.ts';
+import { kernelOf } from '../../actors/internal.ts';
 import type { Codec } from '../codec/codec.ts';
 import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
@@ -99,7 +100,7 @@ export class MeshClient {
     } catch (err) {
       return Promise.reject(MicroError.from(err));
     }
-    const ep = this.deps.system.asks.create(`${service} ${endpoint}`, endpoint, { timeoutMs });
+    const ep = kernelOf(this.deps.system).asks.create(`${service} ${endpoint}`, endpoint, { timeoutMs });
     const call = new UnaryCall(this, ep, service, endpoint, body, codec, contentType, options, timeoutMs);
     ep.onTimeout = call;
     if (options.signal !== undefined) call.watchAbort(options.signal);
@@ -161,7 +162,7 @@ export class MeshClient {
   }
 }
 
-type Endpoint = ReturnType<ActorSystem['asks']['create']>;
+type Endpoint = AskEndpoint;
 
 /** One unary call across its attempts: pick a node, send, and on a failure that is safe to retry, the next node. */
 class UnaryCall implements OutboundCall {
@@ -227,7 +228,7 @@ class UnaryCall implements OutboundCall {
     if (peer.draining) return this.#failed(new MicroError('DRAINING', `${peer.remoteNodeId ?? peer.conn.remoteAddress} is stopping`));
     // The time left is measured against the ask's own deadline (the system clock); the first attempt that has
     // waited on nothing still has all of it.
-    const left = this.#attempts === 1 && this.#sync ? this.timeoutMs : Math.max(1, Math.floor(this.ep.deadline - this.client.deps.system.now()));
+    const left = this.#attempts === 1 && this.#sync ? this.timeoutMs : Math.max(1, Math.floor(this.ep.deadline - this.ep.registry.clock.now()));
     const id = peer.nextStreamId();
     const header = this.client.headers.encode({ service: this.service, endpoint: this.endpoint, contentType: this.contentType, timeoutMs: left, metadata: this.options.metadata ?? EMPTY_METADATA });
     this.#peer = peer;
