@@ -8,6 +8,7 @@ export type { FromMachineOptions } from './xstate.ts';
 export { formatAddress, parseAddress, isValidName } from './address.ts';
 export type { Address } from './address.ts';
 export { AskEndpoint, AskFailure } from './ask.ts';
+export type { AskCreateOptions } from './ask.ts';
 export { BaseRef, Envelope, toMeta, senderOf, headersOf } from './refs.ts';
 export type { Meta, Watcher } from './refs.ts';
 export { DeadRef, LocalRef } from './local-ref.ts';

@@ -11,7 +11,10 @@ import type { ActorSystem } from './system.ts';
 
 /** What the mesh needs from the kernel beyond the public API. */
 export interface KernelInternals {
-  /** Pending asks: `create(target, messageType, { timeoutMs, signal })`, `byId(id)` for the endpoint a remote reply addresses. */
+  /**
+   * Pending asks: `create(target, messageType, { timeoutMs, signal, onTimeout })` (throws INVALID_TIMEOUT for a
+   * timeout that is not a finite number >= 0), `byId(token)` for the endpoint a remote reply addresses.
+   */
   readonly asks: AskRegistry;
   /** The one clock of this system (the same as `system.clock`). */
   readonly clock: Clock;

@@ -195,7 +195,7 @@ export class Kernel implements SystemServices, KernelInternals {
 
   #resolveLocal(address: Address, uid: number | undefined): AnyRef | undefined {
     const segs = pathSegments(address.path);
-    if (segs[0] === 'temp' && segs.length === 2) return address.incarnation === undefined ? this.asks.byId(Number(segs[1])) : undefined;
+    if (segs[0] === 'temp' && segs.length === 2) return address.incarnation === undefined ? this.asks.byId(segs[1] as string) : undefined;
     let cell: Cell | undefined = this.#root;
     for (const seg of segs) {
       cell = cell.children.named(seg);

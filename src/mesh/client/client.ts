@@ -94,13 +94,14 @@ export class MeshClient {
     const contentType = options.contentType ?? 'application/json';
     let codec: Codec;
     let body: Uint8Array;
+    let ep: AskEndpoint;
     try {
       codec = this.deps.codecs.get(contentType);
       body = codec.encode(request, options.requestType);
+      ep = kernelOf(this.deps.system).asks.create(`${service} ${endpoint}`, endpoint, { timeoutMs });
     } catch (err) {
       return Promise.reject(MicroError.from(err));
     }
-    const ep = kernelOf(this.deps.system).asks.create(`${service} ${endpoint}`, endpoint, { timeoutMs });
     const call = new UnaryCall(this, ep, service, endpoint, body, codec, contentType, options, timeoutMs);
     ep.onTimeout = call;
     if (options.signal !== undefined) call.watchAbort(options.signal);
