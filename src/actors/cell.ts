@@ -4,6 +4,7 @@ import { Children } from './children.ts';
 import { Mailbox, POISON } from './mailbox.ts';
 import { DeadLetterReason } from './event-stream.ts';
 import { LocalRef } from './local-ref.ts';
+import { messageTypeOf, RemoteDeniedError } from './errors.ts';
 import { Envelope, type Meta, senderOf, type Watcher } from './refs.ts';
 import type { SystemServices } from './services.ts';
 import type { ChildInfo, Failure, FailurePhase, SupervisorStrategy } from './strategy.ts';
@@ -168,7 +169,10 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   #invoke(message: unknown, meta: Meta): void {
-    if (meta instanceof Envelope && meta.timerIncarnation >= 0 && meta.timerIncarnation !== this.incarnation) return;
+    if (meta instanceof Envelope) {
+      if (meta.timerIncarnation >= 0 && meta.timerIncarnation !== this.incarnation) return;
+      if (meta.origin !== undefined && (this.actor as Actor<M>).localOnly === true) return this.#refuseRemote(message, meta, meta.origin);
+    }
     if (message === POISON) {
       this.stop({ type: 'normal' });
       return;
@@ -182,6 +186,12 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       return;
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, 'receive');
+  }
+
+  /** A message from another node to an actor that takes local messages only: a dead letter, never handled. */
+  #refuseRemote(message: unknown, meta: Meta, origin: string): void {
+    const error = new RemoteDeniedError(this.path, messageTypeOf(message), origin);
+    this.system.deadLetter(this.path, message, meta, DeadLetterReason.Rejected, error);
   }
 
   #await(promise: Promise<void>, phase: FailurePhase): void {

@@ -20,8 +20,11 @@ export interface KernelInternals {
   readonly clock: Clock;
   /** Registers how to reach actors on other nodes. Returns an unregister function. */
   addResolver(resolver: RemoteResolver): () => void;
-  /** Records a dead letter (counted, published, log-throttled); an asking sender fails at once. */
-  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason): void;
+  /**
+   * Records a dead letter (counted, published, log-throttled). An asking sender fails at once: with `error` when
+   * given (an ask made on another node gets it as an error reply), else with MAILBOX_FULL or ACTOR_STOPPED.
+   */
+  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason, error?: Error): void;
 }
 
 // Module-private: the only way from a system to its kernel.

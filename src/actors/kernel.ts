@@ -1,5 +1,5 @@
 import { type Address, formatAddress, isValidName, parseAddress, pathSegments } from './address.ts';
-import { AskEndpoint, AskRegistry } from './ask.ts';
+import { AskEndpoint, AskFailure, AskRegistry } from './ask.ts';
 import { toFactory } from './behavior.ts';
 import { Cell, type CellOptions, Status } from './cell.ts';
 import type { Clock } from './clock.ts';
@@ -220,12 +220,15 @@ export class Kernel implements SystemServices, KernelInternals {
     return ++this.#incarnations;
   }
 
-  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason): void {
+  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason, error?: Error): void {
     this.#deadLetters++;
     const sender = senderOf(meta);
     if (sender instanceof AskEndpoint) {
       const full = reason === DeadLetterReason.Overflow || reason === DeadLetterReason.Rejected;
-      sender.fail(full ? new MailboxFullError(recipient, this.defaults.capacity) : new ActorStoppedError(recipient, messageTypeOf(message)));
+      sender.fail(error ?? (full ? new MailboxFullError(recipient, this.defaults.capacity) : new ActorStoppedError(recipient, messageTypeOf(message))));
+    } else if (error !== undefined && sender?.path.startsWith('/temp/') === true) {
+      // The reply endpoint of an ask made on another node: it gets the error as its reply.
+      sender.tell(new AskFailure(error));
     }
     if (this.events.has('dead-letter')) {
       this.events.publish({ type: 'dead-letter', recipient, message, sender: sender?.address, reason });

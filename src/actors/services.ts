@@ -26,8 +26,11 @@ export interface SystemServices {
   readonly defaultStrategy: SupervisorStrategy;
   readonly defaults: SystemDefaults;
   nextIncarnation(): number;
-  /** Records a dead letter; an asking sender fails at once with MAILBOX_FULL or ACTOR_STOPPED by reason. */
-  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason): void;
+  /**
+   * Records a dead letter. An asking sender fails at once: with `error` when given (a reply endpoint on another
+   * node gets it as an error reply too), else with MAILBOX_FULL or ACTOR_STOPPED by reason.
+   */
+  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason, error?: Error): void;
   spawnChild<C>(parent: Cell, behavior: Behavior<C>, options: SpawnOptions | undefined): ActorRef<C>;
   respawn(parent: Cell, previous: Cell): void;
   actorStopped(): void;

@@ -87,6 +87,8 @@ function observed(inner: SupervisorStrategy, lifecycle: Lifecycle): SupervisorSt
 class Supervisor implements Actor<SupervisorMessage> {
   readonly lifecycle = createLifecycle();
   readonly supervisorStrategy: SupervisorStrategy;
+  /** Every supervisor message is a control message: one from another node is refused, never obeyed. */
+  readonly localOnly = true;
 
   constructor(readonly options: SupervisorOptions) {
     this.supervisorStrategy = observed(strategyOf(options), this.lifecycle);
