@@ -8,6 +8,7 @@ import { messageTypeOf, RemoteDeniedError } from './errors.ts';
 import { Envelope, type Meta, senderOf, type Watcher } from './refs.ts';
 import type { SystemServices } from './services.ts';
 import type { ChildInfo, Failure, FailurePhase, SupervisorStrategy } from './strategy.ts';
+import { StopRequest } from './stop-request.ts';
 import { ActorTimers, settleWithin } from './timers.ts';
 import { type Actor, type ActorFactory, type AnyRef, type OverflowPolicy, type RestartType, type SendResult, type StopReason, Terminated } from './types.ts';
 
@@ -18,7 +19,6 @@ type SystemMessage =
   | { kind: 'stop'; reason: StopReason }
   | { kind: 'child-failed'; child: Cell; failure: Failure }
   | { kind: 'terminated'; ref: AnyRef; reason: StopReason };
-
 
 export interface CellOptions {
   capacity: number;
@@ -59,10 +59,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   #idle: Array<() => void> | undefined;
   #started: Array<() => void> | undefined;
   #starting = false;
-  #stopRequested = false;
-  #forceTimer: unknown;
-  #stopped: Promise<void> | undefined;
-  #resolveStopped: (() => void) | undefined;
+  #stop: StopRequest | undefined = undefined;
 
   constructor(
     readonly system: SystemServices,
@@ -374,15 +371,11 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   /** Stops this actor: queued user messages become dead letters; resolves once it has stopped. */
   stop(reason: StopReason = { type: 'normal' }): Promise<void> {
     if (this.status === Status.Stopped) return Promise.resolve();
-    if (!this.#stopRequested) {
-      this.#stopRequested = true;
-      this.#stopped = new Promise((resolve) => {
-        this.#resolveStopped = resolve;
-      });
-      this.#forceTimer = this.system.clock.setTimeout(() => this.force(), this.options.shutdownMs);
+    if (this.#stop === undefined) {
+      this.#stop = new StopRequest(this.system.clock, this.options.shutdownMs, () => this.force());
       this.sendSystem({ kind: 'stop', reason });
     }
-    return this.#stopped as Promise<void>;
+    return this.#stop.done;
   }
 
   #terminate(reason: StopReason): void {
@@ -450,7 +443,6 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     this.stopReason = reason;
     this.#token++;
     this.busy = false;
-    if (this.#forceTimer !== undefined) this.system.clock.clearTimeout(this.#forceTimer);
     this.#timers?.cancelAll();
     this.#mailbox.deadLetterAll();
     this.#mailbox.clearSystem();
@@ -468,7 +460,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     if (parent?.parent !== undefined) this.system.actorStopped();
     this.system.events.publish({ type: 'actor-stopped', actor: this.path, reason });
     this.#startDone();
-    this.#resolveStopped?.();
+    this.#stop?.finish();
   }
 
   // ---- children and watches ------------------------------------------------------------------------
