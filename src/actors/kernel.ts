@@ -55,8 +55,10 @@ export class Kernel implements SystemServices, KernelInternals {
   readonly defaultStrategy: SupervisorStrategy;
   readonly defaults: SystemDefaults;
   readonly #root: Cell;
-  readonly user: Cell;
-  readonly system: Cell;
+  /** The `/user` guardian: parent of `spawn`ed actors. */
+  readonly userGuardian: Cell;
+  /** The `/system` guardian: parent of `spawnSystem`ed actors. */
+  readonly systemGuardian: Cell;
   readonly #resolvers: RemoteResolver[] = [];
   readonly #deadLetterLog: DeadLetterLog;
   #incarnations = 0;
@@ -64,7 +66,8 @@ export class Kernel implements SystemServices, KernelInternals {
   #deadLetters = 0;
   #sharedDefaults: CellOptions | undefined;
   #terminating: Promise<void> | undefined;
-  readonly terminated: Promise<StopReason>;
+  /** Resolves with the reason once the system has stopped. */
+  readonly whenTerminated: Promise<StopReason>;
   #resolveTerminated!: (reason: StopReason) => void;
 
   constructor(options: KernelOptions) {
@@ -76,13 +79,13 @@ export class Kernel implements SystemServices, KernelInternals {
     this.#deadLetterLog = new DeadLetterLog(this.log, this.clock, options.deadLetterLogPerSecond);
     this.dispatcher = new Dispatcher(this.defaults.throughput);
     this.asks = new AskRegistry(this.nodeId, this.clock);
-    this.terminated = new Promise((resolve) => {
+    this.whenTerminated = new Promise((resolve) => {
       this.#resolveTerminated = resolve;
     });
     const guardian = toFactory<unknown>(() => {});
     this.#root = new Cell(this, undefined, '', guardian, this.#cellOptions(undefined), '/');
-    this.user = this.#guardian('user', guardian);
-    this.system = this.#guardian('system', guardian);
+    this.userGuardian = this.#guardian('user', guardian);
+    this.systemGuardian = this.#guardian('system', guardian);
   }
 
   #guardian(name: string, behavior: ActorFactory<unknown>): Cell {
@@ -257,8 +260,8 @@ export class Kernel implements SystemServices, KernelInternals {
   terminate(reason: StopReason): Promise<void> {
     if (this.#terminating !== undefined) return this.#terminating;
     this.#terminating = (async () => {
-      await this.user.stop();
-      await this.system.stop();
+      await this.userGuardian.stop();
+      await this.systemGuardian.stop();
       this.#root.finalize(reason);
       this.asks.failAll(new ActorError(ActorErrorCodes.SYSTEM_STOPPED, 'the actor system stopped'));
       this.#resolveTerminated(reason);
@@ -266,6 +269,7 @@ export class Kernel implements SystemServices, KernelInternals {
     return this.#terminating;
   }
 
+  /** True once `terminate` has begun. */
   get terminating(): boolean {
     return this.#terminating !== undefined;
   }

@@ -87,12 +87,12 @@ export class ActorSystem {
 
   /** Spawns a top-level actor under `/user`. */
   spawn<M>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
-    return this.#kernel.spawnChild(this.#kernel.user, behavior, options);
+    return this.#kernel.spawnChild(this.#kernel.userGuardian, behavior, options);
   }
 
   /** Spawns an infrastructure actor under `/system` (mesh internals, watchers). */
   spawnSystem<M>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
-    return this.#kernel.spawnChild(this.#kernel.system, behavior, options);
+    return this.#kernel.spawnChild(this.#kernel.systemGuardian, behavior, options);
   }
 
   /** Stops an actor (queued messages become dead letters), or with `drain` after handling what is queued. */
@@ -120,7 +120,7 @@ export class ActorSystem {
 
   /** Resolves with the reason once the system has stopped. */
   get whenTerminated(): Promise<StopReason> {
-    return this.#kernel.terminated;
+    return this.#kernel.whenTerminated;
   }
 
   /** True once `terminate` has begun. */
