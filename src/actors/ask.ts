@@ -1,7 +1,19 @@
 import { formatAddress } from './address.ts';
-import { ActorFailedError, AskTimeoutError, ActorError, ActorErrorCodes } from './errors.ts';
+import { type Clock, processClock } from './clock.ts';
+import { ActorError, ActorErrorCodes, ActorFailedError, AskTimeoutError, InvalidTimeoutError } from './errors.ts';
 import { BaseRef, type Meta, type Watcher } from './refs.ts';
+import { RandomTokens } from './token.ts';
 import type { AskOptions, ReplyTo, SendResult, SerializedRef } from './types.ts';
+
+/** What {@link AskRegistry.create} takes: an ask's own options, plus the rejection the mesh wants on timeout. */
+export interface AskCreateOptions {
+  /** How long to wait for the reply: a finite number of ms >= 0, else `create` throws INVALID_TIMEOUT. @default 5000 */
+  timeoutMs?: number;
+  /** Aborting rejects the ask at once with ASK_ABORTED. */
+  signal?: AbortSignal;
+  /** Asked on timeout for the rejection to use instead of an AskTimeoutError (a mesh call's own TIMEOUT). */
+  onTimeout?: { timedOut(): unknown };
+}
 
 /** A reply that fails the ask it answers (a remote error, or a failure of the asked actor). */
 export class AskFailure {
@@ -11,7 +23,7 @@ export class AskFailure {
 /**
  * The temporary reply endpoint of one ask: a ref whose first message settles the promise. It lives in a
  * per-timeout linked list (O(1) insert and removal, one timer per distinct timeout) instead of a timer per
- * ask; it gets an address (and a place in the registry) only if something serialises it.
+ * ask; it gets an address `/temp/<random token>` (and a place in the registry) only if something serialises it.
  */
 export class AskEndpoint extends BaseRef {
   resolve!: (value: unknown) => void;
@@ -22,11 +34,12 @@ export class AskEndpoint extends BaseRef {
   prev: AskEndpoint | undefined = undefined;
   next: AskEndpoint | undefined = undefined;
   list: TimeoutList | undefined = undefined;
-  id = 0;
-  /** The node id the ask was sent to: replies are accepted only from this node. */
-  replier: string | undefined = undefined;
-  /** When set, asked on timeout for the rejection to use instead of an AskTimeoutError. */
+  /** The unguessable reply token, '' until something serialises the endpoint. */
+  id = '';
+  /** When set, asked on timeout for the rejection to use instead of an AskTimeoutError (see `create`'s `onTimeout`). */
   onTimeout: { timedOut(): unknown } | undefined = undefined;
+  /** The node id the ask was sent to, set by the mesh: replies are accepted only from this node. */
+  replier: string | undefined = undefined;
   #abort: (() => void) | undefined = undefined;
 
   constructor(
@@ -95,16 +108,24 @@ export class AskEndpoint extends BaseRef {
 class TimeoutList {
   head: AskEndpoint | undefined = undefined;
   tail: AskEndpoint | undefined = undefined;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  timerAt = 0;
+  timer: unknown = undefined;
+  armed = false;
+  fire: () => void = noop;
   constructor(readonly timeoutMs: number) {}
 }
 
-/** All pending asks of one system: creation, timeouts, late-reply counting, lookup by id for remote replies. */
+const noop = (): void => {};
+
+/**
+ * All pending asks of one system: creation, timeouts, late-reply counting, lookup by reply token for remote replies.
+ * Every timer runs on the system's clock. A timeout list that is empty when its timer fires is dropped, so the
+ * lists follow the distinct timeouts in flight, not every timeout ever used. (Dropping it when its last ask
+ * settles instead would cost a timer armed and cleared per ask for a caller with one ask at a time.)
+ */
 export class AskRegistry {
   readonly #lists = new Map<number, TimeoutList>();
-  readonly #byId = new Map<number, AskEndpoint>();
-  #nextId = 1;
+  readonly #byId = new Map<string, AskEndpoint>();
+  readonly #tokens = new RandomTokens();
   /** Asks not yet settled. */
   live = 0;
   lateReplies = 0;
@@ -112,29 +133,34 @@ export class AskRegistry {
 
   constructor(
     readonly nodeId: string,
-    readonly now: () => number = () => performance.now(),
+    readonly clock: Clock = processClock,
   ) {}
 
-  create(target: string, messageType: string, options: (AskOptions & { onTimeout?: { timedOut(): unknown } }) | undefined): AskEndpoint {
+  /** A pending ask; throws an INVALID_TIMEOUT ActorError when `timeoutMs` is not a finite number >= 0. */
+  create(target: string, messageType: string, options: AskCreateOptions | undefined): AskEndpoint {
     const timeoutMs = options?.timeoutMs ?? 5000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new InvalidTimeoutError(timeoutMs);
     const ep = new AskEndpoint(this, target, messageType, timeoutMs);
-    if (options?.onTimeout !== undefined) ep.onTimeout = options.onTimeout;
+    if (options !== undefined) {
+      if (options.onTimeout !== undefined) ep.onTimeout = options.onTimeout;
+      if (options.signal !== undefined) ep.onAbort(options.signal);
+    }
+    if (ep.settled) return ep;
     this.live++;
     this.#enlist(ep, timeoutMs);
-    if (options?.signal !== undefined) ep.onAbort(options.signal);
     return ep;
   }
 
-  /** Id under which a serialised endpoint is found again (allocated on first use). */
-  idOf(ep: AskEndpoint): number {
-    if (ep.id === 0) {
-      ep.id = this.#nextId++;
+  /** Token under which a serialised endpoint is found again (drawn on first use). */
+  idOf(ep: AskEndpoint): string {
+    if (ep.id === '') {
+      ep.id = this.#tokens.next();
       if (!ep.settled) this.#byId.set(ep.id, ep);
     }
     return ep.id;
   }
 
-  byId(id: number): AskEndpoint | undefined {
+  byId(id: string): AskEndpoint | undefined {
     return this.#byId.get(id);
   }
 
@@ -142,13 +168,18 @@ export class AskRegistry {
     return this.#byId.size;
   }
 
+  /** Timeout lists held (for tests: it returns to 0 once no ask is pending and their timers have run). */
+  get timeoutLists(): number {
+    return this.#lists.size;
+  }
+
   settle(ep: AskEndpoint): void {
     ep.settled = true;
-    this.live--;
-    if (ep.id !== 0) this.#byId.delete(ep.id);
     ep.cleanup();
     const list = ep.list;
     if (list === undefined) return;
+    this.live--;
+    if (ep.id !== '') this.#byId.delete(ep.id);
     if (ep.prev !== undefined) ep.prev.next = ep.next;
     else list.head = ep.next;
     if (ep.next !== undefined) ep.next.prev = ep.prev;
@@ -159,47 +190,50 @@ export class AskRegistry {
   #enlist(ep: AskEndpoint, timeoutMs: number): void {
     let list = this.#lists.get(timeoutMs);
     if (list === undefined) {
-      list = new TimeoutList(timeoutMs);
-      this.#lists.set(timeoutMs, list);
+      const created = new TimeoutList(timeoutMs);
+      created.fire = () => this.#expire(created);
+      this.#lists.set(timeoutMs, created);
+      list = created;
     }
-    ep.deadline = this.now() + timeoutMs;
+    ep.deadline = this.clock.now() + timeoutMs;
     ep.list = list;
     ep.prev = list.tail;
     if (list.tail !== undefined) list.tail.next = ep;
     else list.head = ep;
     list.tail = ep;
-    if (list.timer === undefined) this.#arm(list);
+    if (!list.armed) this.#arm(list, list.head as AskEndpoint);
   }
 
-  #arm(list: TimeoutList): void {
-    const head = list.head;
-    if (head === undefined) {
-      list.timer = undefined;
-      return;
-    }
-    const delay = Math.max(0, Math.ceil(head.deadline - this.now()));
-    list.timerAt = head.deadline;
-    list.timer = setTimeout(() => this.#expire(list), delay);
+  #arm(list: TimeoutList, head: AskEndpoint): void {
+    list.armed = true;
+    // A delay past the platform limit is clamped by the clock; the early run finds nothing due and re-arms.
+    list.timer = this.clock.setTimeout(list.fire, Math.max(0, Math.ceil(head.deadline - this.clock.now())));
   }
 
   #expire(list: TimeoutList): void {
-    const now = this.now();
+    list.armed = false;
+    list.timer = undefined;
+    const now = this.clock.now();
     let ep = list.head;
+    // Failing the head takes it off the list; a callback that settles others takes them off too.
     while (ep !== undefined && ep.deadline <= now + 1) {
-      const next = ep.next;
       this.timeouts++;
       ep.fail(ep.onTimeout !== undefined ? ep.onTimeout.timedOut() : new AskTimeoutError(ep.target, ep.messageType, ep.timeoutMs));
-      ep = next;
+      ep = list.head;
     }
-    this.#arm(list);
+    if (list.armed) return;
+    if (ep !== undefined) this.#arm(list, ep);
+    else if (this.#lists.get(list.timeoutMs) === list) this.#lists.delete(list.timeoutMs);
   }
 
-  /** Fails every pending ask (system shutdown). */
+  /** Fails every pending ask (system shutdown) and drops every timeout list with its timer. */
   failAll(error: unknown): void {
     for (const list of this.#lists.values()) {
       while (list.head !== undefined) list.head.fail(error);
-      if (list.timer !== undefined) clearTimeout(list.timer);
+      if (list.armed) this.clock.clearTimeout(list.timer);
+      list.armed = false;
       list.timer = undefined;
     }
+    this.#lists.clear();
   }
 }

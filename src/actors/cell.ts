@@ -4,9 +4,11 @@ import { Children } from './children.ts';
 import { Mailbox, POISON } from './mailbox.ts';
 import { DeadLetterReason } from './event-stream.ts';
 import { LocalRef } from './local-ref.ts';
+import { messageTypeOf, RemoteDeniedError } from './errors.ts';
 import { Envelope, type Meta, senderOf, type Watcher } from './refs.ts';
 import type { SystemServices } from './services.ts';
 import type { ChildInfo, Failure, FailurePhase, SupervisorStrategy } from './strategy.ts';
+import { StopRequest } from './stop-request.ts';
 import { ActorTimers, settleWithin } from './timers.ts';
 import { type Actor, type ActorFactory, type AnyRef, type OverflowPolicy, type RestartType, type SendResult, type StopReason, Terminated } from './types.ts';
 
@@ -17,7 +19,6 @@ type SystemMessage =
   | { kind: 'stop'; reason: StopReason }
   | { kind: 'child-failed'; child: Cell; failure: Failure }
   | { kind: 'terminated'; ref: AnyRef; reason: StopReason };
-
 
 export interface CellOptions {
   capacity: number;
@@ -58,10 +59,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   #idle: Array<() => void> | undefined;
   #started: Array<() => void> | undefined;
   #starting = false;
-  #stopRequested = false;
-  #forceTimer: ReturnType<typeof setTimeout> | undefined;
-  #stopped: Promise<void> | undefined;
-  #resolveStopped: (() => void) | undefined;
+  #stop: StopRequest | undefined = undefined;
 
   constructor(
     readonly system: SystemServices,
@@ -97,9 +95,13 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   get timers(): ActorTimers<M> {
     if (this.#timers === undefined) {
-      this.#timers = new ActorTimers<M>(this.incarnation, (message, key, incarnation) => {
-        this.enqueue(message, new Envelope(undefined, undefined, incarnation, key));
-      });
+      this.#timers = new ActorTimers<M>(
+        this.incarnation,
+        (message, key, incarnation) => {
+          this.enqueue(message, new Envelope(undefined, undefined, incarnation, key));
+        },
+        this.system.clock,
+      );
     }
     return this.#timers;
   }
@@ -164,7 +166,10 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   #invoke(message: unknown, meta: Meta): void {
-    if (meta instanceof Envelope && meta.timerIncarnation >= 0 && meta.timerIncarnation !== this.incarnation) return;
+    if (meta instanceof Envelope) {
+      if (meta.timerIncarnation >= 0 && meta.timerIncarnation !== this.incarnation) return;
+      if (meta.origin !== undefined && (this.actor as Actor<M>).localOnly === true) return this.#refuseRemote(message, meta, meta.origin);
+    }
     if (message === POISON) {
       this.stop({ type: 'normal' });
       return;
@@ -178,6 +183,12 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       return;
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, 'receive');
+  }
+
+  /** A message from another node to an actor that takes local messages only: a dead letter, never handled. */
+  #refuseRemote(message: unknown, meta: Meta, origin: string): void {
+    const error = new RemoteDeniedError(this.path, messageTypeOf(message), origin);
+    this.system.deadLetter(this.path, message, meta, DeadLetterReason.Rejected, error);
   }
 
   #await(promise: Promise<void>, phase: FailurePhase): void {
@@ -245,7 +256,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   /** Makes a fresh behaviour instance and runs preStart (or postRestart after a failure). */
   #create(restartReason: unknown): void {
     this.status = Status.Running;
-    this.startedAt = this.system.now();
+    this.startedAt = this.system.clock.now();
     this.currentMeta = undefined;
     const phase: FailurePhase = restartReason === undefined ? 'start' : 'restart';
     this.#starting = true;
@@ -322,7 +333,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     if (this.status >= Status.Stopping) return undefined;
     this.status = Status.Suspended;
     const idle = this.#whenIdle();
-    if (idle !== undefined) return settleWithin(idle, this.options.shutdownMs, () => this.#abandonHandler()).then(() => this.teardown(reason));
+    if (idle !== undefined) {
+      return settleWithin(idle, this.options.shutdownMs, () => this.#abandonHandler(), this.system.clock).then(() => this.teardown(reason));
+    }
     this.#timers?.cancelAll();
     this.#timers = undefined;
     const actor = this.actor;
@@ -358,15 +371,11 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   /** Stops this actor: queued user messages become dead letters; resolves once it has stopped. */
   stop(reason: StopReason = { type: 'normal' }): Promise<void> {
     if (this.status === Status.Stopped) return Promise.resolve();
-    if (!this.#stopRequested) {
-      this.#stopRequested = true;
-      this.#stopped = new Promise((resolve) => {
-        this.#resolveStopped = resolve;
-      });
-      this.#forceTimer = setTimeout(() => this.force(), this.options.shutdownMs);
+    if (this.#stop === undefined) {
+      this.#stop = new StopRequest(this.system.clock, this.options.shutdownMs, () => this.force());
       this.sendSystem({ kind: 'stop', reason });
     }
-    return this.#stopped as Promise<void>;
+    return this.#stop.done;
   }
 
   #terminate(reason: StopReason): void {
@@ -434,7 +443,6 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     this.stopReason = reason;
     this.#token++;
     this.busy = false;
-    clearTimeout(this.#forceTimer);
     this.#timers?.cancelAll();
     this.#mailbox.deadLetterAll();
     this.#mailbox.clearSystem();
@@ -452,7 +460,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     if (parent?.parent !== undefined) this.system.actorStopped();
     this.system.events.publish({ type: 'actor-stopped', actor: this.path, reason });
     this.#startDone();
-    this.#resolveStopped?.();
+    this.#stop?.finish();
   }
 
   // ---- children and watches ------------------------------------------------------------------------

@@ -17,13 +17,24 @@ export const MAX_TIMER_MS = 0x7fff_ffff;
 /** A delay every timer can take: NaN and negatives become 0, anything over the platform limit is clamped. */
 export function safeDelay(ms: number): number {
   if (!(ms > 0)) return 0;
-  return Math.min(ms , MAX_TIMER_MS);
+  return Math.min(ms, MAX_TIMER_MS);
 }
 
 /** The process clock: `performance.now` and unref'd timers, so no clock user keeps a process alive by itself. */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, safeDelay(ms)).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * The process clock with timers that keep the process alive while pending, as a plain `setTimeout` does: the
+ * actor system's default, because a pending ask, an actor's timer or a shutdown deadline is work a program waits
+ * for. Background work (registry TTLs, re-announcements) takes {@link systemClock} instead.
+ */
+export const processClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, safeDelay(ms)),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
@@ -40,8 +51,51 @@ interface SimTimer {
   fn: () => void;
 }
 
+const earlier = (a: SimTimer, b: SimTimer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+/** A binary min-heap of timers by due time, then by creation order. */
+class TimerHeap {
+  readonly items: SimTimer[] = [];
+
+  push(t: SimTimer): void {
+    const h = this.items;
+    let i = h.push(t) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(t, h[parent] as SimTimer)) break;
+      h[i] = h[parent] as SimTimer;
+      i = parent;
+    }
+    h[i] = t;
+  }
+
+  peek(): SimTimer | undefined {
+    return this.items[0];
+  }
+
+  pop(): SimTimer | undefined {
+    const h = this.items;
+    const top = h[0];
+    const last = h.pop();
+    if (top === undefined || last === undefined || h.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= h.length) break;
+      const right = left + 1;
+      const child = right < h.length && earlier(h[right] as SimTimer, h[left] as SimTimer) ? right : left;
+      if (!earlier(h[child] as SimTimer, last)) break;
+      h[i] = h[child] as SimTimer;
+      i = child;
+    }
+    h[i] = last;
+    return top;
+  }
+}
+
 /**
- * A clock that only moves when told: tests advance it instead of sleeping.
+ * A clock that only moves when told: tests advance it instead of sleeping. Timers sit in a heap, so advancing past
+ * many of them costs O(log n) each.
  * @example
  * const clock = createSimulatedClock();
  * const system = createActorSystem({ clock });
@@ -50,34 +104,36 @@ interface SimTimer {
 export function createSimulatedClock(start = 1_000): SimulatedClock {
   let now = start;
   let seq = 0;
-  const timers = new Map<number, SimTimer>();
+  const live = new Map<number, SimTimer>();
+  let heap = new TimerHeap();
   return {
     now: () => now,
     setTimeout(fn, ms) {
-      const id = ++seq;
-      timers.set(id, { at: now + safeDelay(ms), seq: id, fn });
-      return id;
+      const timer = { at: now + safeDelay(ms), seq: ++seq, fn };
+      live.set(timer.seq, timer);
+      heap.push(timer);
+      return timer.seq;
     },
     clearTimeout(handle) {
-      timers.delete(handle as number);
+      if (!live.delete(handle as number)) return;
+      // Cleared timers stay in the heap until due; rebuild it when they are most of it.
+      if (heap.items.length > 64 && heap.items.length > 2 * live.size) {
+        heap = new TimerHeap();
+        for (const t of live.values()) heap.push(t);
+      }
     },
     advance(ms) {
       const until = now + ms;
-      for (;;) {
-        let next: [number, SimTimer] | undefined;
-        for (const entry of timers) {
-          if (entry[1].at > until) continue;
-          if (next === undefined || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq)) next = entry;
-        }
-        if (next === undefined) break;
-        timers.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
+      for (let next = heap.peek(); next !== undefined && next.at <= until; next = heap.peek()) {
+        heap.pop();
+        if (!live.delete(next.seq)) continue;
+        now = next.at;
+        next.fn();
       }
       now = until;
     },
     get pending() {
-      return timers.size;
+      return live.size;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { CellControl } from './control.ts';
-import { headersOf, senderOf } from './refs.ts';
+import { Envelope, headersOf, senderOf } from './refs.ts';
 import type { Cell } from './cell.ts';
 import type { Logger } from './logger.ts';
 import type { BaseRef } from './refs.ts';
@@ -26,6 +26,11 @@ export class CellContext<M> implements ActorContext<M> {
 
   get headers(): Readonly<Record<string, string>> {
     return headersOf(this.cell.currentMeta);
+  }
+
+  get origin(): string | undefined {
+    const meta = this.cell.currentMeta;
+    return meta instanceof Envelope ? meta.origin : undefined;
   }
 
   get timers(): Timers<M> {

@@ -14,7 +14,7 @@ export function sequence<T>(items: readonly T[], step: (item: T) => Promise<void
 
 /** The supervising side of a cell, as its strategy sees it. */
 export class CellControl implements SupervisionControl {
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #timers = new Set<unknown>();
 
   constructor(readonly cell: Cell) {}
 
@@ -27,7 +27,7 @@ export class CellControl implements SupervisionControl {
   }
 
   now(): number {
-    return this.cell.system.now();
+    return this.cell.system.clock.now();
   }
 
   children(): ChildInfo[] {
@@ -54,8 +54,9 @@ export class CellControl implements SupervisionControl {
         start();
         return undefined;
       }
+      const clock = this.cell.system.clock;
       return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const timer = clock.setTimeout(() => {
           this.#timers.delete(timer);
           start();
           resolve();
@@ -89,7 +90,7 @@ export class CellControl implements SupervisionControl {
 
   /** Cancels delayed restarts (the supervisor is stopping). */
   dispose(): void {
-    for (const t of this.#timers) clearTimeout(t);
+    for (const t of this.#timers) this.cell.system.clock.clearTimeout(t);
     this.#timers.clear();
   }
 

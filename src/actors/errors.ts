@@ -10,6 +10,8 @@ export const ActorErrorCodes = {
   ACTOR_FAILED: 'ACTOR_FAILED',
   INVALID_NAME: 'INVALID_NAME',
   SYSTEM_STOPPED: 'SYSTEM_STOPPED',
+  INVALID_TIMEOUT: 'INVALID_TIMEOUT',
+  REMOTE_DENIED: 'REMOTE_DENIED',
 } as const;
 export type ActorErrorCode = (typeof ActorErrorCodes)[keyof typeof ActorErrorCodes];
 
@@ -64,6 +66,26 @@ export class InvalidActorNameError extends ActorError {
   constructor(name: string, why: string) {
     super(ActorErrorCodes.INVALID_NAME, `invalid actor name ${JSON.stringify(name)}: ${why}`);
     this.name = 'InvalidActorNameError';
+  }
+}
+
+/** An ask's `timeoutMs` is not a finite number of milliseconds >= 0. */
+export class InvalidTimeoutError extends ActorError {
+  constructor(readonly timeoutMs: unknown) {
+    super(ActorErrorCodes.INVALID_TIMEOUT, `invalid ask timeout ${String(timeoutMs)}: use a finite number of milliseconds >= 0`);
+    this.name = 'InvalidTimeoutError';
+  }
+}
+
+/** A message from another node reached an actor that takes messages from its own node only (a supervisor). */
+export class RemoteDeniedError extends ActorError {
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+    readonly origin: string,
+  ) {
+    super(ActorErrorCodes.REMOTE_DENIED, `${target} takes ${messageType} from its own node only; refused from ${origin}`);
+    this.name = 'RemoteDeniedError';
   }
 }
 

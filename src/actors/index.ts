@@ -1,9 +1,12 @@
 export { ActorSystem, defaultActorSystemOptions } from './system.ts';
 export type { ActorSystemOptions, ActorSystemStats, RemoteResolver } from './system.ts';
+export { createSimulatedClock, systemClock } from './clock.ts';
+export type { Clock, SimulatedClock } from './clock.ts';
 export { fromFactory, toFactory } from './behavior.ts';
 export { formatAddress, parseAddress, isValidName } from './address.ts';
 export type { Address } from './address.ts';
 export { AskEndpoint, AskFailure } from './ask.ts';
+export type { AskCreateOptions } from './ask.ts';
 export { BaseRef, Envelope, toMeta, senderOf, headersOf } from './refs.ts';
 export type { Meta, Watcher } from './refs.ts';
 export { DeadRef, LocalRef } from './local-ref.ts';
@@ -18,7 +21,9 @@ export {
   ActorStoppedError,
   AskTimeoutError,
   InvalidActorNameError,
+  InvalidTimeoutError,
   MailboxFullError,
+  RemoteDeniedError,
   messageTypeOf,
 } from './errors.ts';
 export type { ActorErrorCode } from './errors.ts';

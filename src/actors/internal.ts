@@ -3,25 +3,42 @@
  * not export this module). Users reach the kernel through ActorSystem's public methods only.
  */
 import type { AskRegistry } from './ask.ts';
-import { type Clock, systemClock } from './clock.ts';
+import type { Clock } from './clock.ts';
 import type { DeadLetterReason } from './event-stream.ts';
+import type { RemoteResolver } from './kernel.ts';
 import type { Meta } from './refs.ts';
-import type { ActorSystem, RemoteResolver } from './system.ts';
+import type { ActorSystem } from './system.ts';
 
 /** What the mesh needs from the kernel beyond the public API. */
 export interface KernelInternals {
-  /** Pending asks: `create(target, messageType, { timeoutMs, signal, onTimeout })`, lookup by reply token. */
+  /**
+   * Pending asks: `create(target, messageType, { timeoutMs, signal, onTimeout })` (throws INVALID_TIMEOUT for a
+   * timeout that is not a finite number >= 0), `byId(token)` for the endpoint a remote reply addresses.
+   */
   readonly asks: AskRegistry;
-  /** The one clock of this system. */
+  /** The one clock of this system (the same as `system.clock`). */
   readonly clock: Clock;
   /** Registers how to reach actors on other nodes. Returns an unregister function. */
   addResolver(resolver: RemoteResolver): () => void;
-  /** Records a dead letter (counted, published, log-throttled). */
-  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason): void;
+  /**
+   * Records a dead letter (counted, published, log-throttled). An asking sender fails at once: with `error` when
+   * given (an ask made on another node gets it as an error reply), else with MAILBOX_FULL or ACTOR_STOPPED.
+   */
+  deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason, error?: Error): void;
 }
 
-/** The internal view of a system. */
+// Module-private: the only way from a system to its kernel.
+const kernels = new WeakMap<ActorSystem, KernelInternals>();
+
+/** Binds a system to its kernel; the ActorSystem constructor does it once. Throws on a second binding. */
+export function attachKernel(system: ActorSystem, kernel: KernelInternals): void {
+  if (kernels.has(system)) throw new Error('this actor system already has a kernel');
+  kernels.set(system, kernel);
+}
+
+/** The internal view of a system. Throws for anything that is not an ActorSystem. */
 export function kernelOf(system: ActorSystem): KernelInternals {
-  const s = system as unknown as KernelInternals & { clock?: Clock };
-  return { asks: s.asks, clock: s.clock ?? systemClock, addResolver: (r) => s.addResolver(r), deadLetter: (...a) => s.deadLetter(...a) };
+  const kernel = kernels.get(system);
+  if (kernel === undefined) throw new TypeError('kernelOf: not an ActorSystem');
+  return kernel;
 }

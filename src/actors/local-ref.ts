@@ -1,7 +1,7 @@
 import { formatAddress } from './address.ts';
 import { ActorStoppedError, messageTypeOf } from './errors.ts';
 import { BaseRef, Envelope, type Meta, type Watcher } from './refs.ts';
-import type { AskRegistry } from './ask.ts';
+import type { AskEndpoint, AskRegistry } from './ask.ts';
 import type { Cell } from './cell.ts';
 import type { AskOptions, ReplyTo, SendResult, SerializedRef } from './types.ts';
 
@@ -27,7 +27,12 @@ export class LocalRef<M = unknown> extends BaseRef<M> {
   }
 
   ask<Q extends M>(message: Q, options?: AskOptions): Promise<ReplyTo<M, Q>> {
-    const ep = this.asks.create(this.cell.path, messageTypeOf(message), options);
+    let ep: AskEndpoint;
+    try {
+      ep = this.asks.create(this.cell.path, messageTypeOf(message), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.cell.enqueue(message, options?.headers === undefined ? ep : new Envelope(ep, options.headers));
     return ep.promise as Promise<ReplyTo<M, Q>>;
   }

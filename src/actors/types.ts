@@ -91,6 +91,8 @@ export interface ActorContext<M = unknown> {
   readonly sender: AnyRef | undefined;
   /** Headers of the current message (metadata; W3C traceparent rides here). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The node id the current message came from when the mesh delivered it from the network; undefined for local messages. */
+  readonly origin: string | undefined;
   readonly timers: Timers<M>;
   readonly log: Logger;
   /** The current incarnation: bumps on each restart. */
@@ -109,6 +111,12 @@ export interface ActorContext<M = unknown> {
 export interface Actor<M = unknown> {
   /** How this actor supervises its children; overrides the spawn option (Akka's `supervisorStrategy`). */
   readonly supervisorStrategy?: import('./strategy.ts').SupervisorStrategy;
+  /**
+   * Take messages from this node only. A message from another node (`ctx.origin` set) is then refused before
+   * `receive`: it becomes a dead letter (reason `rejected`) and an ask with it fails with REMOTE_DENIED.
+   * Supervisors set it, so their control messages are never obeyed from the network. @default false
+   */
+  readonly localOnly?: boolean;
   receive(message: M, ctx: ActorContext<M>): void | Promise<void>;
   onSignal?(signal: Signal, ctx: ActorContext<M>): void | Promise<void>;
   preStart?(ctx: ActorContext<M>): void | Promise<void>;

@@ -1,3 +1,5 @@
+import { ActorError, type ActorErrorCode } from '../actors/errors.ts';
+
 /**
  * The one error model of the mesh. Every error that crosses the wire is a {@link MicroError}
  * in go-micro's shape `{ id, code, detail, status }`; in code each one also has a stable string
@@ -34,7 +36,7 @@ export const ErrorReasons = {
   TIMEOUT: { code: 408, retryable: false },
   CONFLICT: { code: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { code: 413, retryable: false },
-  OVERLOADED: { code: 429, retryable: true },
+  OVERLOADED: { code: 503, retryable: true },
   CANCELLED: { code: 499, retryable: false },
   INTERNAL: { code: 500, retryable: false },
   UNAVAILABLE: { code: 503, retryable: true },
@@ -47,6 +49,22 @@ export const ErrorReasons = {
   PROTOCOL_ERROR: { code: 400, retryable: false },
 } as const satisfies Record<string, { code: StatusCode; retryable: boolean }>;
 export type ErrorReason = keyof typeof ErrorReasons;
+
+/**
+ * How an actor kernel error crosses the wire: the MicroError reason (and so the status and `retryable`) of each
+ * ActorError code. `MicroError.from` reads it; docs/errors.md lists it; a test fails when a code has no entry.
+ */
+export const ActorErrorReasons = {
+  ASK_TIMEOUT: 'TIMEOUT',
+  ASK_ABORTED: 'CANCELLED',
+  ACTOR_STOPPED: 'ACTOR_NOT_FOUND',
+  MAILBOX_FULL: 'OVERLOADED',
+  ACTOR_FAILED: 'INTERNAL',
+  INVALID_NAME: 'BAD_REQUEST',
+  SYSTEM_STOPPED: 'UNAVAILABLE',
+  INVALID_TIMEOUT: 'BAD_REQUEST',
+  REMOTE_DENIED: 'FORBIDDEN',
+} as const satisfies Record<ActorErrorCode, ErrorReason>;
 
 /** The wire form of an error: go-micro's JSON shape plus the stable reason. */
 export interface MicroErrorJSON {
@@ -97,9 +115,13 @@ export class MicroError extends Error {
     return new MicroError(reason, String(json.detail ?? 'unknown error'), { id: json.id });
   }
 
-  /** Any thrown value as a MicroError: a plain error becomes 500 with its message. */
+  /**
+   * Any thrown value as a MicroError: an ActorError by its code through {@link ActorErrorReasons}, a plain error
+   * becomes 500 with its message.
+   */
   static from(err: unknown, id?: string): MicroError {
     if (err instanceof MicroError) return err;
+    if (err instanceof ActorError) return new MicroError(ActorErrorReasons[err.code] ?? 'INTERNAL', err.message, { id, cause: err });
     if (err instanceof Error) return new MicroError('INTERNAL', err.message, { id, cause: err });
     return new MicroError('INTERNAL', String(err), { id, cause: err });
   }

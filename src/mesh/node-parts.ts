@@ -96,10 +96,10 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     },
   });
   const client = new MeshClient(
-    { nodeId: system.nodeId, asks: kernel.asks, clock, codecs, resolver, log, offloadThresholdBytes: options.offloadThresholdBytes, peer: (a, id) => directory.peer(a, id), health: createNodeHealth(), local: server, middleware: options.middleware },
+    { nodeId: system.nodeId, asks: kernel.asks, clock, codecs, resolver, log, offloadThresholdBytes: options.offloadThresholdBytes, peer: (a, id) => directory.peer(a, id), health: createNodeHealth({ clock }), local: server, middleware: options.middleware },
     options.client,
   );
-  const remote = new RemoteActors({ system, asks: kernel.asks, router, log, middleware: options.middleware, peerForNode: (id) => directory.peerForNode(id), deadLetter: kernel.deadLetter });
+  const remote = new RemoteActors({ system, asks: kernel.asks, router, log, middleware: options.middleware, peerForNode: (id) => directory.peerForNode(id), deadLetter: (to, m, meta, reason) => kernel.deadLetter(to, m, meta, reason) });
   kernel.addResolver(remote.resolver);
   directory.onNodeGone((id) => remote.nodeGone(id));
   const registrations: RegisteredService[] = [];

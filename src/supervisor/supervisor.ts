@@ -27,7 +27,9 @@ export interface SupervisorInfo {
 export type SupervisorMessage =
   | ({ type: 'inspect' } & Ask<SupervisorInfo>)
   | ({ type: 'start-child'; spec: ChildSpec } & Ask<AnyRef>)
-  | ({ type: 'stop-child'; id: string } & Ask<boolean>);
+  | ({ type: 'stop-child'; id: string } & Ask<boolean>)
+  /** Restarts one child now (fresh state, same mailbox): after its shutdown time a handler still running is abandoned. */
+  | ({ type: 'restart-child'; id: string } & Ask<boolean>);
 
 export interface SupervisorOptions extends StrategyOptions {
   /** @default 'one_for_one' */
@@ -87,6 +89,8 @@ function observed(inner: SupervisorStrategy, lifecycle: Lifecycle): SupervisorSt
 class Supervisor implements Actor<SupervisorMessage> {
   readonly lifecycle = createLifecycle();
   readonly supervisorStrategy: SupervisorStrategy;
+  /** Every supervisor message is a control message: one from another node is refused, never obeyed. */
+  readonly localOnly = true;
 
   constructor(readonly options: SupervisorOptions) {
     this.supervisorStrategy = observed(strategyOf(options), this.lifecycle);
@@ -106,6 +110,12 @@ class Supervisor implements Actor<SupervisorMessage> {
         return ctx.reply(this.#info(ctx));
       case 'start-child':
         return ctx.reply(ctx.spawn(message.spec.start, spawnOptionsOf(message.spec)));
+      case 'restart-child': {
+        const control = (ctx as unknown as { control: SupervisionControl }).control;
+        const child = control.children().find((c) => c.name === message.id);
+        if (child !== undefined) void control.restart([child], { reason: new Error(`restart of ${message.id} requested`) });
+        return ctx.reply(child !== undefined);
+      }
       case 'stop-child': {
         const child = ctx.children().find((c) => c.path.endsWith(`/${message.id}`));
         if (child !== undefined) ctx.stop(child);

@@ -53,8 +53,33 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** A manual clock for systems built with `now: clock.now`. */
-export function manualClock(start = 1_000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => (t += ms) };
+/** Lets the event loop turn `n` times (setImmediate each): queued messages and settled promises get handled. Never waits on time. */
+export async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Polls `predicate` on each event-loop turn, failing after `n` turns. Unlike `waitUntil` it gives no wall-clock time:
+ * after `clock.advance`, what the simulated clock made due must happen within a few turns, never on a real timer.
+ */
+export async function turnsUntil(predicate: () => boolean, what = 'condition', n = 50): Promise<void> {
+  for (let i = 0; !predicate(); i++) {
+    if (i >= n) throw new Error(`${what} did not happen within ${n} event-loop turns`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/**
+ * `promise`, if it settles within `n` event-loop turns; fails otherwise. For a system on a simulated clock that is
+ * not advanced, something that would only settle on a timer fails here instead of hanging the test.
+ */
+export async function settlesSoon<T>(promise: Promise<T>, what = 'promise', n = 50): Promise<T> {
+  let settled = false;
+  const watched = promise.finally(() => {
+    settled = true;
+  });
+  watched.catch(() => {}); // the caller sees the rejection; it is not unhandled while we wait
+  for (let i = 0; i < n && !settled; i++) await new Promise((r) => setImmediate(r));
+  if (!settled) throw new Error(`${what} did not settle within ${n} event-loop turns`);
+  return watched;
 }

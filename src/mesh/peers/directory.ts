@@ -48,6 +48,7 @@ export class PeerDirectory implements PeerOwner {
     this.clock = deps.clock;
     this.log = deps.log;
     this.#pool = createPeerPool(deps.transport, {
+      clock: deps.clock,
       logger: deps.log,
       dialTimeoutMs: deps.dialTimeoutMs,
       onConnection: (_address, conn) => this.#dialed.get(conn) ?? this.#attach(conn, true),

@@ -98,17 +98,5 @@ export interface Registry {
   close(): Promise<void>;
 }
 
-/** Time for TTLs and periodic work; tests inject a manual one and advance it instead of sleeping. */
-export interface Clock {
-  /** Milliseconds on a monotonic scale. */
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The process clock: `performance.now` and unref'd timers, so a registry never keeps a process alive by itself. */
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+/** Time for TTLs and periodic work: the one clock shape of micromesh; tests inject a simulated one. */
+export { type Clock, systemClock } from '../../actors/clock.ts';

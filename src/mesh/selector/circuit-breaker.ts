@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from '../../actors/clock.ts';
+
 /**
  * A circuit breaker for one node: `closed` (calls pass) → `open` after `failureThreshold` consecutive failures or a
  * failure ratio over `failureRatio` in the last `windowMs` (once `minRequests` calls were seen) → `half-open` after
@@ -22,12 +24,12 @@ export interface CircuitBreakerOptions {
   minRequests?: number;
   /** How long the circuit stays open before a probe may pass; also how long a probe may take before another may. @default 5000 */
   cooldownMs?: number;
-  /** Monotonic milliseconds. @default performance.now */
-  now?: () => number;
+  /** Time of the window, the cool-down and probes. @default systemClock */
+  clock?: Clock;
 }
 
 export function defaultCircuitBreakerOptions(): Required<CircuitBreakerOptions> {
-  return { failureThreshold: 5, failureRatio: 0.5, windowMs: 10_000, minRequests: 20, cooldownMs: 5_000, now: () => performance.now() };
+  return { failureThreshold: 5, failureRatio: 0.5, windowMs: 10_000, minRequests: 20, cooldownMs: 5_000, clock: systemClock };
 }
 
 const BUCKETS = 10;
@@ -38,6 +40,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
 
 export class CircuitBreaker {
   readonly #o: Required<CircuitBreakerOptions>;
+  readonly #clock: Clock;
   readonly #bucketMs: number;
   // The window as a ring of buckets: counts per bucket and the bucket number each slot holds.
   readonly #ok = new Uint32Array(BUCKETS);
@@ -50,12 +53,13 @@ export class CircuitBreaker {
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.#o = { ...defaultCircuitBreakerOptions(), ...options };
+    this.#clock = this.#o.clock;
     this.#bucketMs = Math.max(1, this.#o.windowMs / BUCKETS);
   }
 
   /** The state now; an open circuit whose cool-down has passed reads as half-open. */
   get state(): BreakerState {
-    if (this.#state === 'open' && this.#o.now() - this.#openedAt >= this.#o.cooldownMs) {
+    if (this.#state === 'open' && this.#clock.now() - this.#openedAt >= this.#o.cooldownMs) {
       this.#state = 'half-open';
       this.#probeAt = undefined;
     }
@@ -67,16 +71,16 @@ export class CircuitBreaker {
     const state = this.state;
     if (state === 'closed') return true;
     if (state === 'open') return false;
-    return this.#probeAt === undefined || this.#o.now() - this.#probeAt >= this.#o.cooldownMs;
+    return this.#probeAt === undefined || this.#clock.now() - this.#probeAt >= this.#o.cooldownMs;
   }
 
   /** A call starts; in half-open it is the probe. */
   onStart(): void {
-    if (this.state === 'half-open') this.#probeAt = this.#o.now();
+    if (this.state === 'half-open') this.#probeAt = this.#clock.now();
   }
 
   /** A call succeeded; `now` saves a clock read when the caller has one. */
-  onSuccess(now = this.#o.now()): void {
+  onSuccess(now = this.#clock.now()): void {
     this.#consecutive = 0;
     if (this.state === 'closed') {
       this.#count(this.#ok, now);
@@ -87,7 +91,7 @@ export class CircuitBreaker {
     }
   }
 
-  onFailure(now = this.#o.now()): void {
+  onFailure(now = this.#clock.now()): void {
     const state = this.state;
     if (state === 'open') return;
     if (state === 'half-open') return this.#open();
@@ -98,7 +102,7 @@ export class CircuitBreaker {
 
   #open(): void {
     this.#state = 'open';
-    this.#openedAt = this.#o.now();
+    this.#openedAt = this.#clock.now();
     this.#probeAt = undefined;
     this.#consecutive = 0;
   }

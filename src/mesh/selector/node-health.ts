@@ -1,20 +1,22 @@
+import { type Clock, systemClock } from '../../actors/clock.ts';
+import { type BackoffOptions, backoffDelay } from '../../supervisor/backoff.ts';
 import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions, defaultCircuitBreakerOptions } from './circuit-breaker.ts';
 
 export interface NodeHealthOptions {
-  /** How long a node is down after its first failure; each further consecutive failure doubles it. @default 100 */
+  /** How long a node is down after its first failure; each further consecutive failure doubles it (`backoffDelay`, no jitter). @default 100 */
   backoffMinMs?: number;
   /** The longest a node is down. @default 30000 */
   backoffMaxMs?: number;
-  /** Each node's circuit breaker (its clock is `now`). @default defaultCircuitBreakerOptions() */
-  breaker?: Omit<CircuitBreakerOptions, 'now'>;
+  /** Each node's circuit breaker (its clock is `clock`). @default defaultCircuitBreakerOptions() */
+  breaker?: Omit<CircuitBreakerOptions, 'clock'>;
   /** Nodes tracked before those healthy and idle for a breaker window are forgotten. @default 4096 */
   maxNodes?: number;
-  /** Monotonic milliseconds. @default performance.now */
-  now?: () => number;
+  /** Time of backoffs and breakers. @default systemClock */
+  clock?: Clock;
 }
 
 export function defaultNodeHealthOptions(): Required<NodeHealthOptions> {
-  return { backoffMinMs: 100, backoffMaxMs: 30_000, breaker: {}, maxNodes: 4096, now: () => performance.now() };
+  return { backoffMinMs: 100, backoffMaxMs: 30_000, breaker: {}, maxNodes: 4096, clock: systemClock };
 }
 
 /** What node health knows of one node. */
@@ -22,7 +24,7 @@ export interface NodeHealthState {
   available: boolean;
   /** Consecutive failures since the last success. */
   failures: number;
-  /** Until when (in `now`'s scale) it is marked down; 0 when it is not. */
+  /** Until when (in the clock's scale) it is marked down; 0 when it is not. */
   downUntil: number;
   breaker: BreakerState;
 }
@@ -51,6 +53,8 @@ export function createNodeHealth(options: NodeHealthOptions = {}): NodeHealth {
 export class NodeHealth {
   readonly #o: Required<NodeHealthOptions>;
   readonly #breaker: CircuitBreakerOptions;
+  readonly #backoff: BackoffOptions;
+  readonly #clock: Clock;
   readonly #windowMs: number;
   readonly #nodes = new Map<string, Entry>();
   // Nodes with a failure since their last success or a circuit not closed: the only ones that can be unavailable,
@@ -59,14 +63,16 @@ export class NodeHealth {
 
   constructor(options: NodeHealthOptions = {}) {
     this.#o = { ...defaultNodeHealthOptions(), ...options };
-    this.#breaker = { ...this.#o.breaker, now: this.#o.now };
+    this.#clock = this.#o.clock;
+    this.#breaker = { ...this.#o.breaker, clock: this.#clock };
+    this.#backoff = { minMs: this.#o.backoffMinMs, maxMs: this.#o.backoffMaxMs, jitter: 0 };
     this.#windowMs = this.#o.breaker.windowMs ?? defaultCircuitBreakerOptions().windowMs;
   }
 
   /** A node is available unless marked down or its circuit stops the call. Unknown nodes are available. */
   isAvailable(nodeId: string): boolean {
     if (!this.#troubled.has(nodeId)) return true;
-    return this.#available(this.#nodes.get(nodeId), this.#o.now());
+    return this.#available(this.#nodes.get(nodeId), this.#clock.now());
   }
 
   /**
@@ -75,7 +81,7 @@ export class NodeHealth {
    */
   filter<T extends { id: string }>(nodes: readonly T[]): readonly T[] {
     if (this.#troubled.size === 0) return nodes;
-    const now = this.#o.now();
+    const now = this.#clock.now();
     let down = 0;
     for (let i = 0; i < nodes.length; i++) if (!this.#up(nodes[i].id, now)) down++;
     if (down === 0 || down === nodes.length) return nodes;
@@ -91,7 +97,7 @@ export class NodeHealth {
 
   /** A call to the node finished: a success resets its backoff, a failure marks it down for the next one. */
   onFinish(nodeId: string, ok: boolean): void {
-    const now = this.#o.now();
+    const now = this.#clock.now();
     const entry = this.#entry(nodeId, now);
     entry.lastSeen = now;
     if (ok) {
@@ -102,7 +108,7 @@ export class NodeHealth {
       return;
     }
     entry.failures++;
-    entry.downUntil = now + Math.min(this.#o.backoffMaxMs, this.#o.backoffMinMs * 2 ** Math.min(entry.failures - 1, 30));
+    entry.downUntil = now + backoffDelay(entry.failures - 1, this.#backoff);
     entry.breaker.onFailure(now);
     this.#troubled.add(nodeId);
   }

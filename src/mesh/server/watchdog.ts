@@ -56,7 +56,7 @@ export class StuckWatchdog {
       );
       call.fail(new MicroError('TIMEOUT', `${this.#o.service} ${call.endpoint}: handler still running past the deadline`, { id: this.#o.service }));
       if (this.#o.action === 'restart') {
-        (this.#o.supervisor as ActorRef<unknown>).ask({ type: 'restart-child', id: slot.id }).catch(() => {});
+        this.#o.supervisor.ask({ type: 'restart-child', id: slot.id }).catch(() => {});
       }
     }
   }

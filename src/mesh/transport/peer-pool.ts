@@ -2,7 +2,9 @@
  * One multiplexed connection per peer address, dialed on first use and shared. A dial that fails puts the address in
  * exponential backoff (with jitter); while it lasts, `get` rejects at once instead of dialing again.
  */
+import { type Clock, systemClock } from '../../actors/clock.ts';
 import { type Logger, silentLogger } from '../../actors/logger.ts';
+import { type BackoffOptions, backoffDelay } from '../../supervisor/backoff.ts';
 import { MicroError } from '../errors.ts';
 import type { Connection, ConnectionHandler, Frame, Transport } from './transport.ts';
 
@@ -13,15 +15,17 @@ export interface PeerPoolOptions {
    * @default a handler that drops frames
    */
   onConnection?: (address: string, conn: Connection) => ConnectionHandler;
-  /** First backoff after a failed dial. @default 50 */
+  /** First backoff after a failed dial; each further consecutive failure doubles it (`backoffDelay`). @default 50 */
   backoffMinMs?: number;
-  /** Backoff cap. @default 5000 */
+  /** Backoff cap (before jitter). @default 5000 */
   backoffMaxMs?: number;
+  /** Half-width of the random band around each backoff, as a fraction of it. @default 0.2 */
+  jitter?: number;
   /** Passed to each dial. @default 5000 */
   dialTimeoutMs?: number;
-  /** Clock, injectable for tests. @default Date.now */
-  now?: () => number;
-  /** Jitter source in [0, 1); the wait is between half and all of the backoff. @default Math.random */
+  /** Time of the backoff windows. @default systemClock */
+  clock?: Clock;
+  /** Jitter source in [0, 1). @default Math.random */
   random?: () => number;
   /** @default silentLogger */
   logger?: Logger;
@@ -32,8 +36,9 @@ export function defaultPeerPoolOptions(): Required<PeerPoolOptions> {
     onConnection: () => DROP_HANDLER,
     backoffMinMs: 50,
     backoffMaxMs: 5000,
+    jitter: 0.2,
     dialTimeoutMs: 5000,
-    now: Date.now,
+    clock: systemClock,
     random: Math.random,
     logger: silentLogger,
   };
@@ -86,12 +91,14 @@ interface Peer {
 class TransportPeerPool implements PeerPool {
   readonly #transport: Transport;
   readonly #options: Required<PeerPoolOptions>;
+  readonly #backoff: BackoffOptions;
   readonly #peers = new Map<string, Peer>();
   #closed = false;
 
   constructor(transport: Transport, options: Required<PeerPoolOptions>) {
     this.#transport = transport;
     this.#options = options;
+    this.#backoff = { minMs: options.backoffMinMs, maxMs: options.backoffMaxMs, jitter: options.jitter, random: options.random };
   }
 
   get size(): number {
@@ -114,7 +121,7 @@ class TransportPeerPool implements PeerPool {
     }
     if (peer.conn !== undefined && !peer.conn.closed) return Promise.resolve(peer.conn);
     if (peer.pending !== undefined) return peer.pending;
-    const waitMs = peer.retryAt - this.#options.now();
+    const waitMs = peer.retryAt - this.#options.clock.now();
     if (waitMs > 0) {
       const detail = `${address} unreachable, next dial in ${waitMs} ms (last: ${peer.lastError?.message ?? 'unknown'})`;
       return Promise.reject(new MicroError('CONNECT_FAILED', detail, { cause: peer.lastError }));
@@ -158,9 +165,8 @@ class TransportPeerPool implements PeerPool {
       if (peer.epoch !== epoch && adopted !== undefined && !adopted.closed) return adopted;
       if (peer.epoch === epoch) peer.pending = undefined;
       peer.failures++;
-      const base = Math.min(this.#options.backoffMaxMs, this.#options.backoffMinMs * 2 ** (peer.failures - 1));
-      const waitMs = Math.ceil(base / 2 + (this.#options.random() * base) / 2);
-      peer.retryAt = this.#options.now() + waitMs;
+      const waitMs = backoffDelay(peer.failures - 1, this.#backoff);
+      peer.retryAt = this.#options.clock.now() + waitMs;
       peer.lastError = err instanceof Error ? err : new Error(String(err));
       this.#options.logger.debug({ address, failures: peer.failures, waitMs, err }, 'peer pool: dial failed');
       throw err instanceof MicroError && err.reason === 'CONNECT_FAILED'

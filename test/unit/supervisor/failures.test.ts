@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
-import type { Actor, ActorSystem, ChildInfo, Failure, StopReason } from '../../../src/actors/index.ts';
+import { type Actor, type ActorSystem, type ChildInfo, createSimulatedClock, type Failure, type StopReason } from '../../../src/actors/index.ts';
 import { fromMachine } from '../../../src/actors/xstate.ts';
 import { createActorSystem, createSupervisor } from '../../../src/supervisor/index.ts';
 import { assign, createMachine } from 'xstate';
-import { collectEvents, nextEvent, waitUntil } from '../../support/wait.ts';
+import { collectEvents, deferred, nextEvent, settlesSoon, turns, turnsUntil, waitUntil } from '../../support/wait.ts';
 
 let system: ActorSystem;
 const unhandled: unknown[] = [];
@@ -13,7 +13,7 @@ before(() => process.on('unhandledRejection', onUnhandled));
 after(() => process.off('unhandledRejection', onUnhandled));
 afterEach(async () => {
   await system?.terminate();
-  await new Promise((r) => setTimeout(r, 5));
+  await turns(3);
   assert.deepEqual(unhandled, [], 'no unhandled rejection may reach the process');
 });
 
@@ -94,7 +94,8 @@ test('failures — an escalation that reaches the root stops the tree and report
 });
 
 test('shutdown — a child ignoring its shutdown time is force-stopped and reported; the tree stops in reverse order', async () => {
-  system = createActorSystem();
+  const clock = createSimulatedClock();
+  system = createActorSystem({ clock });
   const log: string[] = [];
   const child = (name: string, hang: boolean) => ({
     kind: 'factory' as const,
@@ -112,19 +113,65 @@ test('shutdown — a child ignoring its shutdown time is force-stopped and repor
   );
   await waitUntil(() => system.ref(`mesh://${system.nodeId}/user/sup/c`).tell('x') === true);
   const forced = collectEvents(system, 'forced-stop');
-  await system.stop(sup);
+  const stopped = system.stop(sup);
+  await waitUntil(() => log.includes('end b'));
+  clock.advance(29);
+  await assert.rejects(settlesSoon(stopped), /did not settle/, 'forced before its shutdown time');
+  assert.deepEqual(log, ['end c', 'end b']);
+  clock.advance(1);
+  await settlesSoon(stopped, 'the stop');
   assert.deepEqual(log, ['end c', 'end b', 'end a']);
   assert.deepEqual(forced.events.map((e) => [e.actor, e.afterMs]), [['/user/sup/b', 30]]);
 });
 
 test('shutdown — a handler that never settles is abandoned after the shutdown time', async () => {
-  system = createActorSystem();
+  const clock = createSimulatedClock();
+  system = createActorSystem({ clock });
   const ref = system.spawn((_m: string) => new Promise<void>(() => {}), { shutdownMs: 20 });
   ref.tell('hang');
-  await new Promise((r) => setImmediate(r));
+  await turns();
   const forced = nextEvent(system, 'forced-stop');
-  await system.stop(ref);
+  const stopped = system.stop(ref);
+  clock.advance(19);
+  await assert.rejects(settlesSoon(stopped), /did not settle/, 'abandoned before its shutdown time');
+  clock.advance(1);
+  await settlesSoon(stopped, 'the stop');
   assert.equal((await forced).actor, ref.path);
+});
+
+test('restart — a sibling busy in a handler is given its shutdown time, then abandoned, before one_for_all restarts', async () => {
+  const clock = createSimulatedClock();
+  system = createActorSystem({ clock });
+  const hang = deferred();
+  const started: string[] = [];
+  const sibling = (name: string) => ({
+    kind: 'factory' as const,
+    create: () => ({
+      preStart() {
+        started.push(name);
+      },
+      receive(m: string) {
+        if (m === 'fail') throw new Error('fail');
+        if (m === 'hang') return hang.promise;
+      },
+    }),
+  });
+  system.spawn(
+    createSupervisor({ strategy: 'one_for_all', children: [{ id: 'busy', start: sibling('busy'), shutdownMs: 100 }, { id: 'failing', start: sibling('failing') }] }),
+    { name: 'sup' },
+  );
+  await waitUntil(() => started.length === 2);
+  system.ref<string>(`mesh://${system.nodeId}/user/sup/busy`).tell('hang');
+  await turns();
+  const restarts = collectEvents(system, 'actor-restarted');
+  system.ref<string>(`mesh://${system.nodeId}/user/sup/failing`).tell('fail');
+  await turns();
+  clock.advance(99);
+  await turns();
+  assert.equal(restarts.events.length, 0, 'restarted while the busy sibling still had time');
+  clock.advance(1);
+  await turnsUntil(() => restarts.events.length === 2, 'both restarted');
+  assert.deepEqual(restarts.events.map((e) => e.actor), ['/user/sup/busy', '/user/sup/failing']);
 });
 
 test('xstate — a machine that errors is restarted as a fresh instance at the same address', async () => {

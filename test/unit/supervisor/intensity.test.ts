@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import type { Actor, ActorContext, ActorSystem, ChildInfo, Failure } from '../../../src/actors/index.ts';
+import { type Actor, type ActorContext, type ActorSystem, type ChildInfo, createSimulatedClock, type Failure } from '../../../src/actors/index.ts';
 import { BackoffTracker, backoffDelay, createActorSystem, createSupervisor, RestartIntensity } from '../../../src/supervisor/index.ts';
-import { collectEvents, manualClock, waitUntil } from '../../support/wait.ts';
+import { collectEvents, nextEvent, turns, turnsUntil, waitUntil } from '../../support/wait.ts';
 
 let system: ActorSystem;
 afterEach(() => system?.terminate());
@@ -23,10 +23,10 @@ function child(name: string, log: string[]) {
 }
 
 test('intensity — the 4th failure within 5 s stops the children in reverse order and escalates', async () => {
-  const clock = manualClock();
+  const clock = createSimulatedClock();
   const escalated: Array<{ child: ChildInfo; failure: Failure }> = [];
   system = createActorSystem({
-    now: clock.now,
+    clock,
     defaultStrategy: { handleFailure: (control, c, failure) => { escalated.push({ child: c, failure }); control.stop(c); } },
   });
   const log: string[] = [];
@@ -50,9 +50,9 @@ test('intensity — the 4th failure within 5 s stops the children in reverse ord
 });
 
 test('intensity — failures spaced wider than the window restart forever', async () => {
-  const clock = manualClock();
+  const clock = createSimulatedClock();
   let escalations = 0;
-  system = createActorSystem({ now: clock.now, defaultStrategy: { handleFailure: (control, c) => { escalations++; control.stop(c); } } });
+  system = createActorSystem({ clock, defaultStrategy: { handleFailure: (control, c) => { escalations++; control.stop(c); } } });
   const log: string[] = [];
   system.spawn(createSupervisor({ children: [{ id: 'x', start: child('x', log) }] }), { name: 'sup' });
   await waitUntil(() => log.length === 1);
@@ -97,8 +97,9 @@ test('backoff — resets after a healthy period', () => {
   assert.equal(t.next('b', 0, 10), 100, 'per child');
 });
 
-test('backoff — messages arriving during the delay wait in the mailbox; overflow becomes dead letters', async () => {
-  system = createActorSystem();
+test('backoff — the restart waits out its delay on the system clock; messages meanwhile wait in the mailbox, overflow is dead letters', async () => {
+  const clock = createSimulatedClock();
+  system = createActorSystem({ clock });
   const handled: string[] = [];
   system.spawn(
     createSupervisor({
@@ -121,11 +122,52 @@ test('backoff — messages arriving during the delay wait in the mailbox; overfl
   await waitUntil(() => handled.length === 1);
   const w = system.ref<string>(path);
   const dead = collectEvents(system, 'dead-letter');
+  const restarted = collectEvents(system, 'actor-restarted');
+  const decided = nextEvent(system, 'supervisor-decided', (e) => e.directive === 'restart');
   w.tell('fail');
-  await new Promise((r) => setTimeout(r, 5));
+  await decided;
   for (const m of ['a', 'b', 'c', 'd', 'e']) w.tell(m);
-  assert.deepEqual(handled, ['warm'], 'handled during the backoff delay');
   assert.deepEqual(dead.events.map((e) => e.message), ['d', 'e']);
-  await waitUntil(() => handled.length === 4, 2000, 'stash handled after restart');
+  clock.advance(39);
+  await turns();
+  assert.equal(restarted.events.length, 0, 'restarted before its backoff delay');
+  assert.deepEqual(handled, ['warm'], 'handled during the backoff delay');
+  clock.advance(1);
+  await turnsUntil(() => handled.length === 4, 'stash handled after restart');
+  assert.equal(restarted.events.length, 1);
   assert.deepEqual(handled, ['warm', 'a', 'b', 'c']);
+});
+
+test('backoff — consecutive restarts double the delay on the clock, and a healthy run resets it', async () => {
+  const clock = createSimulatedClock();
+  system = createActorSystem({ clock });
+  system.spawn(
+    createSupervisor({
+      maxRestarts: 100,
+      backoff: { minMs: 100, maxMs: 1000, jitter: 0, resetAfterMs: 5000 },
+      children: [{ id: 'w', start: (m: string) => { if (m === 'fail') throw new Error('x'); } }],
+    }),
+    { name: 'sup' },
+  );
+  const path = `mesh://${system.nodeId}/user/sup/w`;
+  await waitUntil(() => system.ref<string>(path).tell('warm') === true);
+  const w = system.ref<string>(path);
+  const restarted = collectEvents(system, 'actor-restarted');
+  /** Fails the child and returns after how many ms of clock time it restarted. */
+  const delayOfNextRestart = async (): Promise<number> => {
+    const before = restarted.events.length;
+    w.tell('fail');
+    await nextEvent(system, 'supervisor-decided', (e) => e.directive === 'restart');
+    let waited = 0;
+    while (restarted.events.length === before) {
+      assert.ok(waited <= 2000, 'no restart within 2 s of clock time');
+      clock.advance(10);
+      waited += 10;
+      await turns(2);
+    }
+    return waited;
+  };
+  assert.deepEqual([await delayOfNextRestart(), await delayOfNextRestart(), await delayOfNextRestart()], [100, 200, 400]);
+  clock.advance(5000);
+  assert.equal(await delayOfNextRestart(), 100, 'a child that ran 5 s since its last start is healthy again');
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import type { Actor, ActorContext, ActorSystem, Ask } from '../../../src/actors/index.ts';
+import { type Actor, type ActorContext, type ActorSystem, type Ask, createSimulatedClock } from '../../../src/actors/index.ts';
 import { createActorSystem } from '../../../src/supervisor/index.ts';
-import { collectEvents, deferred, nextEvent, waitUntil } from '../../support/wait.ts';
+import { collectEvents, deferred, nextEvent, turns, turnsUntil } from '../../support/wait.ts';
 
 let system: ActorSystem;
 afterEach(() => system?.terminate());
@@ -64,18 +64,23 @@ test('restart — messages to the old incarnation’s full address are dead lett
   assert.deepEqual(await system.ref<Msg>(serialized).ask({ type: 'get' }), [10], 'a serialised ref follows restarts');
 });
 
-test('restart — timers of the old incarnation never fire into the new one', async () => {
-  system = createActorSystem();
+test('restart — timers of the old incarnation never fire into the new one, not even a tick already queued', async () => {
+  const clock = createSimulatedClock();
+  system = createActorSystem({ clock });
   ticks.length = 0;
   const ref = system.spawn(Keeper);
   ref.tell({ type: 'arm' });
-  await waitUntil(() => ticks.length >= 1, 2000, 'a periodic tick');
+  await turns();
+  clock.advance(10);
+  await turnsUntil(() => ticks.length === 1, 'a periodic tick');
   const restarted = nextEvent(system, 'actor-restarted');
   ref.tell({ type: 'boom' });
+  clock.advance(10); // queues a tick of the old incarnation behind the failing message
   await restarted;
-  const count = ticks.length;
-  await new Promise((r) => setTimeout(r, 80));
-  assert.equal(ticks.length, count, 'a timer of the old incarnation fired after the restart');
+  clock.advance(100);
+  await turns();
+  assert.equal(ticks.length, 1, 'a timer of the old incarnation fired after the restart');
+  assert.equal(clock.pending, 0, 'the restart left timers armed');
   assert.ok(ticks.every((t) => t.from === t.handledBy));
 });
 

@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import type { Actor, ActorContext, ActorSystem, AnyRef } from '../../../src/actors/index.ts';
+import { type Actor, type ActorContext, type ActorSystem, type AnyRef, createSimulatedClock, type SimulatedClock } from '../../../src/actors/index.ts';
 import { type ChildSpec, createActorSystem, createSupervisor } from '../../../src/supervisor/index.ts';
-import { waitUntil } from '../../support/wait.ts';
+import { turns, waitUntil } from '../../support/wait.ts';
 
 let system: ActorSystem;
+let clock: SimulatedClock;
 afterEach(() => system?.terminate());
+
+function simulated(): void {
+  clock = createSimulatedClock();
+  system = createActorSystem({ clock });
+}
+
+/** Lets everything due happen: the event loop turns and an hour of clock time passes. */
+async function settle(): Promise<void> {
+  await turns();
+  clock.advance(3_600_000);
+  await turns();
+}
 
 type Cmd = 'fail' | 'exit' | 'ping';
 
@@ -43,7 +56,7 @@ async function startTree(strategy: 'one_for_one' | 'one_for_all' | 'rest_for_one
 }
 
 test('one_for_all — restarts every child: torn down in reverse order, started in order', async () => {
-  system = createActorSystem();
+  simulated();
   const log: string[] = [];
   const { child } = await startTree('one_for_all', [{ id: 'a' }, { id: 'b' }, { id: 'c' }], log);
   child('b').tell('fail');
@@ -52,7 +65,7 @@ test('one_for_all — restarts every child: torn down in reverse order, started 
 });
 
 test('rest_for_one — restarts the failed child and those started after it, nothing before', async () => {
-  system = createActorSystem();
+  simulated();
   const log: string[] = [];
   const { child } = await startTree('rest_for_one', [{ id: 'a' }, { id: 'b' }, { id: 'c' }], log);
   child('b').tell('fail');
@@ -63,7 +76,7 @@ test('rest_for_one — restarts the failed child and those started after it, not
 });
 
 test('one_for_one — restarts only the failed child', async () => {
-  system = createActorSystem();
+  simulated();
   const log: string[] = [];
   const { child } = await startTree('one_for_one', [{ id: 'a' }, { id: 'b' }, { id: 'c' }], log);
   child('b').tell('fail');
@@ -73,7 +86,7 @@ test('one_for_one — restarts only the failed child', async () => {
 });
 
 test('restart types — temporary children are never restarted, not even with their siblings', async () => {
-  system = createActorSystem();
+  simulated();
   const log: string[] = [];
   const { child } = await startTree('one_for_all', [{ id: 'a' }, { id: 't', restart: 'temporary' }, { id: 'c' }], log);
   child('c').tell('fail');
@@ -87,12 +100,12 @@ test('restart types — temporary children are never restarted, not even with th
   await waitUntil(() => log.includes('start tt'));
   system.ref<Cmd>(`${t2.address.split('#')[0]}/tt`).tell('fail');
   await waitUntil(() => log.includes('end tt'));
-  await new Promise((r) => setTimeout(r, 20));
+  await settle();
   assert.ok(!log.includes('restart tt') && log.filter((l) => l === 'start tt').length === 1);
 });
 
 test('restart types — transient restarts on failure only; permanent also after a normal exit', async () => {
-  system = createActorSystem();
+  simulated();
   const log: string[] = [];
   const { child } = await startTree('one_for_one', [{ id: 'tr', restart: 'transient' }, { id: 'pe', restart: 'permanent' }], log);
   child('tr').tell('fail');
@@ -101,7 +114,7 @@ test('restart types — transient restarts on failure only; permanent also after
   await waitUntil(() => log.includes('end tr'));
   child('pe').tell('exit');
   await waitUntil(() => log.includes('end pe') && log.filter((l) => l === 'start pe').length === 1, 2000, 'permanent respawned');
-  await new Promise((r) => setTimeout(r, 20));
+  await settle();
   assert.equal(log.filter((l) => l === 'start tr' || l === 'restart tr').length, 1, 'transient restarted after a normal exit');
   assert.equal(await child('pe').ask('ping'), 'pe');
   await assert.rejects(child('tr').ask('ping', { timeoutMs: 1000 }), /stopped or unknown/);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createCircuitBreaker } from '../../../../src/mesh/selector/circuit-breaker.ts';
-import { manualNow } from './support.ts';
+import { createSimulatedClock } from '../../../../src/actors/clock.ts';
 
 describe('circuit breaker', () => {
   test('circuit breaker — opens after N consecutive failures, not before; a success resets the count', () => {
-    const clock = manualNow();
-    const breaker = createCircuitBreaker({ failureThreshold: 3, now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const breaker = createCircuitBreaker({ failureThreshold: 3, clock });
     breaker.onFailure();
     breaker.onFailure();
     breaker.onSuccess();
@@ -20,8 +20,8 @@ describe('circuit breaker', () => {
   });
 
   test('circuit breaker — half-open after the cool-down lets exactly one probe through; its success closes', () => {
-    const clock = manualNow();
-    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 5_000, now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 5_000, clock });
     breaker.onFailure();
     clock.advance(4_999);
     assert.equal(breaker.state, 'open');
@@ -36,8 +36,8 @@ describe('circuit breaker', () => {
   });
 
   test('circuit breaker — a failed probe opens it again for another cool-down', () => {
-    const clock = manualNow();
-    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 1_000, now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 1_000, clock });
     breaker.onFailure();
     clock.advance(1_000);
     breaker.onStart();
@@ -50,8 +50,8 @@ describe('circuit breaker', () => {
   });
 
   test('circuit breaker — a probe that never reports back frees the slot after a cool-down', () => {
-    const clock = manualNow();
-    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 1_000, now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 1_000, clock });
     breaker.onFailure();
     clock.advance(1_000);
     breaker.onStart();
@@ -62,8 +62,8 @@ describe('circuit breaker', () => {
   });
 
   test('circuit breaker — opens on the failure ratio in the window once enough calls were seen', () => {
-    const clock = manualNow();
-    const breaker = createCircuitBreaker({ failureThreshold: 100, failureRatio: 0.5, minRequests: 20, windowMs: 10_000, now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const breaker = createCircuitBreaker({ failureThreshold: 100, failureRatio: 0.5, minRequests: 20, windowMs: 10_000, clock });
     for (let i = 0; i < 9; i++) {
       breaker.onSuccess();
       breaker.onFailure();
@@ -78,8 +78,8 @@ describe('circuit breaker', () => {
   test('circuit breaker — failures older than the window no longer count toward the ratio', () => {
     const options = { failureThreshold: 100, failureRatio: 0.5, minRequests: 20, windowMs: 10_000 };
     const run = (gapMs: number) => {
-      const clock = manualNow();
-      const breaker = createCircuitBreaker({ ...options, now: clock.now });
+      const clock = createSimulatedClock(10_000);
+      const breaker = createCircuitBreaker({ ...options, clock });
       for (let i = 0; i < 15; i++) breaker.onFailure();
       clock.advance(gapMs);
       for (let i = 0; i < 15; i++) breaker.onSuccess();
@@ -91,8 +91,8 @@ describe('circuit breaker', () => {
   });
 
   test('circuit breaker — results of calls that were out when it opened do not close it', () => {
-    const clock = manualNow();
-    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 1_000, now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const breaker = createCircuitBreaker({ failureThreshold: 1, cooldownMs: 1_000, clock });
     breaker.onFailure();
     breaker.onSuccess();
     assert.equal(breaker.state, 'open');

@@ -3,12 +3,13 @@ import { describe, test } from 'node:test';
 import { withNodeHealth } from '../../../../src/mesh/selector/healthy-selector.ts';
 import { createNodeHealth } from '../../../../src/mesh/selector/node-health.ts';
 import { createSelector } from '../../../../src/mesh/selector/selector.ts';
-import { manualNow, nodes, seeded } from './support.ts';
+import { createSimulatedClock } from '../../../../src/actors/clock.ts';
+import { nodes, seeded } from './support.ts';
 
 describe('node health', () => {
   test('node health — a failure marks a node down with exponential backoff from 100 ms to 30 s', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now, breaker: { failureThreshold: 1_000 } });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock, breaker: { failureThreshold: 1_000 } });
     const expected = [100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000, 30_000];
     for (const backoff of expected) {
       health.onFinish('n1', false);
@@ -21,8 +22,8 @@ describe('node health', () => {
   });
 
   test('node health — a success resets the backoff', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock });
     health.onFinish('n1', false);
     health.onFinish('n1', false);
     health.onFinish('n1', false);
@@ -35,8 +36,8 @@ describe('node health', () => {
   });
 
   test('node health — filter drops down nodes, returns all when all are down, and the same array when none is', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock });
     const three = nodes(3);
     assert.equal(health.filter(three), three);
     health.onFinish('node-1', false);
@@ -49,8 +50,8 @@ describe('node health', () => {
   });
 
   test('node health — N consecutive failures open the breaker: the node stays out after its backoff, until a probe', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now, breaker: { failureThreshold: 3, cooldownMs: 5_000 } });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock, breaker: { failureThreshold: 3, cooldownMs: 5_000 } });
     for (let i = 0; i < 3; i++) health.onFinish('n1', false);
     assert.equal(health.state('n1').breaker, 'open');
     clock.advance(1_000);
@@ -67,8 +68,8 @@ describe('node health', () => {
   });
 
   test('node health — a failed probe keeps the node out for another cool-down', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now, breaker: { failureThreshold: 2, cooldownMs: 5_000 } });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock, breaker: { failureThreshold: 2, cooldownMs: 5_000 } });
     health.onFinish('n1', false);
     health.onFinish('n1', false);
     clock.advance(5_000);
@@ -82,8 +83,8 @@ describe('node health', () => {
   });
 
   test('node health — the failure ratio counts successes too, so alternating failures open the breaker', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now, breaker: { failureThreshold: 100, failureRatio: 0.5, minRequests: 20 } });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock, breaker: { failureThreshold: 100, failureRatio: 0.5, minRequests: 20 } });
     for (let i = 0; i < 10; i++) {
       health.onFinish('n1', true);
       health.onFinish('n1', false);
@@ -93,8 +94,8 @@ describe('node health', () => {
   });
 
   test('node health — forget drops what is known of a node', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock });
     health.onFinish('n1', false);
     health.forget('n1');
     assert.ok(health.isAvailable('n1'));
@@ -102,8 +103,8 @@ describe('node health', () => {
   });
 
   test('node health — with a selector, a failing node is skipped until its backoff passes', () => {
-    const clock = manualNow();
-    const selector = withNodeHealth(createSelector('round-robin', { random: seeded(1) }), createNodeHealth({ now: clock.now }));
+    const clock = createSimulatedClock(10_000);
+    const selector = withNodeHealth(createSelector('round-robin', { random: seeded(1) }), createNodeHealth({ clock }));
     const three = nodes(3);
     selector.onStart('node-1');
     selector.onFinish('node-1', false);
@@ -115,8 +116,8 @@ describe('node health', () => {
   });
 
   test('node health — with least-inflight, start and finish reach both the health and the strategy', () => {
-    const clock = manualNow();
-    const health = createNodeHealth({ now: clock.now });
+    const clock = createSimulatedClock(10_000);
+    const health = createNodeHealth({ clock });
     const selector = withNodeHealth(createSelector('least-inflight', { random: seeded(3) }), health);
     const two = nodes(2);
     for (let i = 0; i < 5; i++) selector.onStart('node-0');

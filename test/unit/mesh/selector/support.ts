@@ -26,9 +26,3 @@ export function tally(rounds: number, pick: (round: number) => RegistryNode | un
   }
   return counts;
 }
-
-/** A manual monotonic clock. */
-export function manualNow(start = 10_000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => (t += ms) };
-}

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createSimulatedClock, type SimulatedClock } from '../../../../src/actors/clock.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import { createMemoryNetwork, createMemoryTransport, type MemoryNetwork } from '../../../../src/mesh/transport/memory.ts';
 import { createPeerPool, type PeerPoolOptions } from '../../../../src/mesh/transport/peer-pool.ts';
+import { backoffDelay } from '../../../../src/supervisor/backoff.ts';
 import type { Connection, DialOptions, Listener, Transport, TransportStats } from '../../../../src/mesh/transport/transport.ts';
 import { frameOf, Inbox, pattern, waitFor } from '../../../conformance/transport.ts';
 
@@ -43,7 +45,7 @@ interface Fixture {
   server: Transport;
   client: ScriptedTransport;
   accepted: Connection[];
-  clock: { now: number };
+  clock: SimulatedClock;
 }
 
 async function withPool(
@@ -58,8 +60,8 @@ async function withPool(
     conn.setHandler(new Inbox());
     accepted.push(conn);
   });
-  const clock = { now: 1000 };
-  const pool = createPeerPool(client, { now: () => clock.now, random: () => 1, ...options });
+  const clock = createSimulatedClock();
+  const pool = createPeerPool(client, { clock, jitter: 0, ...options });
   try {
     await body({ network, server, client, accepted, clock }, pool);
   } finally {
@@ -108,28 +110,31 @@ describe('peer pool', () => {
         const dialsBefore = client.dials.length;
         await assert.rejects(pool.get('mem://b'), /refused/);
         assert.equal(client.dials.length, dialsBefore + 1, 'a dial happened');
-        clock.now += window - 1;
+        clock.advance(window - 1);
         await assert.rejects(pool.get('mem://b'), (err: unknown) => {
           assert.ok(isReason('CONNECT_FAILED')(err) && (err as MicroError).retryable);
           assert.match((err as Error).message, /mem:\/\/b unreachable, next dial in 1 ms \(last: .*refused\)/);
           return true;
         });
         assert.equal(client.dials.length, dialsBefore + 1, `no dial inside the ${window} ms window`);
-        clock.now += 1;
+        clock.advance(1);
       }
     });
   });
 
-  test('peer pool — jitter shortens the wait to between half and all of the backoff', async () => {
-    await withPool({ random: () => 0 }, async ({ client, clock }, pool) => {
-      client.failing = true;
-      await assert.rejects(pool.get('mem://b'));
-      clock.now += 24;
-      await assert.rejects(pool.get('mem://b'), /next dial in 1 ms/);
-      clock.now += 1;
-      await assert.rejects(pool.get('mem://b'), /refused/);
-      assert.equal(client.dials.length, 2);
-    });
+  test('peer pool — jitter moves the wait within ±jitter of the backoff (the shared backoffDelay)', async () => {
+    for (const [random, window] of [[0, 25], [0.5, 50], [0.999, 75]] as const) {
+      await withPool({ jitter: 0.5, random: () => random }, async ({ client, clock }, pool) => {
+        client.failing = true;
+        await assert.rejects(pool.get('mem://b'));
+        clock.advance(window - 1);
+        await assert.rejects(pool.get('mem://b'), /next dial in 1 ms/, `random ${random}`);
+        clock.advance(1);
+        await assert.rejects(pool.get('mem://b'), /refused/);
+        assert.equal(client.dials.length, 2);
+        assert.equal(backoffDelay(0, { minMs: 50, jitter: 0.5, random: () => random }), window, 'the same delay as backoffDelay');
+      });
+    }
   });
 
   test('peer pool — a successful dial resets the backoff', async () => {
@@ -137,7 +142,7 @@ describe('peer pool', () => {
       client.failing = true;
       for (let i = 0; i < 3; i++) {
         await assert.rejects(pool.get('mem://b'));
-        clock.now += 10_000;
+        clock.advance(10_000);
       }
       client.failing = false;
       const conn = await pool.get('mem://b');
@@ -145,7 +150,7 @@ describe('peer pool', () => {
       conn.close();
       client.failing = true;
       await assert.rejects(pool.get('mem://b'));
-      clock.now += 50;
+      clock.advance(50);
       await assert.rejects(pool.get('mem://b'), /refused/, 'the window is back to 50 ms');
     });
   });
