@@ -2,13 +2,14 @@
  * micromesh as an {@link RpcImpl}: the echo server node in a child process (./micromesh-server.ts),
  * the client a second node in this process whose in-memory registry is told where the server is,
  * so no discovery runs. Calls use the JSON codec, like the other implementations.
- * {@link micromeshNoopMiddlewareImpl} is the same with the no-op middleware on both nodes.
+ * {@link micromeshNoopMiddlewareImpl} is the same with the no-op middleware on both nodes, and
+ * {@link micromeshLocalImpl} one node calling the echo service it serves itself (the in-process path).
  * `BENCH_MICROMESH_INSTANCES` (default 1) sets the echo service's instance actors.
  */
 import { createMemoryRegistry, createNode, type Middleware } from '../../src/index.ts';
 import { spawnTsx } from '../lib/child-process.ts';
-import type { RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
-import { ECHO_ENDPOINT, ECHO_SERVICE, noopMiddleware } from './micromesh-echo.ts';
+import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
+import { ECHO_ENDPOINT, ECHO_SERVICE, echoService, noopMiddleware } from './micromesh-echo.ts';
 
 const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
 const HOST = '127.0.0.1';
@@ -49,3 +50,24 @@ export const micromeshImpl: RpcImpl = remoteImpl('bench-client', []);
 /** The rpc suite's `echo-mw` rows: {@link micromeshImpl} with the no-op middleware on the client and the server node. */
 export const micromeshNoopMiddlewareImpl: RpcImpl = remoteImpl('bench-client-mw', [noopMiddleware]);
 
+/** The rpc suite's `local` rows: `node.client.call` to the echo service the same node serves; memory registry and transport. */
+export const micromeshLocalImpl: LocalImpl = {
+  name: 'micromesh',
+  async start(): Promise<RpcClient> {
+    const registry = createMemoryRegistry();
+    const node = await createNode({ id: 'bench-local', registry, transport: 'memory', address: 'mem://bench-local' });
+    let closed: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closed ??= node.stop().then(() => registry.close());
+      return closed;
+    };
+    try {
+      await node.serve(echoService, { instances: Number(instances()) });
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    const { client } = node;
+    return { call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS), close };
+  },
+};

@@ -2,20 +2,22 @@
  * Request/response. Case `echo`: over loopback TCP between two processes, the client here, the
  * server in a child, with JSON bodies of about 100 B and 10 KB at concurrency 1, 64 and 256. Case
  * `echo-mw`: micromesh's echo with a no-op middleware (`call`, `attempt`, `handler`) on both nodes,
- * compared with every `echo` row as well (see `compare`).
+ * compared with every `echo` row as well (see `compare`). Case `local`: an in-process call to a
+ * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies.
  * Cases run payload by payload and concurrency by concurrency, every implementation in turn, so a
  * noisy machine skews all of them alike; each implementation starts once. micromesh runs as
  * bench/peers/micromesh.ts (set BENCH_MICROMESH_INSTANCES to change its echo service's instance
- * actors); to add an implementation, add its {@link RpcImpl} to `echoRuns`.
+ * actors); to add an implementation, add its {@link RpcImpl} to `echoRuns` or its {@link LocalImpl}
+ * to `localImpls`.
  */
 import { deepStrictEqual } from 'node:assert/strict';
 import { makePayload } from '../fixtures/payload.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measure } from '../lib/measure.ts';
 import type { CompareCases } from '../lib/report.ts';
-import type { RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
-import { micromeshImpl, micromeshNoopMiddlewareImpl } from '../peers/micromesh.ts';
-import { moleculerImpl } from '../peers/moleculer.ts';
+import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
+import { micromeshImpl, micromeshLocalImpl, micromeshNoopMiddlewareImpl } from '../peers/micromesh.ts';
+import { moleculerImpl, moleculerLocalImpl } from '../peers/moleculer.ts';
 import { rawTcpImpl } from '../peers/raw-tcp.ts';
 
 /** A case and the implementation measured for it over the network. */
@@ -32,10 +34,14 @@ export const echoRuns: readonly EchoRun[] = [
   { case: 'echo-mw', impl: micromeshNoopMiddlewareImpl },
 ];
 
+/** Every in-process implementation of case `local`, in the order they run at each concurrency. */
+export const localImpls: readonly LocalImpl[] = [moleculerLocalImpl, micromeshLocalImpl];
+
 /** micromesh's `echo-mw` rows are also compared with the peers' and micromesh's own `echo` rows. */
 export const compare: CompareCases = { 'echo-mw': 'echo' };
 
 export const PAYLOAD_BYTES = [100, 10_240] as const;
+export const LOCAL_PAYLOAD_BYTES = 100;
 export const CONCURRENCY = [1, 64, 256] as const;
 
 interface Running {
@@ -67,6 +73,13 @@ async function startEcho(ctx: BenchContext, run: EchoRun, running: Running[]): P
   ctx.log(`${run.case} ${run.impl.name}: server at ${server.address}, client connected in ${Math.round(performance.now() - t0)} ms`);
 }
 
+async function startLocal(ctx: BenchContext, impl: LocalImpl, running: Running[]): Promise<void> {
+  const t0 = performance.now();
+  const client = await impl.start();
+  running.push({ case: 'local', name: impl.name, client, stop: () => client.close() });
+  ctx.log(`local ${impl.name}: started in ${Math.round(performance.now() - t0)} ms`);
+}
+
 async function stopAll(running: Running[]): Promise<void> {
   for (const r of running.splice(0)) await r.stop();
 }
@@ -93,6 +106,11 @@ export default async function rpc(ctx: BenchContext): Promise<void> {
   try {
     for (const run of echoRuns) await startEcho(ctx, run, running);
     for (const payloadBytes of PAYLOAD_BYTES) await measureAll(ctx, running, payloadBytes);
+    // The networked implementations are gone before the in-process ones run, so that no idle
+    // connection or child shares the event loop with them.
+    await stopAll(running);
+    for (const impl of localImpls) await startLocal(ctx, impl, running);
+    await measureAll(ctx, running, LOCAL_PAYLOAD_BYTES);
   } finally {
     await stopAll(running);
   }
