@@ -15,6 +15,10 @@ const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
 const HOST = '127.0.0.1';
 const SERVER_NODE_ID = 'bench-server';
 const CALL_OPTIONS = { timeoutMs: 30_000 };
+// A node registers its services with a TTL (registerTtlMs, 15 s by default) and a memory registry
+// expires them, but nothing refreshes them there: the local node would lose its own echo service
+// 15 s after serving it. An hour outlasts any suite run.
+const LOCAL_REGISTER_TTL_MS = 3_600_000;
 
 function instances(): string {
   return process.env.BENCH_MICROMESH_INSTANCES ?? '1';
@@ -55,7 +59,7 @@ export const micromeshLocalImpl: LocalImpl = {
   name: 'micromesh',
   async start(): Promise<RpcClient> {
     const registry = createMemoryRegistry();
-    const node = await createNode({ id: 'bench-local', registry, transport: 'memory', address: 'mem://bench-local' });
+    const node = await createNode({ id: 'bench-local', registry, transport: 'memory', address: 'mem://bench-local', registerTtlMs: LOCAL_REGISTER_TTL_MS });
     let closed: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closed ??= node.stop().then(() => registry.close());
