@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- <suite> [--duration ms] [--warmup ms]` runs bench/suites/<suite>.ts, prints its
- * rows and the micromesh-to-peer ratios, and writes bench/results/<suite>.json.
+ * rows and the micromesh-to-peer ratios, and writes bench/results/<suite>.json. A suite may export
+ * `compare` (see {@link CompareCases}) to have some of its cases compared with another case's rows.
  * `npm run bench` alone lists the suites.
  */
 import { readdir } from 'node:fs/promises';
@@ -9,9 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchContext, createBenchContext } from './lib/context.ts';
 import { ensurePeerDeps } from './lib/peer-deps.ts';
-import { formatRatios, formatTable, toResults, writeResults } from './lib/report.ts';
+import { type CompareCases, formatRatios, formatTable, toResults, writeResults } from './lib/report.ts';
 
-type Suite = (ctx: BenchContext) => Promise<void>;
+interface Suite {
+  run: (ctx: BenchContext) => Promise<void>;
+  compare: CompareCases;
+}
 
 const SUITES_DIR = fileURLToPath(new URL('./suites/', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -33,9 +37,13 @@ function positiveMs(flag: string, value: string | undefined): number | undefined
 }
 
 async function loadSuite(name: string): Promise<Suite> {
-  const mod = (await import(pathToFileURL(`${SUITES_DIR}${name}.ts`).href)) as { default?: unknown };
+  const mod = (await import(pathToFileURL(`${SUITES_DIR}${name}.ts`).href)) as { default?: unknown; compare?: unknown };
   if (typeof mod.default !== 'function') throw new Error(`bench/suites/${name}.ts has no default export function`);
-  return mod.default as Suite;
+  const compare = mod.compare ?? {};
+  if (typeof compare !== 'object' || compare === null || Object.values(compare).some((c) => typeof c !== 'string')) {
+    throw new Error(`bench/suites/${name}.ts exports a \`compare\` that is not an object of case names`);
+  }
+  return { run: mod.default as Suite['run'], compare: compare as CompareCases };
 }
 
 async function main(): Promise<number> {
@@ -70,11 +78,11 @@ async function main(): Promise<number> {
   const suite = await loadSuite(name);
   let failure: unknown;
   try {
-    await suite(ctx);
+    await suite.run(ctx);
   } catch (err) {
     failure = err;
   }
-  if (ctx.rows.length > 0) log(`\n${formatTable(ctx.rows)}\n\n${formatRatios(ctx.rows).join('\n')}`);
+  if (ctx.rows.length > 0) log(`\n${formatTable(ctx.rows)}\n\n${formatRatios(ctx.rows, { compare: suite.compare }).join('\n')}`);
   if (failure !== undefined) {
     console.error(`\nsuite ${name} failed; results not written:`, failure);
     return 1;

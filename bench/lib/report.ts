@@ -50,8 +50,8 @@ export function formatTable(rows: readonly BenchRow[]): string {
   return [line(COLUMNS), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
-function sameCase(a: BenchRow, b: BenchRow): boolean {
-  return a.case === b.case && a.concurrency === b.concurrency && a.payloadBytes === b.payloadBytes;
+function samePoint(a: BenchRow, b: BenchRow): boolean {
+  return a.concurrency === b.concurrency && a.payloadBytes === b.payloadBytes;
 }
 
 function ratio(ours: number, theirs: number): string {
@@ -59,20 +59,46 @@ function ratio(ours: number, theirs: number): string {
 }
 
 /**
+ * Cases compared with the rows of another case as well as their own, as `{ case: otherCase }`: with
+ * `{ 'echo-mw': 'echo' }`, each micromesh `echo-mw` row is also compared with every `echo` row
+ * (the peers' and micromesh's own) of the same concurrency and payload. A suite declares it by
+ * exporting it as `compare`.
+ */
+export type CompareCases = Readonly<Record<string, string>>;
+
+export interface RatioOptions {
+  /** @default BASELINE_IMPL */
+  baseline?: string;
+  /** @default {} */
+  compare?: CompareCases;
+}
+
+/**
  * One line per (micromesh row, peer row) of the same case, concurrency and payload:
  * throughput ratio (above 1 means micromesh is faster) and latency ratios (below 1 means faster).
+ * A case listed in `compare` also gets a line per row of the case it names, that case written
+ * after the peer's name (`echo-mw c=1 100B  micromesh/raw-tcp echo: ...`).
  */
-export function formatRatios(rows: readonly BenchRow[], baseline = BASELINE_IMPL): string[] {
+export function formatRatios(rows: readonly BenchRow[], options: RatioOptions = {}): string[] {
+  const baseline = options.baseline ?? BASELINE_IMPL;
+  const compare = options.compare ?? {};
   const ours = rows.filter((r) => r.impl === baseline);
   if (ours.length === 0) return [`no ${baseline} rows in this run: no ratios`];
   const lines: string[] = [];
+  const line = (row: BenchRow, other: BenchRow, label: string): void => {
+    lines.push(
+      `${row.case} c=${row.concurrency} ${row.payloadBytes}B  ${baseline}/${label}:` +
+        `  ops ${ratio(row.opsPerSec, other.opsPerSec)}  p50 ${ratio(row.p50us, other.p50us)}  p99 ${ratio(row.p99us, other.p99us)}`,
+    );
+  };
   for (const row of ours) {
     for (const peer of rows) {
-      if (peer.impl === baseline || !sameCase(row, peer)) continue;
-      lines.push(
-        `${row.case} c=${row.concurrency} ${row.payloadBytes}B  ${baseline}/${peer.impl}:` +
-          `  ops ${ratio(row.opsPerSec, peer.opsPerSec)}  p50 ${ratio(row.p50us, peer.p50us)}  p99 ${ratio(row.p99us, peer.p99us)}`,
-      );
+      if (peer.impl !== baseline && peer.case === row.case && samePoint(row, peer)) line(row, peer, peer.impl);
+    }
+    const against = Object.hasOwn(compare, row.case) ? compare[row.case] : undefined;
+    if (against === undefined || against === row.case) continue;
+    for (const other of rows) {
+      if (other.case === against && samePoint(row, other)) line(row, other, `${other.impl} ${other.case}`);
     }
   }
   if (lines.length === 0) lines.push(`no peer rows match the ${baseline} rows: no ratios`);

@@ -30,3 +30,14 @@ export interface RpcImpl {
   startServer(): Promise<RpcServer>;
   createClient(address: string): Promise<RpcClient>;
 }
+
+/**
+ * One implementation of the rpc suite's `local` case: a caller and the echo service it calls in
+ * the same process, with no transport in between. `start` resolves with a client whose `close`
+ * stops everything `start` made.
+ */
+export interface LocalImpl {
+  /** The `impl` column of its rows. */
+  readonly name: string;
+  start(): Promise<RpcClient>;
+}

@@ -2,36 +2,76 @@
  * micromesh as an {@link RpcImpl}: the echo server node in a child process (./micromesh-server.ts),
  * the client a second node in this process whose in-memory registry is told where the server is,
  * so no discovery runs. Calls use the JSON codec, like the other implementations.
- * `BENCH_MICROMESH_INSTANCES` (default 1) sets the server's instance actors.
+ * {@link micromeshNoopMiddlewareImpl} is the same with the no-op middleware on both nodes, and
+ * {@link micromeshLocalImpl} one node calling the echo service it serves itself (the in-process path).
+ * `BENCH_MICROMESH_INSTANCES` (default 1) sets the echo service's instance actors.
  */
-import { createMemoryRegistry, createNode } from '../../src/index.ts';
+import { createMemoryRegistry, createNode, type Middleware } from '../../src/index.ts';
 import { spawnTsx } from '../lib/child-process.ts';
-import type { RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
+import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
+import { ECHO_ENDPOINT, ECHO_SERVICE, echoService, noopMiddleware } from './micromesh-echo.ts';
 
 const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
 const HOST = '127.0.0.1';
 const SERVER_NODE_ID = 'bench-server';
 const CALL_OPTIONS = { timeoutMs: 30_000 };
+// A node registers its services with a TTL (registerTtlMs, 15 s by default) and a memory registry
+// expires them, but nothing refreshes them there: the local node would lose its own echo service
+// 15 s after serving it. An hour outlasts any suite run.
+const LOCAL_REGISTER_TTL_MS = 3_600_000;
 
-export const micromeshImpl: RpcImpl = {
+function instances(): string {
+  return process.env.BENCH_MICROMESH_INSTANCES ?? '1';
+}
+
+function remoteImpl(clientId: string, middleware: readonly Middleware[]): RpcImpl {
+  return {
+    name: 'micromesh',
+    async startServer(): Promise<RpcServer> {
+      const args = ['--instances', instances(), ...(middleware.length > 0 ? ['--noop-middleware'] : [])];
+      const child = await spawnTsx(SERVER_FILE, { args });
+      return { address: `${HOST}:${child.port}`, stop: child.stop };
+    },
+    async createClient(address: string): Promise<RpcClient> {
+      const registry = createMemoryRegistry();
+      await registry.register({ name: ECHO_SERVICE, version: 'latest', metadata: {}, endpoints: [], nodes: [{ id: SERVER_NODE_ID, address, metadata: {} }] });
+      const node = await createNode({ id: clientId, registry, address: `${HOST}:0`, middleware });
+      const { client } = node;
+      let closed: Promise<void> | undefined;
+      return {
+        call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS),
+        close: () => {
+          closed ??= node.stop().then(() => registry.close());
+          return closed;
+        },
+      };
+    },
+  };
+}
+
+export const micromeshImpl: RpcImpl = remoteImpl('bench-client', []);
+
+/** The rpc suite's `echo-mw` rows: {@link micromeshImpl} with the no-op middleware on the client and the server node. */
+export const micromeshNoopMiddlewareImpl: RpcImpl = remoteImpl('bench-client-mw', [noopMiddleware]);
+
+/** The rpc suite's `local` rows: `node.client.call` to the echo service the same node serves; memory registry and transport. */
+export const micromeshLocalImpl: LocalImpl = {
   name: 'micromesh',
-  async startServer(): Promise<RpcServer> {
-    const instances = process.env.BENCH_MICROMESH_INSTANCES ?? '1';
-    const child = await spawnTsx(SERVER_FILE, { args: ['--instances', instances] });
-    return { address: `${HOST}:${child.port}`, stop: child.stop };
-  },
-  async createClient(address: string): Promise<RpcClient> {
+  async start(): Promise<RpcClient> {
     const registry = createMemoryRegistry();
-    await registry.register({ name: 'echo', version: 'latest', metadata: {}, endpoints: [], nodes: [{ id: SERVER_NODE_ID, address, metadata: {} }] });
-    const node = await createNode({ id: 'bench-client', registry, address: `${HOST}:0` });
-    const { client } = node;
+    const node = await createNode({ id: 'bench-local', registry, transport: 'memory', address: 'mem://bench-local', registerTtlMs: LOCAL_REGISTER_TTL_MS });
     let closed: Promise<void> | undefined;
-    return {
-      call: (body: unknown) => client.call('echo', 'Echo.Call', body, CALL_OPTIONS),
-      close: () => {
-        closed ??= node.stop().then(() => registry.close());
-        return closed;
-      },
+    const close = (): Promise<void> => {
+      closed ??= node.stop().then(() => registry.close());
+      return closed;
     };
+    try {
+      await node.serve(echoService, { instances: Number(instances()) });
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    const { client } = node;
+    return { call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS), close };
   },
 };

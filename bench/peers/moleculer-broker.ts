@@ -2,7 +2,7 @@
  * Moleculer brokers for the bench, on its TCP transporter with UDP discovery off, JSON serializer and
  * warn-level logging. Every address they bind or dial is 127.0.0.1 (see the two overrides below).
  * Imported only where bench/peers dependencies are installed: by moleculer-server.ts in its child
- * process, and by moleculer-client.ts through a dynamic import.
+ * process, and by moleculer-client.ts and moleculer-local.ts through a dynamic import.
  */
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
@@ -62,17 +62,22 @@ export interface BenchBroker {
   port(): number | undefined;
 }
 
+/** What every bench broker shares, with or without a transporter. */
+const SETTINGS = {
+  namespace: 'micromesh-bench',
+  logger: { type: 'Console', options: { level: 'warn' } },
+  metrics: false,
+  tracing: false,
+  requestTimeout: 10_000,
+} as const;
+
 export function createBenchBroker(options: BenchBrokerOptions): BenchBroker {
   const transporter = new LoopbackTcpTransporter({ udpDiscovery: false, urls: options.urls });
-  const broker = new ServiceBroker({
-    namespace: 'micromesh-bench',
-    nodeID: options.nodeID,
-    transporter,
-    serializer: 'JSON',
-    logger: { type: 'Console', options: { level: 'warn' } },
-    metrics: false,
-    tracing: false,
-    requestTimeout: 10_000,
-  });
+  const broker = new ServiceBroker({ ...SETTINGS, nodeID: options.nodeID, transporter, serializer: 'JSON' });
   return { broker, port: () => transporter.opts.port ?? undefined };
+}
+
+/** A broker with no transporter, for calls to services of the same broker (the rpc suite's `local` case). */
+export function createLocalBroker(nodeID: string): ServiceBroker {
+  return new ServiceBroker({ ...SETTINGS, nodeID });
 }

@@ -1,67 +1,117 @@
 /**
- * Request/response over loopback TCP between two processes: the client here, the server in a
- * child. Case `echo` with JSON bodies of about 100 B and 10 KB at concurrency 1, 64 and 256.
+ * Request/response. Case `echo`: over loopback TCP between two processes, the client here, the
+ * server in a child, with JSON bodies of about 100 B and 10 KB at concurrency 1, 64 and 256. Case
+ * `echo-mw`: micromesh's echo with a no-op middleware (`call`, `attempt`, `handler`) on both nodes,
+ * compared with every `echo` row as well (see `compare`). Case `local`: an in-process call to a
+ * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies.
  * Cases run payload by payload and concurrency by concurrency, every implementation in turn, so a
- * noisy machine skews all of them alike. micromesh runs as bench/peers/micromesh.ts (set
- * BENCH_MICROMESH_INSTANCES to change its server's instance actors); to add an implementation, add its
- * {@link RpcImpl} to `impls`.
+ * noisy machine skews all of them alike; each implementation starts once. micromesh runs as
+ * bench/peers/micromesh.ts (set BENCH_MICROMESH_INSTANCES to change its echo service's instance
+ * actors); to add an implementation, add its {@link RpcImpl} to `echoRuns` or its {@link LocalImpl}
+ * to `localImpls`.
  */
 import { deepStrictEqual } from 'node:assert/strict';
 import { makePayload } from '../fixtures/payload.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measure } from '../lib/measure.ts';
-import type { RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
-import { micromeshImpl } from '../peers/micromesh.ts';
-import { moleculerImpl } from '../peers/moleculer.ts';
+import type { CompareCases } from '../lib/report.ts';
+import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
+import { micromeshImpl, micromeshLocalImpl, micromeshNoopMiddlewareImpl } from '../peers/micromesh.ts';
+import { moleculerImpl, moleculerLocalImpl } from '../peers/moleculer.ts';
 import { rawTcpImpl } from '../peers/raw-tcp.ts';
 
-/** Every implementation measured, in the order they run for each case. */
-export const impls: readonly RpcImpl[] = [rawTcpImpl, moleculerImpl, micromeshImpl];
+/** A case and the implementation measured for it over the network. */
+export interface EchoRun {
+  case: string;
+  impl: RpcImpl;
+}
+
+/** Every networked (case, implementation), in the order they run at each payload and concurrency. */
+export const echoRuns: readonly EchoRun[] = [
+  { case: 'echo', impl: rawTcpImpl },
+  { case: 'echo', impl: moleculerImpl },
+  { case: 'echo', impl: micromeshImpl },
+  { case: 'echo-mw', impl: micromeshNoopMiddlewareImpl },
+];
+
+/** Every in-process implementation of case `local`, in the order they run at each concurrency. */
+export const localImpls: readonly LocalImpl[] = [moleculerLocalImpl, micromeshLocalImpl];
+
+/** micromesh's `echo-mw` rows are also compared with the peers' and micromesh's own `echo` rows. */
+export const compare: CompareCases = { 'echo-mw': 'echo' };
 
 export const PAYLOAD_BYTES = [100, 10_240] as const;
+export const LOCAL_PAYLOAD_BYTES = 100;
 export const CONCURRENCY = [1, 64, 256] as const;
 
 interface Running {
-  impl: RpcImpl;
-  server: RpcServer;
+  case: string;
+  name: string;
   client: RpcClient;
+  stop: () => Promise<void>;
 }
 
-async function start(ctx: BenchContext, impl: RpcImpl, running: Running[]): Promise<void> {
+async function startEcho(ctx: BenchContext, run: EchoRun, running: Running[]): Promise<void> {
   const t0 = performance.now();
-  const server = await impl.startServer();
+  const server: RpcServer = await run.impl.startServer();
+  let client: RpcClient;
   try {
-    const client = await impl.createClient(server.address);
-    running.push({ impl, server, client });
+    client = await run.impl.createClient(server.address);
   } catch (err) {
     await server.stop();
     throw err;
   }
-  ctx.log(`${impl.name}: server at ${server.address}, client connected in ${Math.round(performance.now() - t0)} ms`);
+  running.push({
+    case: run.case,
+    name: run.impl.name,
+    client,
+    stop: async () => {
+      await client.close();
+      await server.stop();
+    },
+  });
+  ctx.log(`${run.case} ${run.impl.name}: server at ${server.address}, client connected in ${Math.round(performance.now() - t0)} ms`);
+}
+
+async function startLocal(ctx: BenchContext, impl: LocalImpl, running: Running[]): Promise<void> {
+  const t0 = performance.now();
+  const client = await impl.start();
+  running.push({ case: 'local', name: impl.name, client, stop: () => client.close() });
+  ctx.log(`local ${impl.name}: started in ${Math.round(performance.now() - t0)} ms`);
+}
+
+async function stopAll(running: Running[]): Promise<void> {
+  for (const r of running.splice(0)) await r.stop();
+}
+
+// Every running implementation in turn, at each concurrency, with one payload.
+async function measureAll(ctx: BenchContext, running: readonly Running[], payloadBytes: number): Promise<void> {
+  const payload = makePayload(payloadBytes);
+  const body = payload.value;
+  ctx.log(`payload ${payloadBytes}: ${payload.typeName}, ${payload.jsonBytes} B as JSON`);
+  // An echo that changes the body would make every number below meaningless.
+  for (const r of running) deepStrictEqual(await r.client.call(body), body, `${r.case} ${r.name} echo`);
+  for (const concurrency of CONCURRENCY) {
+    for (const r of running) {
+      const { client } = r;
+      const row = await measure(ctx, { case: r.case, impl: r.name, concurrency, payloadBytes, op: () => client.call(body) });
+      ctx.log(`  ${r.case} ${payloadBytes} B c=${concurrency} ${r.name}: ${row.opsPerSec.toLocaleString('en-US')} ops/s`);
+    }
+  }
 }
 
 export default async function rpc(ctx: BenchContext): Promise<void> {
   await ctx.ensurePeerDeps();
   const running: Running[] = [];
   try {
-    for (const impl of impls) await start(ctx, impl, running);
-    for (const payloadBytes of PAYLOAD_BYTES) {
-      const payload = makePayload(payloadBytes);
-      const body = payload.value;
-      ctx.log(`payload ${payloadBytes}: ${payload.typeName}, ${payload.jsonBytes} B as JSON`);
-      // An echo that changes the body would make every number below meaningless.
-      for (const { impl, client } of running) deepStrictEqual(await client.call(body), body, `${impl.name} echo`);
-      for (const concurrency of CONCURRENCY) {
-        for (const { impl, client } of running) {
-          const row = await measure(ctx, { case: 'echo', impl: impl.name, concurrency, payloadBytes, op: () => client.call(body) });
-          ctx.log(`  echo ${payloadBytes} B c=${concurrency} ${impl.name}: ${row.opsPerSec.toLocaleString('en-US')} ops/s`);
-        }
-      }
-    }
+    for (const run of echoRuns) await startEcho(ctx, run, running);
+    for (const payloadBytes of PAYLOAD_BYTES) await measureAll(ctx, running, payloadBytes);
+    // The networked implementations are gone before the in-process ones run, so that no idle
+    // connection or child shares the event loop with them.
+    await stopAll(running);
+    for (const impl of localImpls) await startLocal(ctx, impl, running);
+    await measureAll(ctx, running, LOCAL_PAYLOAD_BYTES);
   } finally {
-    for (const { client, server } of running) {
-      await client.close();
-      await server.stop();
-    }
+    await stopAll(running);
   }
 }
