@@ -1,4 +1,5 @@
 import type { ActorRef, ActorSystem, Logger } from '../actors/index.ts';
+import type { Clock } from '../actors/clock.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts';
 import { MeshClient } from './client/client.ts';
@@ -41,6 +42,29 @@ export interface NodePartsInput {
   codecs: Codecs;
   log: Logger;
   options: ResolvedNodeOptions;
+}
+
+/** Runs `beat` every `everyMs` (each after the previous finished) until stopped. */
+function createHeartbeat(clock: Clock, everyMs: number, beat: () => Promise<void>): { start(): void; stop(): void } {
+  let timer: unknown;
+  let stopped = true;
+  const arm = (): void => {
+    timer = clock.setTimeout(() => {
+      void beat().finally(() => {
+        if (!stopped) arm();
+      });
+    }, everyMs);
+  };
+  return {
+    start() {
+      stopped = false;
+      arm();
+    },
+    stop() {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+  };
 }
 
 /** The description a service registers: endpoints with their request/response shapes and kind. */
@@ -109,6 +133,10 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     await registry.register(full, { ttlMs: options.registerTtlMs });
     registrations.push(full);
   };
+  // Registrations live `registerTtlMs` unless registered again: the heartbeat re-registers them at a third of it.
+  const heartbeat = createHeartbeat(clock, options.registerTtlMs / 3, async () => {
+    for (const r of [...registrations]) await registry.register(r, { ttlMs: options.registerTtlMs }).catch((err: unknown) => log.warn({ service: r.name, err }, 'registration refresh failed'));
+  });
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
@@ -127,7 +155,14 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'registry-watch', start: (ctx) => resolver.start(ctx.fail), stop: () => resolver.stop() },
     { name: 'server', start: () => {}, stop: () => server.close() },
     { name: 'remote-actors', start: () => {}, stop: () => remote.close() },
-    { name: 'registration', start: () => register({ name: NODE_SERVICE, version: String(PROTOCOL_VERSION), metadata: {}, endpoints: [], nodes: [] }), stop: () => {} },
+    {
+      name: 'registration',
+      start: async () => {
+        await register({ name: NODE_SERVICE, version: String(PROTOCOL_VERSION), metadata: {}, endpoints: [], nodes: [] });
+        heartbeat.start();
+      },
+      stop: () => heartbeat.stop(),
+    },
   ];
   const answersAs = (address: string, id: string): Promise<boolean> => Promise.resolve(directory.peer(address, id)).then(
     () => true,

@@ -6,6 +6,8 @@ import type { Attempt, OutboundCall } from '../middleware/middleware.ts';
 import type { RegistryNode } from '../registry/registry.ts';
 import { type CallOptions, notRun } from './options.ts';
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Where one attempt's outcome goes. */
 export interface AttemptSink {
   ok(value: unknown): void;
@@ -49,6 +51,8 @@ export class UnaryCall implements OutboundCall, Attempt, AttemptSink {
   node!: RegistryNode;
   number = 0;
   local = false;
+  /** Nodes tried so far: the first one's id, and a set once there is a second. */
+  #first: string | undefined;
   #tried: Set<string> | undefined;
   #body: Uint8Array | undefined;
   #lastError: MicroError | undefined;
@@ -129,10 +133,11 @@ export class UnaryCall implements OutboundCall, Attempt, AttemptSink {
     if (nodes.length === 0) {
       return this.ep.fail(new MicroError('SERVICE_NOT_FOUND', `service ${this.service}${this.options.version ? ` version ${this.options.version}` : ''} not found`));
     }
-    const tried = (this.#tried ??= new Set());
-    const node = this.host.pick(this, nodes, tried);
+    if (this.#first !== undefined && this.#tried === undefined) this.#tried = new Set([this.#first]);
+    const node = this.host.pick(this, nodes, this.#tried ?? NONE);
     if (node === undefined) return this.ep.fail(this.#lastError ?? new MicroError('UNAVAILABLE', `no available node of ${this.service}`));
-    tried.add(node.id);
+    if (this.#first === undefined) this.#first = node.id;
+    else this.#tried?.add(node.id);
     this.number++;
     this.node = node;
     this.local = node.id === this.host.localNodeId && this.host.servesLocally(this.service);

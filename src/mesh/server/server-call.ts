@@ -35,6 +35,10 @@ export class ServerCall implements CallContext, StreamSlot {
   request: unknown = undefined;
   /** The endpoint's handler wrapped in the service's middleware, composed when the service was served. */
   handler: HandlerNext | undefined = undefined;
+  /** Links of the server's list of running calls. */
+  prevCall: ServerCall | undefined = undefined;
+  nextCall: ServerCall | undefined = undefined;
+  listed = false;
   #metadata: Metadata | undefined;
   #controller: AbortController | undefined;
   #timer: unknown;

@@ -11,6 +11,7 @@ import type { Peer } from '../peers/peer.ts';
 import { Flag, type RequestHeader, RequestHeaderDecoder } from '../protocol.ts';
 import type { ResolvedEndpoint, Service } from '../service.ts';
 import { type Frame, FrameType } from '../transport/transport.ts';
+import { CallList } from './call-list.ts';
 import { InstanceSlot, ServiceInstance } from './instance.ts';
 import { type ReplySink, ServerCall, type ServerCallScope, WireSink } from './server-call.ts';
 import { defaultServeOptions, type ServeOptions } from './serve-options.ts';
@@ -49,7 +50,7 @@ export interface ServerDeps {
 export class MeshServer {
   readonly #services = new Map<string, Served>();
   readonly #decoders = new WeakMap<Peer, RequestHeaderDecoder>();
-  readonly #calls = new Set<ServerCall>();
+  readonly #calls = new CallList();
   #streams = 0;
   #idle: (() => void) | undefined;
   #offRequest: () => void;
@@ -251,7 +252,7 @@ export class MeshServer {
       });
     }
     const left = this.inFlight;
-    for (const call of [...this.#calls]) call.fail(new MicroError('UNAVAILABLE', `node stopped before ${call.service} ${call.endpoint} finished`));
+    for (const call of this.#calls.toArray()) call.fail(new MicroError('UNAVAILABLE', `node stopped before ${call.service} ${call.endpoint} finished`));
     return left;
   }
 

@@ -82,3 +82,16 @@ test('in-process — with a second node serving it, the selector still spreads c
   const frames = a.transport.stats().framesOut - before;
   assert.ok(frames >= 20 && frames < 30, `only the 20 calls to b were written (${frames} frames, HELLO and VERIFY included)`);
 });
+
+test('registration — a node re-registers before its TTL runs out, so a TTL registry keeps its services', async () => {
+  mesh = memoryMesh();
+  const node = await mesh.node('ttl', { registerTtlMs: 150 });
+  await node.serve(svc);
+  const client = await mesh.node('other', { registerTtlMs: 150 });
+  const t0 = performance.now();
+  while (performance.now() - t0 < 600) {
+    assert.deepEqual(await client.client.call('local', 'Echo.Same', { n: 3 }), { n: 3 });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok((await mesh.registry.getService('local')).length > 0);
+});
