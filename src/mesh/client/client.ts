@@ -4,7 +4,7 @@ import type { Logger } from '../../actors/index.ts';
 import type { Codec } from '../codec/codec.ts';
 import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
-import { compose, hasHook, type Attempt, type AttemptNext, type CallNext, type Middleware, type StreamNext } from '../middleware/middleware.ts';
+import { compose, hasHook, originalCall, type Attempt, type AttemptNext, type CallNext, type Middleware, type StreamNext } from '../middleware/middleware.ts';
 import type { Peer } from '../peers/peer.ts';
 import { RequestHeaderEncoder } from '../protocol.ts';
 import { FrameType } from '../transport/transport.ts';
@@ -62,7 +62,7 @@ export class MeshClient implements UnaryCallHost {
   /** The attempt chain; `#attempt` is set only when some middleware wraps attempts. */
   readonly #attempts: AttemptNext;
   readonly #attempt: AttemptNext | undefined;
-  readonly #start: CallNext = (call) => (call as UnaryCall).start();
+  readonly #start: CallNext = (call) => originalCall<UnaryCall>(call).start();
   readonly asks: AskRegistry;
   readonly localNodeId: string;
 
@@ -75,9 +75,9 @@ export class MeshClient implements UnaryCallHost {
     this.asks = deps.asks;
     this.localNodeId = deps.nodeId;
     this.#call = compose(deps.middleware, 'call', this.#start);
-    this.#stream = compose(deps.middleware, 'stream', (call) => openStream(this, call as StreamCall));
+    this.#stream = compose(deps.middleware, 'stream', (call) => openStream(this, originalCall<StreamCall>(call)));
     this.#attempts = compose(deps.middleware, 'attempt', (a) =>
-      a.call.kind === 'stream' ? openStreamOn(this, a.node, a.call as StreamCall) : new Promise((resolve, reject) => this.runAttempt(a, { ok: resolve, error: reject })),
+      a.call.kind === 'stream' ? openStreamOn(this, a.node, originalCall<StreamCall>(a.call)) : new Promise((resolve, reject) => this.runAttempt(a, { ok: resolve, error: reject })),
     );
     this.#attempt = hasHook(deps.middleware, 'attempt') ? this.#attempts : undefined;
   }
@@ -151,7 +151,7 @@ export class MeshClient implements UnaryCallHost {
 
   /** The per-attempt function every unary attempt runs: in process, or over the connection to the node. */
   runAttempt(attempt: Attempt, sink: AttemptSink): void {
-    const call = attempt.call as UnaryCall;
+    const call = originalCall<UnaryCall>(attempt.call);
     if (attempt.local) {
       const served = this.deps.local.callLocal(call.service, call.endpoint, call.request, call.metadata, call.deadline, this.localNodeId, sink);
       if (served !== undefined && call.current === undefined) call.current = served;

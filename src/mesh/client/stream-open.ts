@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/codec.ts';
 import { MicroError } from '../errors.ts';
 import { EMPTY_METADATA, type Metadata } from '../metadata.ts';
-import type { Attempt, OutboundCall } from '../middleware/middleware.ts';
+import { type Attempt, CALL_SELF, type OutboundCall } from '../middleware/middleware.ts';
 import type { Peer } from '../peers/peer.ts';
 import { encodeRequest, Flag } from '../protocol.ts';
 import type { RegistryNode } from '../registry/registry.ts';
@@ -14,6 +14,7 @@ import { type CallOptions, notRun } from './options.ts';
 /** A stream being opened, as middleware sees it. */
 export class StreamCall implements OutboundCall {
   readonly kind = 'stream' as const;
+  readonly [CALL_SELF]: StreamCall = this;
   readonly request = undefined;
   metadata: Metadata;
 

@@ -2,7 +2,7 @@ import type { AskEndpoint } from '../../actors/index.ts';
 import type { Codec } from '../codec/codec.ts';
 import { MicroError } from '../errors.ts';
 import { EMPTY_METADATA, type Metadata } from '../metadata.ts';
-import type { Attempt, OutboundCall } from '../middleware/middleware.ts';
+import { type Attempt, CALL_SELF, type OutboundCall } from '../middleware/middleware.ts';
 import type { RegistryNode } from '../registry/registry.ts';
 import { type CallOptions, notRun } from './options.ts';
 
@@ -44,6 +44,7 @@ export interface UnaryCallHost {
  */
 export class UnaryCall implements OutboundCall, Attempt, AttemptSink {
   readonly kind = 'unary' as const;
+  readonly [CALL_SELF]: UnaryCall = this;
   metadata: Metadata;
   ep!: AskEndpoint;
   /** The exchange of the attempt in flight, for a timeout or an abort to cancel. */

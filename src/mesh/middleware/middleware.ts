@@ -14,6 +14,19 @@ import type { Metadata } from '../metadata.ts';
 import type { RegistryNode } from '../registry/registry.ts';
 import type { CallContext, ServerStream } from '../service.ts';
 
+/** An own property every outbound call carries, so a copy made by middleware (`next({ ...call, metadata })`) still leads to it. */
+export const CALL_SELF: unique symbol = Symbol('micromesh.call');
+
+/**
+ * The call a hook's input stands for: the input itself, or the call it was copied from, taking the copy's metadata
+ * (the one field middleware may change).
+ */
+export function originalCall<T extends OutboundCall>(call: OutboundCall): T {
+  const original = (call as { [CALL_SELF]?: T })[CALL_SELF] ?? (call as T);
+  if (original !== call) original.metadata = call.metadata;
+  return original;
+}
+
 /** A unary call or stream on its way out, as the `call`, `stream` and `attempt` hooks see it. */
 export interface OutboundCall {
   readonly kind: 'unary' | 'stream';

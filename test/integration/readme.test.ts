@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const DIR = '.readme-blocks';
+
+/** Every ```ts block of the README, by the file name its first line gives (`// server.ts`). */
+async function readmeBlocks(): Promise<Map<string, string>> {
+  const text = await readFile('README.md', 'utf8');
+  const blocks = new Map<string, string>();
+  for (const m of text.matchAll(/```ts\n([\s\S]*?)```/g)) {
+    const code = m[1] as string;
+    const name = /^\/\/ ([\w-]+\.ts)\n/.exec(code)?.[1];
+    assert.ok(name, `a README block does not start with its file name:\n${code.slice(0, 200)}`);
+    assert.ok(!blocks.has(name), `two README blocks are named ${name}`);
+    blocks.set(name, code);
+  }
+  return blocks;
+}
+
+let blocks: Map<string, string>;
+before(async () => {
+  blocks = await readmeBlocks();
+  await mkdir(DIR, { recursive: true });
+  for (const [name, code] of blocks) await writeFile(`${DIR}/${name}`, code);
+});
+after(() => rm(DIR, { recursive: true, force: true }));
+
+const runBlock = (name: string) => run(process.execPath, ['--import', 'tsx', `${DIR}/${name}`], { timeout: 30_000 });
+
+test('readme — every TypeScript block is a program a test runs', () => {
+  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'middleware.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
+});
+
+test('readme — the first actor restarts with fresh state', async () => {
+  const { stdout } = await runBlock('first-actor.ts');
+  assert.match(stdout, /^1 0$/m);
+});
+
+test('readme — the server and client blocks talk across two processes', async () => {
+  const server = spawn(process.execPath, ['--import', 'tsx', `${DIR}/server.ts`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the README server did not start')), 20_000);
+      server.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('greeter serving on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      server.once('exit', (code) => reject(new Error(`the README server exited ${code}`)));
+    });
+    const { stdout } = await runBlock('client.ts');
+    assert.deepEqual(stdout.trim().split('\n'), ['Hello Ada', 'Hello Grace']);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+});
+
+test('readme — actors across nodes, middleware and plugins run as shown', async () => {
+  assert.match((await runBlock('remote-actors.ts')).stdout, /^2 \+ 3 = 5$/m);
+  const mw = (await runBlock('middleware.ts')).stdout;
+  assert.match(mw, /^clock Clock\.Now took [\d.]+ ms$/m);
+  assert.match(mw, /^now is \d{4}-\d\d-\d\dT/m);
+  const plugins = (await runBlock('plugins.ts')).stdout;
+  assert.match(plugins, /^lab registry for lab:\/\/bench-7$/m);
+  assert.match(plugins, /^registry: memory$/m);
+});
