@@ -65,6 +65,7 @@ export class MeshClient implements UnaryCallHost {
   readonly #start: CallNext = (call) => originalCall<UnaryCall>(call).start();
   readonly asks: AskRegistry;
   readonly localNodeId: string;
+  readonly answers: { readonly codecs: Codecs; readonly offloadThresholdBytes: number };
 
   constructor(
     readonly deps: ClientDeps,
@@ -74,6 +75,7 @@ export class MeshClient implements UnaryCallHost {
     this.#selector = createSelector(this.#options.selector);
     this.asks = deps.asks;
     this.localNodeId = deps.nodeId;
+    this.answers = { codecs: deps.codecs, offloadThresholdBytes: deps.offloadThresholdBytes };
     this.#call = compose(deps.middleware, 'call', this.#start);
     this.#stream = compose(deps.middleware, 'stream', (call) => openStream(this, originalCall<StreamCall>(call)));
     this.#attempts = compose(deps.middleware, 'attempt', (a) =>
@@ -182,9 +184,16 @@ export class MeshClient implements UnaryCallHost {
     }
     const id = peer.nextStreamId();
     const header = this.headers.encode({ service: call.service, endpoint: call.endpoint, contentType: call.contentType, timeoutMs: call.timeLeft(), metadata: call.metadata });
-    const exchange = new UnaryExchange(peer, id, call, sink, this.deps.codecs, this.deps.offloadThresholdBytes);
-    peer.open(id, exchange);
-    call.current = exchange;
+    if (sink === call) {
+      call.peer = peer;
+      call.streamId = id;
+      peer.open(id, call);
+      call.current = call;
+    } else {
+      const exchange = new UnaryExchange(peer, id, call, sink, this.answers);
+      peer.open(id, exchange);
+      call.current = exchange;
+    }
     try {
       peer.send({ type: FrameType.REQUEST, flags: 0, streamId: id, header, body });
     } catch (err) {

@@ -7,44 +7,60 @@ import type { AttemptSink, Cancellable, UnaryCall } from './unary-call.ts';
 
 const EMPTY = new Uint8Array(0);
 
-/** One unary attempt on a connection: waits for its RESPONSE or ERROR frame, decodes the answer. */
+/** What the answer of a unary attempt needs to be decoded and delivered. */
+export interface AnswerContext {
+  readonly codecs: Codecs;
+  readonly offloadThresholdBytes: number;
+}
+
+/** Settles a unary attempt from its RESPONSE or ERROR frame: decodes the answer (in the pool when big) for `sink`. */
+export function settleFromFrame(frame: Frame, peer: Peer, streamId: number, call: UnaryCall, sink: AttemptSink, ctx: AnswerContext): void {
+  if (frame.type === FrameType.ERROR) {
+    peer.close(streamId);
+    sink.error(decodeError(frame.body));
+    return;
+  }
+  if (frame.type !== FrameType.RESPONSE) return;
+  peer.close(streamId);
+  const body = frame.body;
+  if (body.length >= ctx.offloadThresholdBytes) {
+    ctx.codecs.decodeAsync(call.contentType, body, call.options.responseType).then(
+      (value) => sink.ok(value),
+      (err: unknown) => sink.error(MicroError.from(err)),
+    );
+    return;
+  }
+  let value: unknown;
+  try {
+    value = call.codec.decode(body, call.options.responseType);
+  } catch (err) {
+    sink.error(MicroError.from(err));
+    return;
+  }
+  sink.ok(value);
+}
+
+/** Cancels a unary attempt on its connection: forgets it and tells the server. */
+export function cancelOnWire(peer: Peer, streamId: number): void {
+  peer.close(streamId);
+  if (!peer.conn.closed) peer.send({ type: FrameType.CANCEL, flags: 0, streamId, header: NO_HEADER, body: EMPTY });
+}
+
+/**
+ * One unary attempt on a connection whose outcome goes to a sink other than the call (an attempt middleware's
+ * promise). Without attempt middleware the UnaryCall is its own slot and no exchange is made.
+ */
 export class UnaryExchange implements StreamSlot, Cancellable {
   constructor(
     readonly peer: Peer,
     readonly streamId: number,
     readonly call: UnaryCall,
     readonly sink: AttemptSink,
-    readonly codecs: Codecs,
-    readonly offloadThresholdBytes: number,
+    readonly ctx: AnswerContext,
   ) {}
 
   onFrame(frame: Frame): void {
-    if (frame.type === FrameType.RESPONSE) {
-      this.peer.close(this.streamId);
-      this.#decode(frame.body);
-    } else if (frame.type === FrameType.ERROR) {
-      this.peer.close(this.streamId);
-      this.sink.error(decodeError(frame.body));
-    }
-  }
-
-  #decode(body: Uint8Array): void {
-    const call = this.call;
-    if (body.length >= this.offloadThresholdBytes) {
-      this.codecs.decodeAsync(call.contentType, body, call.options.responseType).then(
-        (value) => this.sink.ok(value),
-        (err: unknown) => this.sink.error(MicroError.from(err)),
-      );
-      return;
-    }
-    let value: unknown;
-    try {
-      value = call.codec.decode(body, call.options.responseType);
-    } catch (err) {
-      this.sink.error(MicroError.from(err));
-      return;
-    }
-    this.sink.ok(value);
+    settleFromFrame(frame, this.peer, this.streamId, this.call, this.sink, this.ctx);
   }
 
   onGone(error: MicroError): void {
@@ -52,7 +68,6 @@ export class UnaryExchange implements StreamSlot, Cancellable {
   }
 
   cancel(): void {
-    this.peer.close(this.streamId);
-    if (!this.peer.conn.closed) this.peer.send({ type: FrameType.CANCEL, flags: 0, streamId: this.streamId, header: NO_HEADER, body: EMPTY });
+    cancelOnWire(this.peer, this.streamId);
   }
 }

@@ -3,7 +3,10 @@ import type { Codec } from '../codec/codec.ts';
 import { MicroError } from '../errors.ts';
 import { EMPTY_METADATA, type Metadata } from '../metadata.ts';
 import { type Attempt, CALL_SELF, type OutboundCall } from '../middleware/middleware.ts';
+import type { Peer, StreamSlot } from '../peers/peer.ts';
 import type { RegistryNode } from '../registry/registry.ts';
+import type { Frame } from '../transport/transport.ts';
+import { type AnswerContext, cancelOnWire, settleFromFrame } from './exchange.ts';
 import { type CallOptions, notRun } from './options.ts';
 
 const NONE: ReadonlySet<string> = new Set();
@@ -35,6 +38,8 @@ export interface UnaryCallHost {
   idempotent(service: string, endpoint: string): boolean;
   /** Runs one attempt (through the attempt middleware, if any). */
   attempt(attempt: Attempt, sink: AttemptSink): void;
+  /** How answers are decoded. */
+  readonly answers: AnswerContext;
 }
 
 /**
@@ -42,7 +47,7 @@ export interface UnaryCallHost {
  * all within one deadline (an ask endpoint of the kernel's registry: one timer list per timeout, not a timer per
  * call). It is also its own first Attempt when no attempt middleware needs a separate object.
  */
-export class UnaryCall implements OutboundCall, Attempt, AttemptSink {
+export class UnaryCall implements OutboundCall, Attempt, AttemptSink, StreamSlot, Cancellable {
   readonly kind = 'unary' as const;
   readonly [CALL_SELF]: UnaryCall = this;
   metadata: Metadata;
@@ -52,6 +57,9 @@ export class UnaryCall implements OutboundCall, Attempt, AttemptSink {
   node!: RegistryNode;
   number = 0;
   local = false;
+  /** The connection and stream of the attempt in flight, when this call is its own slot on it. */
+  peer: Peer | undefined = undefined;
+  streamId = 0;
   /** Nodes tried so far: the first one's id, and a set once there is a second. */
   #first: string | undefined;
   #tried: Set<string> | undefined;
@@ -168,6 +176,21 @@ export class UnaryCall implements OutboundCall, Attempt, AttemptSink {
     if (!safe || this.number > (this.options.retries ?? this.host.retries)) return this.ep.fail(error);
     this.#sync = false;
     this.next();
+  }
+
+  // ---- StreamSlot: the attempt in flight on a connection, when no attempt middleware needs an exchange ----
+
+  onFrame(frame: Frame): void {
+    settleFromFrame(frame, this.peer as Peer, this.streamId, this, this, this.host.answers);
+  }
+
+  onGone(error: MicroError): void {
+    this.error(error);
+  }
+
+  /** Cancels the attempt on its connection (the call itself goes on or ends as its caller decides). */
+  cancel(): void {
+    if (this.peer !== undefined) cancelOnWire(this.peer, this.streamId);
   }
 
   /** Asked by the ask registry when the deadline passes: cancel the attempt in flight, and count it against its node. */

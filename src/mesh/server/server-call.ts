@@ -50,7 +50,8 @@ export class ServerCall implements CallContext, StreamSlot {
     /** Epoch ms. */
     readonly deadline: number,
     readonly caller: string,
-    readonly sink: ReplySink,
+    /** Where the answer goes; a WireCall sends it over its connection instead. */
+    readonly sink: ReplySink | undefined,
   ) {}
 
   get service(): string {
@@ -108,13 +109,22 @@ export class ServerCall implements CallContext, StreamSlot {
   respond(value: unknown): void {
     if (this.answered) return;
     this.#finish();
-    this.sink.ok(value);
+    this.deliver(value);
+  }
+
+  /** Hands the answer over (in process: to the caller's sink). */
+  protected deliver(value: unknown): void {
+    this.sink?.ok(value);
+  }
+
+  protected deliverError(error: MicroError): void {
+    this.sink?.error(error);
   }
 
   fail(error: MicroError): void {
     if (this.answered) return;
     this.#finish();
-    this.sink.error(error);
+    this.deliverError(error);
   }
 
   #finish(): void {
@@ -134,22 +144,25 @@ export class ServerCall implements CallContext, StreamSlot {
   }
 }
 
-/** The answer of a call that came over a connection: encoded with the call's codec and sent back on its stream. */
-export class WireSink implements ReplySink {
+/** A call that came over a connection: its answer is encoded with the call's codec and sent back on its stream. */
+export class WireCall extends ServerCall {
   constructor(
+    scope: ServerCallScope,
+    endpointDef: Extract<ResolvedEndpoint, { kind: 'unary' }>,
+    rawMetadata: Metadata,
+    deadline: number,
     readonly peer: Peer,
     readonly streamId: number,
     readonly codec: Codec,
-    readonly responseType: string | undefined,
-    readonly service: string,
-    readonly log: Logger,
-  ) {}
+  ) {
+    super(scope, endpointDef, rawMetadata, deadline, peer.caller, undefined);
+  }
 
-  ok(value: unknown): void {
+  protected override deliver(value: unknown): void {
     this.peer.close(this.streamId);
     let body: Uint8Array;
     try {
-      body = this.codec.encode(value, this.responseType);
+      body = this.codec.encode(value, this.endpointDef.responseType);
     } catch (err) {
       this.#send(FrameType.ERROR, encodeError(new MicroError('INTERNAL', `${this.service}: response not encodable: ${MicroError.from(err).detail}`, { id: this.service })));
       return;
@@ -157,7 +170,7 @@ export class WireSink implements ReplySink {
     this.#send(FrameType.RESPONSE, body);
   }
 
-  error(error: MicroError): void {
+  protected override deliverError(error: MicroError): void {
     this.peer.close(this.streamId);
     this.#send(FrameType.ERROR, encodeError(error));
   }

@@ -13,7 +13,7 @@ import type { ResolvedEndpoint, Service } from '../service.ts';
 import { type Frame, FrameType } from '../transport/transport.ts';
 import { CallList } from './call-list.ts';
 import { InstanceSlot, ServiceInstance } from './instance.ts';
-import { type ReplySink, ServerCall, type ServerCallScope, WireSink } from './server-call.ts';
+import { type ReplySink, ServerCall, type ServerCallScope, WireCall } from './server-call.ts';
 import { defaultServeOptions, type ServeOptions } from './serve-options.ts';
 import { startServerStream } from './stream.ts';
 import { StuckWatchdog } from './watchdog.ts';
@@ -148,8 +148,7 @@ export class MeshServer {
     const [served, endpoint] = found;
     const deadline = Date.now() + header.timeoutMs;
     if (endpoint.kind === 'stream') return this.#startStream(served, endpoint, peer, id, codec, header.metadata, deadline);
-    const sink = new WireSink(peer, id, codec, endpoint.responseType, served.service, this.deps.log);
-    const call = new ServerCall(served, endpoint, header.metadata, deadline, peer.caller, sink);
+    const call = new WireCall(served, endpoint, header.metadata, deadline, peer, id, codec);
     if (!peer.accept(id, call, false)) return;
     const body = frame.body;
     if (body.length >= this.deps.offloadThresholdBytes) {
