@@ -23,7 +23,7 @@ import { type AttemptSink, UnaryCall, type UnaryCallHost } from './unary-call.ts
 /** The in-process server, for calls to services this node serves. */
 export interface LocalServer {
   has(service: string): boolean;
-  callLocal(service: string, endpoint: string, request: unknown, metadata: CallOptions['metadata'] & object, deadline: number, caller: string, sink: ReplySink): ServerCall | undefined;
+  callLocal(service: string, endpoint: string, request: unknown, metadata: CallOptions['metadata'] & object, deadlineAt: number, caller: string, sink: ReplySink): ServerCall | undefined;
 }
 
 /** What the client needs from its node. */
@@ -155,7 +155,7 @@ export class MeshClient implements UnaryCallHost {
   runAttempt(attempt: Attempt, sink: AttemptSink): void {
     const call = originalCall<UnaryCall>(attempt.call);
     if (attempt.local) {
-      const served = this.deps.local.callLocal(call.service, call.endpoint, call.request, call.metadata, call.deadline, this.localNodeId, sink);
+      const served = this.deps.local.callLocal(call.service, call.endpoint, call.request, call.metadata, call.ep.deadline, this.localNodeId, sink);
       if (served !== undefined && call.current === undefined) call.current = served;
       return;
     }
@@ -229,6 +229,7 @@ export class MeshClient implements UnaryCallHost {
 
   finished(call: { options: CallOptions }, node: RegistryNode, error: MicroError | undefined): void {
     this.selectorFor(call.options).onFinish?.(node.id, error === undefined || error.code < 500);
+    if (node.id === this.localNodeId) return; // this node is never unreachable to itself
     if (error === undefined) this.deps.health.onFinish(node.id, true);
     else if (countsAgainstNode(error)) this.deps.health.onFinish(node.id, false);
   }

@@ -17,7 +17,9 @@ interface Waiter {
  * node's supervised tree: when it ends with an error the component fails and is restarted (the cache is flushed).
  */
 export class ServiceResolver {
-  readonly #cache = new Map<string, { services: Service[]; at: number }>();
+  readonly #cache = new Map<string, Service[]>();
+  /** Each cached entry's expiry timer (a safety net behind the watch), so a lookup reads no clock. */
+  readonly #expiry = new Map<string, unknown>();
   /** Endpoints registered as idempotent, and stream endpoints, per service; kept across cache invalidations. */
   readonly #idempotent = new Map<string, Set<string>>();
   readonly #kinds = new Map<string, Map<string, 'unary' | 'stream'>>();
@@ -34,7 +36,6 @@ export class ServiceResolver {
   /** Starts the watch; `fail` is called if it ends with an error (the supervisor restarts the watch). */
   start(fail: (error: unknown) => void): void {
     this.stop();
-    this.#cache.clear();
     const watcher = this.registry.watch();
     this.#watcher = watcher;
     void (async () => {
@@ -47,7 +48,7 @@ export class ServiceResolver {
   }
 
   #changed(service: Service): void {
-    this.#cache.delete(service.name);
+    this.invalidate(service.name);
     if (service.name !== NODE_SERVICE || this.#waiters.size === 0) return;
     for (const w of this.#waiters) {
       const node = service.nodes.find((n) => n.id === w.nodeId);
@@ -58,14 +59,18 @@ export class ServiceResolver {
   /** Cached nodes, or undefined when they must be fetched. */
   cached(name: string, version: string | undefined): RegistryNode[] | undefined {
     const hit = this.#cache.get(name);
-    if (hit === undefined || this.clock.now() - hit.at > this.ttlMs) return undefined;
-    return nodesOf(hit.services, version);
+    return hit === undefined ? undefined : nodesOf(hit, version);
   }
 
   /** Fetches from the registry; rejects with SERVICE_NOT_FOUND for an unknown name. */
   async fetch(name: string, version: string | undefined): Promise<RegistryNode[]> {
     const services = await this.registry.getService(name);
-    this.#cache.set(name, { services, at: this.clock.now() });
+    this.#cache.set(name, services);
+    this.clock.clearTimeout(this.#expiry.get(name));
+    this.#expiry.set(
+      name,
+      this.clock.setTimeout(() => this.invalidate(name), this.ttlMs),
+    );
     const safe = new Set<string>();
     const kinds = new Map<string, 'unary' | 'stream'>();
     for (const s of services) {
@@ -113,6 +118,10 @@ export class ServiceResolver {
 
   invalidate(name: string): void {
     this.#cache.delete(name);
+    const timer = this.#expiry.get(name);
+    if (timer === undefined) return;
+    this.#expiry.delete(name);
+    this.clock.clearTimeout(timer);
   }
 
   stop(): void {
@@ -120,6 +129,7 @@ export class ServiceResolver {
     this.#watcher = undefined;
     w?.stop();
     for (const waiter of [...this.#waiters]) this.#settle(waiter, undefined);
+    for (const name of [...this.#cache.keys()]) this.invalidate(name);
   }
 }
 

@@ -47,8 +47,8 @@ export class ServerCall implements CallContext, StreamSlot {
     readonly scope: ServerCallScope,
     readonly endpointDef: Extract<ResolvedEndpoint, { kind: 'unary' }>,
     readonly rawMetadata: Metadata,
-    /** Epoch ms. */
-    readonly deadline: number,
+    /** When the caller's deadline passes, in the node clock's time (monotonic ms). */
+    readonly deadlineAt: number,
     readonly caller: string,
     /** Where the answer goes; a WireCall sends it over its connection instead. */
     readonly sink: ReplySink | undefined,
@@ -72,12 +72,17 @@ export class ServerCall implements CallContext, StreamSlot {
     return this.#metadata;
   }
 
+  /** Epoch ms by which the caller wants the answer. */
+  get deadline(): number {
+    return Date.now() + (this.deadlineAt - this.scope.clock.now());
+  }
+
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       if (this.answered) this.#controller.abort(new MicroError('CANCELLED', 'call already answered'));
       else {
-        const left = this.deadline - Date.now();
+        const left = this.deadlineAt - this.scope.clock.now();
         const expire = (): void => this.#abort(new MicroError('TIMEOUT', `deadline of ${this.service} ${this.endpoint} passed`));
         if (left <= 0) expire();
         else this.#timer = this.scope.clock.setTimeout(expire, left);
@@ -87,7 +92,7 @@ export class ServerCall implements CallContext, StreamSlot {
   }
 
   get expired(): boolean {
-    return Date.now() >= this.deadline;
+    return this.scope.clock.now() >= this.deadlineAt;
   }
 
   #abort(reason: MicroError): void {
@@ -150,12 +155,12 @@ export class WireCall extends ServerCall {
     scope: ServerCallScope,
     endpointDef: Extract<ResolvedEndpoint, { kind: 'unary' }>,
     rawMetadata: Metadata,
-    deadline: number,
+    deadlineAt: number,
     readonly peer: Peer,
     readonly streamId: number,
     readonly codec: Codec,
   ) {
-    super(scope, endpointDef, rawMetadata, deadline, peer.caller, undefined);
+    super(scope, endpointDef, rawMetadata, deadlineAt, peer.caller, undefined);
   }
 
   protected override deliver(value: unknown): void {

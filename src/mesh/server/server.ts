@@ -146,9 +146,8 @@ export class MeshServer {
     }
     if (found instanceof MicroError || codec === undefined) return peer.sendError(id, found as MicroError);
     const [served, endpoint] = found;
-    const deadline = Date.now() + header.timeoutMs;
-    if (endpoint.kind === 'stream') return this.#startStream(served, endpoint, peer, id, codec, header.metadata, deadline);
-    const call = new WireCall(served, endpoint, header.metadata, deadline, peer, id, codec);
+    if (endpoint.kind === 'stream') return this.#startStream(served, endpoint, peer, id, codec, header.metadata, Date.now() + header.timeoutMs);
+    const call = new WireCall(served, endpoint, header.metadata, this.deps.clock.now() + header.timeoutMs, peer, id, codec);
     if (!peer.accept(id, call, false)) return;
     const body = frame.body;
     if (body.length >= this.deps.offloadThresholdBytes) {
@@ -203,14 +202,15 @@ export class MeshServer {
   /**
    * The in-process fast path: a unary call from this node to a service it serves, without transport or codec. The
    * request value is handed to the handler as it is (not copied); deadlines, middleware and errors are the same.
+   * `deadlineAt` is in the node clock's time.
    */
-  callLocal(service: string, endpoint: string, request: unknown, metadata: Metadata, deadline: number, caller: string, sink: ReplySink): ServerCall | undefined {
+  callLocal(service: string, endpoint: string, request: unknown, metadata: Metadata, deadlineAt: number, caller: string, sink: ReplySink): ServerCall | undefined {
     const found = this.#lookup(service, endpoint, false);
     if (found instanceof MicroError) {
       sink.error(found);
       return undefined;
     }
-    const call = new ServerCall(found[0], found[1] as Extract<ResolvedEndpoint, { kind: 'unary' }>, metadata, deadline, caller, sink);
+    const call = new ServerCall(found[0], found[1] as Extract<ResolvedEndpoint, { kind: 'unary' }>, metadata, deadlineAt, caller, sink);
     this.#calls.add(call);
     this.#dispatch(found[0], call, request);
     return call;

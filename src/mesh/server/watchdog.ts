@@ -43,10 +43,10 @@ export class StuckWatchdog {
 
   /** Checks every instance once (the timer calls this; tests may too). */
   check(): void {
-    const now = Date.now();
+    const now = this.#o.clock.now();
     for (const slot of this.#o.slots) {
       const call = slot.current;
-      if (call === undefined || now < call.deadline + this.#o.graceMs) continue;
+      if (call === undefined || now < call.deadlineAt + this.#o.graceMs) continue;
       slot.current = undefined;
       this.stuck++;
       const busyMs = Math.round(this.#o.clock.now() - slot.since);
