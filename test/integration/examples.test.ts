@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { spawnUntil } from '../support/processes.ts';
 
 const run = promisify(execFile);
 
@@ -24,19 +25,8 @@ test('examples — npm start: three processes, calls spread over two servers, on
 });
 
 test('examples — helloworld: the server and the client run as the README says', async () => {
-  const { spawn } = await import('node:child_process');
-  const server = spawn(process.execPath, ['--import', 'tsx', 'examples/helloworld/server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = await spawnUntil('examples/helloworld/server.ts', 'greeter serving on');
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('helloworld server did not start')), 20_000);
-      server.stdout?.on('data', (d: Buffer) => {
-        if (d.toString().includes('greeter serving on')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-    });
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/helloworld/client.ts'], { timeout: 30_000 });
     assert.deepEqual(stdout.trim().split('\n'), ['Hello Ada', 'Hello Grace', 'Hello Barbara']);
   } finally {

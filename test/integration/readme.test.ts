@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { spawnUntil } from '../support/processes.ts';
 
 const run = promisify(execFile);
 const DIR = '.readme-blocks';
@@ -41,18 +42,8 @@ test('readme — the first actor restarts with fresh state', async () => {
 });
 
 test('readme — the server and client blocks talk across two processes', async () => {
-  const server = spawn(process.execPath, ['--import', 'tsx', `${DIR}/server.ts`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = await spawnUntil(`${DIR}/server.ts`, 'greeter serving on');
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the README server did not start')), 20_000);
-      server.stdout?.on('data', (d: Buffer) => {
-        if (d.toString().includes('greeter serving on')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      server.once('exit', (code) => reject(new Error(`the README server exited ${code}`)));
-    });
     const { stdout } = await runBlock('client.ts');
     assert.deepEqual(stdout.trim().split('\n'), ['Hello Ada', 'Hello Grace']);
   } finally {

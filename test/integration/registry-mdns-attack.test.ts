@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { killChild, startRegistryChild } from '../support/processes.ts';
 import { createMdnsRegistry } from '../../src/mesh/registry/mdns.ts';
 import { collectWatch, svc } from '../conformance/registry.ts';
 import { createGate, settle } from '../unit/mesh/registry/admission-helpers.ts';
@@ -13,23 +11,12 @@ import { createSpy, isolated, movedTo, sendAll, txtOf } from '../unit/mesh/regis
 // A reader with an admit probe keeps resolving the real node only; a reader without one keeps the real address
 // and stops taking fake nodes at the per-service cap.
 
-const fixture = fileURLToPath(new URL('../fixtures/mdns-registry-node.ts', import.meta.url));
 const SERVICE = 'attacked-svc';
 const REAL = '127.0.0.1:45123';
 const POISON = '127.0.0.1:6666';
 
-function startChild(port: number, domain: string, ttlMs: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', fixture, String(port), domain, SERVICE, 'child-1', String(ttlMs), REAL], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
+const startChild = (port: number, domain: string, ttlMs: number) => startRegistryChild(port, domain, SERVICE, ttlMs, REAL);
+const stopChild = killChild;
 
 describe('mdns registry attacked across processes', { timeout: 60_000 }, () => {
   test('registry attack — a poisoned node id and 10k fake nodes: readers keep resolving the real node, their caches stay capped', async () => {

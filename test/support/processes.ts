@@ -37,3 +37,38 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTE
 
 /** A random high UDP port for an mDNS test, so runs never meet. */
 export const randomMdnsPort = (): number => 20_000 + Math.floor(Math.random() * 20_000);
+
+/** Kills a child with SIGKILL (if it still runs) and waits for it to exit. */
+export async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** A process running the mDNS registry fixture: registers `service` as node child-1 (at `address`, if given). */
+export function startRegistryChild(port: number, domain: string, service: string, ttlMs: number, address?: string): ChildProcess {
+  const fixture = fileURLToPath(new URL('../fixtures/mdns-registry-node.ts', import.meta.url));
+  const args = [fixture, String(port), domain, service, 'child-1', String(ttlMs), ...(address === undefined ? [] : [address])];
+  return spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Runs `node --import tsx <file>` and resolves once it prints a line containing `text`. */
+export function spawnUntil(file: string, text: string, timeoutMs = 20_000): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} did not print "${text}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.stdout?.on('data', (d: Buffer) => {
+      if (!d.toString().includes(text)) return;
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited with ${code} before printing "${text}"`));
+    });
+  });
+}

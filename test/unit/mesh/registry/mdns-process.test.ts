@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { killChild, startRegistryChild } from '../../../support/processes.ts';
 import { createMdnsRegistry } from '../../../../src/mesh/registry/mdns.ts';
 import { collectWatch, ids, withDeadline } from '../../../conformance/registry.ts';
 import { isolated } from './mdns-spy.ts';
 
-const fixture = fileURLToPath(new URL('../../../fixtures/mdns-registry-node.ts', import.meta.url));
 
-function startChild(port: number, domain: string, service: string, ttlMs: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', fixture, String(port), domain, service, 'child-1', String(ttlMs)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
+const startChild = (port: number, domain: string, service: string, ttlMs: number) => startRegistryChild(port, domain, service, ttlMs);
+const stopChild = killChild;
 
 describe('mdns registry across processes', { timeout: 60_000 }, () => {
   test('mdns registry across processes — a child\'s registration reaches the parent, and its goodbye when it stops', async () => {
