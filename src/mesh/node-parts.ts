@@ -175,3 +175,16 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   };
   return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit };
 }
+
+/** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */
+export function lateProbe(): { probe: AdmitProbe; set(probe: AdmitProbe): void } {
+  let set!: (probe: AdmitProbe) => void;
+  const ready = new Promise<AdmitProbe>((resolve) => {
+    set = resolve;
+  });
+  return { probe: (candidate) => ready.then((p) => p(candidate)), set };
+}
+
+export function isCodecs(c: unknown): c is Codecs {
+  return typeof c === 'object' && c !== null && typeof (c as Codecs).get === 'function' && typeof (c as Codecs).decodeAsync === 'function';
+}

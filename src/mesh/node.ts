@@ -4,9 +4,8 @@ import type { MeshClient } from './client/client.ts';
 import { NODE_SERVICE } from './client/resolver.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
-import { buildNodeParts, type NodeParts, registration } from './node-parts.ts';
+import { buildNodeParts, isCodecs, lateProbe, type NodeParts, registration } from './node-parts.ts';
 import { type NodeOptions, type NodePlugins, openNodePlugins, resolveNodeOptions } from './node-options.ts';
-import type { AdmitProbe } from './registry/admission.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { type NodeTree, startNodeTree } from './node-tree.ts';
 import type { Registry } from './registry/registry.ts';
@@ -144,17 +143,5 @@ export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   return node;
 }
 
-/** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */
-function lateProbe(): { probe: AdmitProbe; set(probe: AdmitProbe): void } {
-  let set!: (probe: AdmitProbe) => void;
-  const ready = new Promise<AdmitProbe>((resolve) => {
-    set = resolve;
-  });
-  return { probe: (candidate) => ready.then((p) => p(candidate)), set };
-}
-
-function isCodecs(c: unknown): c is Codecs {
-  return typeof c === 'object' && c !== null && typeof (c as Codecs).get === 'function' && typeof (c as Codecs).decodeAsync === 'function';
-}
 
 export type { NodeOptions, ServeOptions };
