@@ -139,7 +139,9 @@ export class PeerDirectory implements PeerOwner {
   }
 
   async #verify(peer: Peer, hello: HelloHeader): Promise<string | undefined> {
-    if (hello.address === '' || hello.nodeId === this.#deps.nodeId) return undefined;
+    if (hello.address === '') return undefined;
+    // This node calling itself (a stream to a service it serves): the nonce is one of its own dialed connections'.
+    if (hello.nodeId === this.#deps.nodeId) return this.#sentNonce(hello.address, hello.nonce) ? hello.nodeId : undefined;
     const limits = this.#deps.limits;
     const registered = await this.#deps.addressOf(hello.nodeId, limits.registryWaitMs);
     if (registered !== hello.address) return undefined;
@@ -178,10 +180,15 @@ export class PeerDirectory implements PeerOwner {
   /** Answers whether this node sent `nonce` in the HELLO of the connection it dialed to the verifier's address. */
   #answerVerify(peer: Peer, frame: Frame): void {
     const { nonce, verifier } = decodeVerify(frame.header);
-    const conn = this.#pool.peek(verifier);
-    const mine = conn === undefined ? undefined : this.#dialed.get(conn);
-    const yes = mine !== undefined && Buffer.compare(mine.nonce, nonce) === 0;
+    const yes = this.#sentNonce(verifier, nonce);
     peer.send({ type: FrameType.RESPONSE, flags: 0, streamId: frame.streamId, header: NO_HEADER, body: yes ? YES : NO });
+  }
+
+  /** Whether this node's dialed connection to `address` sent `nonce` in its HELLO. */
+  #sentNonce(address: string, nonce: Uint8Array): boolean {
+    const conn = this.#pool.peek(address);
+    const mine = conn === undefined ? undefined : this.#dialed.get(conn);
+    return mine !== undefined && Buffer.compare(mine.nonce, nonce) === 0;
   }
 
   onGoaway(_peer: Peer): void {}

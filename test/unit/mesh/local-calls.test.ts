@@ -103,3 +103,13 @@ test('registration — a node re-registers before its TTL runs out, so a TTL reg
     await node.stop();
   }
 });
+
+test('in-process — a stream to a service of the same node goes over its own connection, and knows its caller', async () => {
+  mesh = memoryMesh();
+  const node = await mesh.node('self');
+  await node.serve(defineService({ name: 'mirror', endpoints: { 'Mirror.Who': { stream: async (s, ctx) => { for await (const m of s) await s.send(`${m as string} from ${ctx.caller}`); } } } }));
+  const s = await node.client.stream<string, string>('mirror', 'Mirror.Who');
+  await s.send('hi');
+  s.closeSend();
+  assert.deepEqual(await s.collect(), ['hi from self']);
+});
