@@ -24,6 +24,8 @@ export interface KernelOptions {
   log: Logger;
   clock: Clock;
   defaultStrategy: SupervisorStrategy;
+  /** How the /user guardian supervises top-level actors. */
+  guardianStrategy: SupervisorStrategy;
   defaults: SystemDefaults;
   deadLetterLogPerSecond: number;
 }
@@ -84,12 +86,12 @@ export class Kernel implements SystemServices, KernelInternals {
     });
     const guardian = toFactory<unknown>(() => {});
     this.#root = new Cell(this, undefined, '', guardian, this.#cellOptions(undefined), '/');
-    this.userGuardian = this.#guardian('user', guardian);
-    this.systemGuardian = this.#guardian('system', guardian);
+    this.userGuardian = this.#guardian('user', guardian, options.guardianStrategy);
+    this.systemGuardian = this.#guardian('system', guardian, undefined);
   }
 
-  #guardian(name: string, behavior: ActorFactory<unknown>): Cell {
-    const cell = new Cell(this, this.#root, name, behavior, this.#cellOptions({ shutdownMs: 60_000 }));
+  #guardian(name: string, behavior: ActorFactory<unknown>, supervision: SupervisorStrategy | undefined): Cell {
+    const cell = new Cell(this, this.#root, name, behavior, this.#cellOptions(supervision === undefined ? { shutdownMs: 60_000 } : { shutdownMs: 60_000, supervision }));
     this.#root.children.add(cell);
     cell.status = Status.Running;
     cell.actor = behavior.create(cell.ctx);

@@ -15,6 +15,8 @@ export interface ActorSystemOptions {
   logger?: Logger;
   /** Strategy of actors spawned without `supervision`, the /user guardian included. @default stop on failure (the supervisor module's createActorSystem passes one_for_one) */
   defaultStrategy?: SupervisorStrategy;
+  /** How the /user guardian supervises top-level actors (a mesh node restarts them with backoff, never escalating). @default defaultStrategy */
+  guardianStrategy?: SupervisorStrategy;
   /** Default mailbox of every actor. @default { capacity: 10000, overflow: 'drop-newest' } */
   mailbox?: MailboxOptions;
   /** Messages an actor handles before yielding. @default 300 */
@@ -31,7 +33,7 @@ export interface ActorSystemOptions {
   clock?: Clock;
 }
 
-export function defaultActorSystemOptions(): Required<Omit<ActorSystemOptions, 'nodeId' | 'defaultStrategy'>> {
+export function defaultActorSystemOptions(): Required<Omit<ActorSystemOptions, 'nodeId' | 'defaultStrategy' | 'guardianStrategy'>> {
   return {
     logger: silentLogger,
     mailbox: { capacity: 10_000, overflow: 'drop-newest' },
@@ -66,6 +68,7 @@ export class ActorSystem {
       log: options.logger ?? d.logger,
       clock: options.clock ?? d.clock,
       defaultStrategy: options.defaultStrategy ?? stopOnFailure,
+      guardianStrategy: options.guardianStrategy ?? options.defaultStrategy ?? stopOnFailure,
       defaults: {
         capacity: options.mailbox?.capacity ?? d.mailbox.capacity ?? 10_000,
         overflow: options.mailbox?.overflow ?? d.mailbox.overflow ?? 'drop-newest',

@@ -18,6 +18,12 @@ import { MeshServer } from './server/server.ts';
 import type { Service } from './service.ts';
 import type { Listener } from './transport/transport.ts';
 
+/**
+ * How a node supervises what the network can make fail (its services, its top-level actors): restart with backoff,
+ * never give up and never escalate, so one failing part never takes the node down.
+ */
+export const RESILIENT = { maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 100, maxMs: 5000 } } as const;
+
 /** What a node is made of, before it starts. */
 export interface NodeParts {
   readonly router: FrameRouter;
@@ -112,10 +118,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     middleware: options.middleware,
     offloadThresholdBytes: options.offloadThresholdBytes,
     spawnService: async (name, behavior) => {
-      services ??= system.spawn(
-        createSupervisor({ strategy: 'one_for_one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 100, maxMs: 5000 }, children: [] }),
-        { name: 'services' },
-      );
+      services ??= system.spawn(createSupervisor({ strategy: 'one_for_one', ...RESILIENT, children: [] }), { name: 'services' });
       return (await services.ask({ type: 'start-child', spec: { id: name, start: behavior } })) as ActorRef<SupervisorMessage>;
     },
   });

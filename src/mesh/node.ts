@@ -1,10 +1,10 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
-import { createActorSystem, type CreateActorSystemOptions, type SupervisorInfo } from '../supervisor/index.ts';
+import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
 import type { MeshClient } from './client/client.ts';
 import { NODE_SERVICE } from './client/resolver.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
-import { buildNodeParts, isCodecs, lateProbe, type NodeParts, registration } from './node-parts.ts';
+import { buildNodeParts, isCodecs, lateProbe, type NodeParts, RESILIENT, registration } from './node-parts.ts';
 import { type NodeOptions, type NodePlugins, openNodePlugins, resolveNodeOptions } from './node-options.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { type NodeTree, startNodeTree } from './node-tree.ts';
@@ -119,7 +119,7 @@ class Node implements MeshNode {
 export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   const o = resolveNodeOptions(options);
   const givenSystem = options.system instanceof Object && 'spawn' in options.system ? (options.system as ActorSystem) : undefined;
-  const system = givenSystem ?? createActorSystem({ ...(options.system as CreateActorSystemOptions | undefined), nodeId: o.id, logger: o.logger });
+  const system = givenSystem ?? createActorSystem({ guardianStrategy: oneForOne(RESILIENT), ...(options.system as CreateActorSystemOptions | undefined), nodeId: o.id, logger: o.logger });
   const codecs = isCodecs(options.codecs) ? options.codecs : createCodecs({ ...(options.codecs as Partial<CodecsOptions> | undefined), logger: o.logger });
   const owns = { system: givenSystem === undefined, codecs: !isCodecs(options.codecs) };
   const admit = lateProbe();

@@ -242,6 +242,27 @@ test('hardening — a flood of failing calls cannot take the node down: its othe
   assert.match(again.detail, /junk input/, 'the fragile service is back: it answers (with its own error) instead of being gone');
 });
 
+test('hardening — junk messages that make an exposed actor fail are bounded by its mailbox and never stop the node', async () => {
+  mesh = memoryMesh();
+  const a = await mesh.node('a');
+  await a.serve(greeter);
+  const strict = a.system.spawn(
+    (m: { n?: number }) => {
+      if (typeof m.n !== 'number') throw new Error('junk');
+    },
+    { name: 'strict', mailbox: { capacity: 100 } },
+  );
+  a.expose(strict);
+  const b = await mesh.node('b');
+  const target = b.ref<unknown>('mesh://a/user/strict');
+  for (let i = 0; i < 2000; i++) target.tell({ junk: i });
+  for (let i = 0; i < 20; i++) assert.equal((await b.client.call<{ msg: string }>('greeter', 'Say.Hello', { name: 'up' })).msg, 'Hello up');
+  await waitUntil(() => a.system.stats().deadLetters > 0, 3000, 'overflow counted as dead letters');
+  assert.equal(a.system.terminated, false);
+  const tree = await a.inspect();
+  assert.ok(tree.children.every((c) => c.restarts === 0), 'the node’s own components never restarted');
+});
+
 test('hardening — a single instance stuck in a handler past its deadline is reported and restarted', async () => {
   mesh = memoryMesh();
   let hang = true;
