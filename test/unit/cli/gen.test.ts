@@ -92,13 +92,13 @@ interface Usage {
   run(server: MeshNode, client: MeshNode): Promise<Record<string, unknown> & { order: Record<string, unknown> }>;
 }
 
-test('gen — a generated client calls a generated server: unary, both one-way streams, bidi, well-known types', async () => {
+test('gen — a generated client calls a generated server: unary, both one-way streams, bidi, well-known types', { timeout: 20_000 }, async () => {
   const mesh = memoryMesh();
   try {
     const server = await mesh.node('gen-server');
     const client = await mesh.node('gen-client');
     const usage = (await import(pathToFileURL(join(out, 'orders-usage.ts')).href)) as Usage;
-    const { order, watched, total, synced, pong } = await usage.run(server, client);
+    const { order, watched, breakCancels, total, synced, pong } = await usage.run(server, client);
     assert.equal(order.id, 'o1');
     assert.equal(order.status, 'STATUS_OPEN');
     assert.equal(order.priority, 'HIGH');
@@ -118,6 +118,7 @@ test('gen — a generated client calls a generated server: unary, both one-way s
       { id: 'o1', status: 'STATUS_OPEN' },
       { id: 'o1', status: 'STATUS_SHIPPED' },
     ]);
+    assert.equal(breakCancels, 'handler aborted');
     assert.deepEqual(total, { total: { currency: 'EUR', units: '17' }, count: 3 });
     assert.deepEqual(synced, [{ id: 'e1!', status: 'STATUS_SHIPPED' }]);
     assert.deepEqual(pong, {});
