@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { createNode, type MeshNode } from '../index.ts';
 import { NODE_SERVICE } from '../mesh/node.ts';
+import { addGenCommand } from './gen/command.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -81,5 +82,7 @@ meshOptions(
     const reply = await withNode(flags, (node) => node.client.call(service, endpoint, body, { timeoutMs, metadata }));
     console.log(JSON.stringify(reply, null, 2));
   });
+
+addGenCommand(program);
 
 program.parseAsync(process.argv).catch(fail);
