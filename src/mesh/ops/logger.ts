@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import type { Logger } from '../../actors/index.ts';
 import { MicroError } from '../errors.ts';
 import type { Middleware } from '../middleware/middleware.ts';
@@ -12,6 +12,8 @@ export interface NodeLoggerOptions {
   level?: string;
   /** `json` (one object per line) or `pretty` (needs the pino-pretty package). @default env MICRO_LOG_FORMAT, else 'json' */
   format?: string;
+  /** Where JSON lines go (not with `pretty`). @default stdout */
+  destination?: DestinationStream;
 }
 
 /** The trace and span ids of the active span, on every line logged inside a traced call. */
@@ -38,7 +40,8 @@ export function createNodeLogger(options: NodeLoggerOptions, env: NodeJS.Process
     }
   }
   const transport = format === 'pretty' ? { target: 'pino-pretty' } : undefined;
-  return pino({ level, base: { node: options.id }, mixin: traceFields, transport }) as unknown as Logger;
+  const settings = { level, base: { node: options.id }, mixin: traceFields, transport };
+  return (options.destination === undefined || transport !== undefined ? pino(settings) : pino(settings, options.destination)) as unknown as Logger;
 }
 
 /** True unless the logger says it drops debug lines (pino's `isLevelEnabled`). */
