@@ -48,8 +48,9 @@ export interface NodeOptions {
   middleware?: readonly Middleware[];
   /** What one connection may hold: handshake deadline, open calls and streams. @default defaultPeerLimits() */
   limits?: Partial<PeerLimits>;
-  /** Operations: spans (`tracing: true`, or a tracer), and the operations port with metrics and health (`ops: { address }`). @default off; env MICRO_OPS_ADDRESS */
+  /** Spans for calls, streams and actor messages through @opentelemetry/api: `true`, or `{ tracer, propagator }`. @default false */
   tracing?: boolean | TracingOptions;
+  /** The operations port (/metrics, /health/live, /health/ready) and metrics. @default off, unless env MICRO_OPS_ADDRESS */
   ops?: OpsOptions;
 }
 
