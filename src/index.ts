@@ -105,6 +105,17 @@ export type { ErrorReason, MicroErrorJSON } from './mesh/errors.ts';
 export { MetadataKey } from './mesh/metadata.ts';
 export type { Metadata } from './mesh/metadata.ts';
 
+// Operations
+export { tracingMiddleware } from './mesh/ops/tracing.ts';
+export type { TracingOptions } from './mesh/ops/tracing.ts';
+export { metricsMiddleware } from './mesh/ops/metrics.ts';
+export { Metrics } from './mesh/ops/metric-names.ts';
+export type { MetricName, MetricSpec } from './mesh/ops/metric-names.ts';
+export type { NodeOps, OpsOptions } from './mesh/ops/node-ops.ts';
+export type { CheckResult, HealthCheckFn, HealthCheckOptions, HealthChecks, Readiness } from './mesh/ops/health.ts';
+export { createNodeLogger, requestLogMiddleware } from './mesh/ops/logger.ts';
+export type { NodeLoggerOptions } from './mesh/ops/logger.ts';
+
 // Pluggable parts and their embedded implementations
 export { createMemoryRegistry } from './mesh/registry/memory.ts';
 export { createMdnsRegistry } from './mesh/registry/mdns.ts';

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import type { ActorSystem, Logger } from '../actors/index.ts';
 import type { CreateActorSystemOptions } from '../supervisor/index.ts';
 import type { ClientOptions } from './client/options.ts';
@@ -15,6 +14,9 @@ import type { MdnsRegistryOptions } from './registry/mdns.ts';
 import type { Registry } from './registry/registry.ts';
 import type { Transport } from './transport/transport.ts';
 import type { Clock } from '../actors/clock.ts';
+import { createNodeLogger } from './ops/logger.ts';
+import type { OpsOptions } from './ops/node-ops.ts';
+import type { TracingOptions } from './ops/tracing.ts';
 
 export interface NodeOptions {
   /** The node id, the host part of its actor addresses. @default env MICRO_NODE_ID, else a random `node-xxxxxx` */
@@ -46,6 +48,10 @@ export interface NodeOptions {
   middleware?: readonly Middleware[];
   /** What one connection may hold: handshake deadline, open calls and streams. @default defaultPeerLimits() */
   limits?: Partial<PeerLimits>;
+  /** Spans for calls, streams and actor messages through @opentelemetry/api: `true`, or `{ tracer, propagator }`. @default false */
+  tracing?: boolean | TracingOptions;
+  /** The operations port (/metrics, /health/live, /health/ready) and metrics. @default off, unless env MICRO_OPS_ADDRESS */
+  ops?: OpsOptions;
 }
 
 export function defaultNodeOptions() {
@@ -69,7 +75,7 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
   if (address.startsWith('0.0.0.0') && advertise === undefined) {
     throw new MicroError('BAD_REQUEST', 'listening on 0.0.0.0 needs an advertised address (option `advertise` or MICRO_ADVERTISE)');
   }
-  const logger: Logger = options.logger ?? (pino({ level: env.MICRO_LOG_LEVEL ?? d.logLevel, base: { node: id } }) as unknown as Logger);
+  const logger: Logger = options.logger ?? createNodeLogger({ id, level: env.MICRO_LOG_LEVEL ?? d.logLevel }, env);
   const codecs = options.codecs as Partial<CodecsOptions> | undefined;
   return {
     id,

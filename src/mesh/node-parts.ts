@@ -8,6 +8,7 @@ import type { Codecs } from './codec/codecs.ts';
 import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
+import { type NodeOps, type OpsSettings, planOps } from './ops/node-ops.ts';
 import { FrameRouter } from './peers/frame-router.ts';
 import { PeerDirectory } from './peers/directory.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
@@ -38,6 +39,8 @@ export interface NodeParts {
   readonly admit: AdmitProbe;
   /** Components in start order. */
   readonly components: NodeComponent[];
+  /** Health checks, metrics and the operations port. */
+  readonly ops: NodeOps;
   register(service: RegisteredService): Promise<void>;
 }
 
@@ -48,6 +51,8 @@ export interface NodePartsInput {
   codecs: Codecs;
   log: Logger;
   options: ResolvedNodeOptions;
+  /** Tracing, metrics and the operations port. */
+  ops: OpsSettings;
 }
 
 /** Runs `beat` every `everyMs` (each after the previous finished) until stopped. */
@@ -91,12 +96,26 @@ export function registration(service: Service): RegisteredService {
 
 /** Builds a node's parts and its components (listener, peers, registry watch, services, registration). */
 export function buildNodeParts(input: NodePartsInput): NodeParts {
-  const { system, codecs, log, options, plugins } = input;
+  const { system, codecs, log, plugins } = input;
   const registry = plugins.registry.value;
   const transport = plugins.transport.value;
   const kernel = kernelOf(system);
   const clock = kernel.clock;
   const router = new FrameRouter();
+  const state = { listening: false, refreshError: undefined as string | undefined };
+  const ops = planOps(input.ops, {
+    system,
+    registry,
+    log,
+    connections: () => [...directory.peers()].length,
+    conditions: {
+      registered: () => (registrations.length > 0 ? undefined : 'not registered'),
+      registry: () => state.refreshError,
+      transport: () => (state.listening ? undefined : 'not listening'),
+      draining: () => (server.draining ? 'draining' : undefined),
+    },
+  });
+  const options = { ...input.options, middleware: [...ops.middleware, ...input.options.middleware] };
   const resolver = new ServiceResolver(registry, clock, log);
   const directory = new PeerDirectory({
     nodeId: system.nodeId,
@@ -138,7 +157,13 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   };
   // Registrations live `registerTtlMs` unless registered again: the heartbeat re-registers them at a third of it.
   const heartbeat = createHeartbeat(clock, options.registerTtlMs / 3, async () => {
-    for (const r of [...registrations]) await registry.register(r, { ttlMs: options.registerTtlMs }).catch((err: unknown) => log.warn({ service: r.name, err }, 'registration refresh failed'));
+    state.refreshError = undefined;
+    for (const r of [...registrations]) {
+      await registry.register(r, { ttlMs: options.registerTtlMs }).catch((err: unknown) => {
+        state.refreshError = `registration refresh failed: ${err instanceof Error ? err.message : String(err)}`;
+        log.warn({ service: r.name, err }, 'registration refresh failed');
+      });
+    }
   });
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
@@ -148,8 +173,10 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       start: async () => {
         listener = await transport.listen(options.address, (conn) => directory.accept(conn));
         directory.address = options.advertise ?? listener.address;
+        state.listening = true;
       },
       stop: async () => {
+        state.listening = false;
         await listener?.close();
         if (plugins.transport.owned) await transport.close();
       },
@@ -166,6 +193,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       },
       stop: () => heartbeat.stop(),
     },
+    ...ops.components,
   ];
   const answersAs = (address: string, id: string): Promise<boolean> => Promise.resolve(directory.peer(address, id)).then(
     () => true,
@@ -176,7 +204,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     if (!(await answersAs(address, id))) return false;
     return known === undefined || known === address || !(await answersAs(known, id));
   };
-  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops };
 }
 
 /** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */

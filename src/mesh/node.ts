@@ -1,19 +1,19 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
 import type { MeshClient } from './client/client.ts';
-import { NODE_SERVICE } from './client/resolver.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
 import { buildNodeParts, isCodecs, lateProbe, type NodeParts, RESILIENT, registration } from './node-parts.ts';
-import { type NodeOptions, type NodePlugins, openNodePlugins, resolveNodeOptions } from './node-options.ts';
+import { type NodeOptions, openNodePlugins, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { type NodeTree, startNodeTree } from './node-tree.ts';
+import { type NodeOps, resolveOpsSettings } from './ops/node-ops.ts';
 import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
 import type { Service } from './service.ts';
 import type { Transport } from './transport/transport.ts';
 
-export { NODE_SERVICE };
+export { NODE_SERVICE } from './client/resolver.ts';
 
 /** One process's membership in the mesh. */
 export interface MeshNode {
@@ -32,6 +32,9 @@ export interface MeshNode {
   ref<M = unknown>(address: string | SerializedRef): ActorRef<M>;
   /** Makes a local actor reachable by actor messages from other nodes; returns a function that withdraws it. */
   expose(ref: AnyRef): () => void;
+  /** Readiness checks (`addCheck`), served at /health/ready; the metrics registry and operations port address. */
+  readonly health: NodeOps['health'];
+  readonly ops: NodeOps;
   /** The node's supervised tree of components, as its supervisor reports it. */
   inspect(): Promise<SupervisorInfo>;
   /** Deregisters, refuses new requests, lets calls in flight finish (up to `drainTimeoutMs`), then stops its tree. */
@@ -40,6 +43,8 @@ export interface MeshNode {
 
 class Node implements MeshNode {
   readonly client: MeshClient;
+  readonly ops: NodeOps;
+  readonly health: NodeOps['health'];
   #tree: NodeTree | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -50,10 +55,12 @@ class Node implements MeshNode {
     readonly codecs: Codecs,
     readonly log: Logger,
     readonly parts: NodeParts,
-    readonly options: ReturnType<typeof resolveNodeOptions>,
+    readonly options: ResolvedNodeOptions,
     readonly owns: { system: boolean; codecs: boolean },
   ) {
     this.client = parts.client;
+    this.ops = parts.ops;
+    this.health = parts.ops.health;
   }
 
   get id(): string {
@@ -123,25 +130,19 @@ export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   const codecs = isCodecs(options.codecs) ? options.codecs : createCodecs({ ...(options.codecs as Partial<CodecsOptions> | undefined), logger: o.logger });
   const owns = { system: givenSystem === undefined, codecs: !isCodecs(options.codecs) };
   const admit = lateProbe();
-  let plugins: NodePlugins;
-  try {
-    plugins = await openNodePlugins(o, kernelOf(system).clock, admit.probe);
-  } catch (err) {
+  const plugins = await openNodePlugins(o, kernelOf(system).clock, admit.probe).catch(async (err: unknown) => {
     if (owns.codecs) await codecs.close();
     if (owns.system) await system.terminate();
     throw err;
-  }
-  const parts = buildNodeParts({ system, plugins, codecs, log: o.logger, options: o });
+  });
+  const parts = buildNodeParts({ system, plugins, codecs, log: o.logger, options: o, ops: resolveOpsSettings(options, o.env) });
   admit.set(parts.admit);
   const node = new Node(system, plugins.registry.value, plugins.transport.value, codecs, o.logger, parts, o, owns);
-  try {
-    await node.start();
-  } catch (err) {
+  await node.start().catch(async (err: unknown) => {
     await node.stop().catch(() => {});
     throw err;
-  }
+  });
   return node;
 }
-
 
 export type { NodeOptions, ServeOptions };

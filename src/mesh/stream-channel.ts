@@ -29,6 +29,7 @@ export class StreamChannel<In, Out> implements AsyncIterable<In>, StreamSlot {
   #localDone = false;
   #error: MicroError | undefined;
   #closed = false;
+  #closeListeners: Array<(error: MicroError | undefined) => void> | undefined;
   /** Messages buffered here awaiting the consumer (for tests and metrics). */
   peakBuffered = 0;
 
@@ -191,6 +192,13 @@ export class StreamChannel<In, Out> implements AsyncIterable<In>, StreamSlot {
     this.#wakeReader();
     for (const w of this.#creditWaiters.splice(0)) w();
     this.onClosed(this);
+    for (const l of this.#closeListeners?.splice(0) ?? []) l(this.#error);
+  }
+
+  /** Calls `listener` once when the stream has closed both ways (at once if it has), with its error if it failed. */
+  whenClosed(listener: (error: MicroError | undefined) => void): void {
+    if (this.#closed) listener(this.#error);
+    else (this.#closeListeners ??= []).push(listener);
   }
 
   get closed(): boolean {

@@ -33,7 +33,7 @@ after(() => rm(DIR, { recursive: true, force: true }));
 const runBlock = (name: string) => run(process.execPath, ['--import', 'tsx', `${DIR}/${name}`], { timeout: 30_000 });
 
 test('readme — every TypeScript block is a program a test runs', () => {
-  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'middleware.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
+  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
 });
 
 test('readme — the first actor restarts with fresh state', async () => {
@@ -60,4 +60,9 @@ test('readme — actors across nodes, middleware and plugins run as shown', asyn
   const plugins = (await runBlock('plugins.ts')).stdout;
   assert.match(plugins, /^lab registry for lab:\/\/bench-7$/m);
   assert.match(plugins, /^registry: memory$/m);
+});
+
+test('readme — the operations block serves metrics and readiness as shown', async () => {
+  const lines = (await runBlock('operations.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, ['rpc_server_call_duration_seconds_count{service="clock",endpoint="Clock.Now",status="OK"} 1', 'ready 200', 'ready 503']);
 });

@@ -32,6 +32,11 @@ export class ClientStream<Req, Res> implements AsyncIterable<Res> {
     return out;
   }
 
+  /** Calls `listener` once when the stream has closed (at once if it has), with its error if it failed. */
+  whenClosed(listener: (error: MicroError | undefined) => void): void {
+    this.channel.whenClosed(listener);
+  }
+
   get closed(): boolean {
     return this.channel.closed;
   }

@@ -1,0 +1,178 @@
+/**
+ * Tracing middleware: OpenTelemetry spans through `@opentelemetry/api` only, so the SDK (and its exporter) is the
+ * application's choice; without a registered SDK every span is a no-op. Names and attributes follow the RPC
+ * semantic conventions: span name `{rpc.method}` = `<service>/<Type.Method>`, `rpc.system.name` = `micromesh`,
+ * `server.address`/`server.port` on attempts, `error.type` (the MicroError reason) and status ERROR on failure.
+ * The trace context (W3C `traceparent`, `tracestate` and `baggage`, through the registered propagator) rides in the
+ * call's metadata, so a trace continues on the node that serves it.
+ */
+import {
+  type Attributes,
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { MicroError } from '../errors.ts';
+import type { Metadata } from '../metadata.ts';
+import type { Middleware } from '../middleware/middleware.ts';
+
+export interface TracingOptions {
+  /** Where spans go. @default trace.getTracer('micromesh'): the globally registered provider */
+  tracer?: Tracer;
+  /** How the trace context is written to and read from metadata. @default the globally registered propagator */
+  propagator?: Pick<TextMapPropagator, 'inject' | 'extract'>;
+}
+
+export const RPC_SYSTEM = 'micromesh';
+
+const setter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
+  },
+};
+const getter: TextMapGetter<Metadata> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
+/** The `rpc.method` of an endpoint: `<service>/<Type.Method>`. */
+export function rpcMethod(service: string, endpoint: string): string {
+  return `${service}/${endpoint}`;
+}
+
+function rpcAttributes(method: string): Attributes {
+  return { 'rpc.system.name': RPC_SYSTEM, 'rpc.method': method };
+}
+
+/** `host:port` (or a transport URL such as `mem://b`) as `server.address` and `server.port`. */
+export function serverAttributes(address: string): Attributes {
+  const hostPort = address.includes('://') ? address.slice(address.indexOf('://') + 3) : address;
+  const colon = hostPort.lastIndexOf(':');
+  const port = colon > 0 ? Number(hostPort.slice(colon + 1)) : Number.NaN;
+  if (!Number.isInteger(port)) return { 'server.address': hostPort };
+  return { 'server.address': hostPort.slice(0, colon).replace(/^\[|\]$/g, ''), 'server.port': port };
+}
+
+function fail(span: Span, err: unknown): void {
+  const e = MicroError.from(err);
+  span.setAttribute('error.type', e.reason);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e.detail });
+}
+
+/** Ends `span` when `run` settles (it may return a value or a promise), marking a failure. */
+function within<T>(span: Span, ctx: Context, run: () => T): T {
+  let out: T;
+  try {
+    out = context.with(ctx, run);
+  } catch (err) {
+    fail(span, err);
+    span.end();
+    throw err;
+  }
+  if (out instanceof Promise) {
+    return out.then(
+      (v: unknown) => {
+        span.end();
+        return v;
+      },
+      (err: unknown) => {
+        fail(span, err);
+        span.end();
+        throw err;
+      },
+    ) as T;
+  }
+  span.end();
+  return out;
+}
+
+/**
+ * Spans for every outbound call (CLIENT), attempt, client stream (CLIENT, ended when the stream closes), inbound
+ * call and stream (SERVER) and remote actor message (PRODUCER on send, CONSUMER on receive). Publish and subscribe
+ * are left to the messaging hooks.
+ * @example
+ * const node = await createNode({ middleware: [tracingMiddleware()] }); // or createNode({ tracing: true })
+ */
+export function tracingMiddleware(options: TracingOptions = {}): Middleware {
+  const tracer = (): Tracer => options.tracer ?? trace.getTracer(RPC_SYSTEM);
+  const propagator = options.propagator ?? propagation;
+  const inbound = (metadata: Metadata, name: string, kind: SpanKind, attributes: Attributes): { span: Span; ctx: Context } => {
+    const parent = propagator.extract(ROOT_CONTEXT, metadata, getter);
+    const span = tracer().startSpan(name, { kind, attributes }, parent);
+    return { span, ctx: trace.setSpan(parent, span) };
+  };
+  const outbound = (name: string, kind: SpanKind, attributes: Attributes): { span: Span; ctx: Context } => {
+    const active = context.active();
+    const span = tracer().startSpan(name, { kind, attributes }, active);
+    return { span, ctx: trace.setSpan(active, span) };
+  };
+  const carry = (ctx: Context, metadata: Metadata): Metadata => {
+    const out: Record<string, string> = { ...metadata };
+    propagator.inject(ctx, out, setter);
+    return out;
+  };
+  return {
+    name: 'tracing',
+    call: (next) => (call) => {
+      const method = rpcMethod(call.service, call.endpoint);
+      const { span, ctx } = outbound(method, SpanKind.CLIENT, rpcAttributes(method));
+      return within(span, ctx, () => next(call));
+    },
+    attempt: (next) => (attempt) => {
+      const { call, node } = attempt;
+      const method = rpcMethod(call.service, call.endpoint);
+      const attributes = { ...rpcAttributes(method), ...serverAttributes(node.address), 'micromesh.attempt': attempt.number };
+      const { span, ctx } = outbound(`${method} attempt`, SpanKind.INTERNAL, attributes);
+      call.metadata = carry(ctx, call.metadata);
+      return within(span, ctx, () => next(attempt));
+    },
+    stream: (next) => (call) => {
+      const method = rpcMethod(call.service, call.endpoint);
+      const { span, ctx } = outbound(method, SpanKind.CLIENT, { ...rpcAttributes(method), 'micromesh.stream': true });
+      return context.with(ctx, () => next(call)).then(
+        (stream) => {
+          stream.whenClosed((error) => {
+            if (error !== undefined && error.reason !== 'CANCELLED') fail(span, error);
+            span.end();
+          });
+          return stream;
+        },
+        (err: unknown) => {
+          fail(span, err);
+          span.end();
+          throw err;
+        },
+      );
+    },
+    handler: (next) => (request, ctx) => {
+      const method = rpcMethod(ctx.service, ctx.endpoint);
+      const { span, ctx: active } = inbound(ctx.metadata, method, SpanKind.SERVER, rpcAttributes(method));
+      return within(span, active, () => next(request, ctx));
+    },
+    serveStream: (next) => (stream, ctx) => {
+      const method = rpcMethod(ctx.service, ctx.endpoint);
+      const { span, ctx: active } = inbound(ctx.metadata, method, SpanKind.SERVER, { ...rpcAttributes(method), 'micromesh.stream': true });
+      return within(span, active, () => next(stream, ctx));
+    },
+    send: (next) => (message) => {
+      const attributes = { 'messaging.system': RPC_SYSTEM, 'messaging.operation.type': 'send', 'messaging.destination.name': message.to };
+      const { span, ctx } = outbound('send actor', SpanKind.PRODUCER, attributes);
+      message.metadata = carry(ctx, message.metadata);
+      within(span, ctx, () => next(message));
+    },
+    receive: (next) => (message) => {
+      const attributes = { 'messaging.system': RPC_SYSTEM, 'messaging.operation.type': 'process', 'messaging.destination.name': message.to };
+      const { span, ctx } = inbound(message.metadata, 'process actor', SpanKind.CONSUMER, attributes);
+      within(span, ctx, () => next(message));
+    },
+  };
+}
