@@ -11,6 +11,7 @@ import { type NodeTree, startNodeTree } from './node-tree.ts';
 import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
 import type { Service } from './service.ts';
+import type { Store } from './store/store.ts';
 import type { Transport } from './transport/transport.ts';
 
 export { NODE_SERVICE };
@@ -25,6 +26,8 @@ export interface MeshNode {
   readonly registry: Registry;
   readonly transport: Transport;
   readonly codecs: Codecs;
+  /** Records by key, scoped by database and table: `node.store.scope({ table: 'orders' })`. */
+  readonly store: Store;
   readonly log: Logger;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;
@@ -40,6 +43,7 @@ export interface MeshNode {
 
 class Node implements MeshNode {
   readonly client: MeshClient;
+  readonly store: Store;
   #tree: NodeTree | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -54,6 +58,7 @@ class Node implements MeshNode {
     readonly owns: { system: boolean; codecs: boolean },
   ) {
     this.client = parts.client;
+    this.store = parts.plugins.store.value;
   }
 
   get id(): string {
@@ -142,6 +147,3 @@ export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   }
   return node;
 }
-
-
-export type { NodeOptions, ServeOptions };

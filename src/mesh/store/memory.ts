@@ -1,5 +1,6 @@
 /** The memory store: records in this process only, for tests and caches. */
 import { type Clock, systemClock } from '../../actors/clock.ts';
+import { MicroError } from '../errors.ts';
 import type { BackendQuery, BackendWrite, StoreBackend } from './backend.ts';
 import { copyRecord as copy, RecordTable } from './record-table.ts';
 import { type CreateStoreOptions, createStore } from './scoped.ts';
@@ -37,7 +38,10 @@ class MemoryBackend implements StoreBackend {
     this.maxKeyBytes = maxKeyBytes;
   }
 
+  #closed = false;
+
   #table(scope: StoreScope): RecordTable {
+    if (this.#closed) throw new MicroError('UNAVAILABLE', 'memory store is closed');
     const id = `${scope.database}/${scope.table}`;
     let table = this.#tables.get(id);
     if (table === undefined) this.#tables.set(id, (table = new RecordTable(this.name)));
@@ -69,6 +73,7 @@ class MemoryBackend implements StoreBackend {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#tables.clear();
   }
 }
