@@ -73,7 +73,13 @@ export type {
 } from './supervisor/index.ts';
 
 // Mesh
-export { createNode, NODE_SERVICE } from './mesh/node.ts';
+export { NODE_SERVICE } from './mesh/node.ts';
+export { createNode, withEnginePlugins } from './plugins/node.ts';
+export { enginePlugins, postgresPlugin, redisPlugin, DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL } from './plugins/index.ts';
+export type { PostgresStoreOptions } from './plugins/postgres/store.ts';
+export type { PostgresConnectionOptions } from './plugins/postgres/connection.ts';
+export type { RedisStoreOptions } from './plugins/redis/store.ts';
+export type { RedisConnectionOptions } from './plugins/redis/connection.ts';
 export type { MeshNode } from './mesh/node.ts';
 export { defaultNodeOptions } from './mesh/node-options.ts';
 export type { NodeOptions } from './mesh/node-options.ts';
