@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../../actors/logger.ts';
+import { type FileLock, lockFile } from './file-lock.ts';
 import { decodeLog, encodeEntry, type LogEntry } from './file-frames.ts';
 import { RecordTable } from './record-table.ts';
 
@@ -27,6 +28,7 @@ export class ScopeLog {
   readonly table = new RecordTable('file');
   readonly #options: ScopeLogOptions;
   #fh: FileHandle | undefined;
+  #lock: FileLock | undefined;
   #size = 0;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
@@ -39,12 +41,24 @@ export class ScopeLog {
   /** Opens (creating) the log at `options.path` and replays it; a torn tail is cut off the file and reported. */
   static async open(options: ScopeLogOptions): Promise<ScopeLog> {
     const log = new ScopeLog(options);
+    log.#lock = await lockFile(`${options.path}.lock`);
+    try {
+      await log.#load();
+    } catch (err) {
+      await log.#lock.release();
+      throw err;
+    }
+    return log;
+  }
+
+  async #load(): Promise<void> {
+    const options = this.#options;
     const data = await readFile(options.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return Buffer.alloc(0);
       throw err;
     });
     const replay = decodeLog(data);
-    for (const entry of replay.entries) log.#apply(entry);
+    for (const entry of replay.entries) this.#apply(entry);
     await rm(`${options.path}.compact`, { force: true });
     const fh = await open(options.path, constants.O_RDWR | constants.O_CREAT);
     if (replay.torn) {
@@ -53,9 +67,8 @@ export class ScopeLog {
       await fh.sync();
     }
     if (data.length === 0) await syncDir(dirname(options.path));
-    log.#fh = fh;
-    log.#size = replay.validBytes;
-    return log;
+    this.#fh = fh;
+    this.#size = replay.validBytes;
   }
 
   #apply(entry: LogEntry): void {
@@ -122,6 +135,8 @@ export class ScopeLog {
     await this.#fh?.close();
     this.#fh = undefined;
     await rm(`${this.#options.path}.compact`, { force: true });
+    await this.#lock?.release();
+    this.#lock = undefined;
   }
 }
 

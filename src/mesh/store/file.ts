@@ -1,7 +1,8 @@
 /**
  * The file store, the embedded default: one append log per scope at `<directory>/<database>/<table>.log`, with a
  * CRC-32 per entry, fsync before a write is acknowledged, a torn tail dropped on open, and compaction. Its records
- * are held in memory (the log is replayed when a scope is first used). One process owns a directory at a time.
+ * are held in memory (the log is replayed when a scope is first used). One store owns a log at a time (a lock file
+ * beside it says which process), so give each process or node its own directory.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -99,6 +100,7 @@ class FileBackend implements StoreBackend {
       await mkdir(dir, { recursive: true });
       return await ScopeLog.open({ path: join(dir, `${scope.table}.log`), now: this.#options.now, logger: this.#options.logger, compactBytes: this.#options.compactBytes });
     } catch (err) {
+      if (err instanceof MicroError) throw err;
       throw new MicroError('UNAVAILABLE', `file store cannot open ${dir}: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -103,8 +103,9 @@ test('file store — nothing touches the disk until a scope is used; each scope 
   const store = createFileStore({ directory: join(dir, 'lazy') });
   await assert.rejects(stat(join(dir, 'lazy')));
   await store.scope({ database: 'shop', table: 'orders' }).write({ key: 'o1', value: 'x' });
-  assert.deepEqual(await readdir(join(dir, 'lazy', 'shop')), ['orders.log']);
+  assert.deepEqual((await readdir(join(dir, 'lazy', 'shop'))).sort(), ['orders.log', 'orders.log.lock']);
   await store.close();
+  assert.deepEqual(await readdir(join(dir, 'lazy', 'shop')), ['orders.log']);
 });
 
 test('file store — a directory it cannot create is UNAVAILABLE (503)', async () => {
@@ -112,4 +113,31 @@ test('file store — a directory it cannot create is UNAVAILABLE (503)', async (
   const store = createFileStore({ directory: join(dir, 'a-file', 'store') });
   await assert.rejects(store.write({ key: 'k', value: 'v' }), (err: unknown) => err instanceof MicroError && err.reason === 'UNAVAILABLE' && err.code === 503);
   await store.close();
+});
+
+test('file store — one store owns a log: a second one fails with UNAVAILABLE until the first closes', async () => {
+  const first = createFileStore({ directory: dir });
+  const second = createFileStore({ directory: dir });
+  await first.write({ key: 'k', value: 'one' });
+  await assert.rejects(second.read('k'), (err: unknown) => {
+    assert.ok(err instanceof MicroError && err.reason === 'UNAVAILABLE');
+    assert.match(err.detail, /is in use by another store in this process/);
+    return true;
+  });
+  // Another scope is another log, free to open.
+  await second.scope({ table: 'other' }).write({ key: 'k', value: 'two' });
+  await first.close();
+  assert.equal(readText(await second.read('k')), 'one');
+  await second.close();
+});
+
+test('file store — the lock of a process that is gone (a crash) is taken over', async () => {
+  const first = createFileStore({ directory: dir });
+  await first.write({ key: 'k', value: 'v' });
+  await first.close();
+  // A pid no process can have: Linux pids stop at 2^22 (4194304), so kill(pid, 0) says ESRCH.
+  await writeFile(`${logPath()}.lock`, '4206649\n');
+  const second = createFileStore({ directory: dir });
+  assert.equal(readText(await second.read('k')), 'v');
+  await second.close();
 });

@@ -48,7 +48,7 @@ test('node store — MICRO_STORE=file:///path chooses the file store at that dir
     assert.equal(p.store.value.name, 'file');
     assert.equal(p.store.owned, true);
     await p.store.value.write({ key: 'o1', value: 'x' });
-    assert.deepEqual(await readdir(join(dir, 'app')), ['orders.log']);
+    assert.ok((await readdir(join(dir, 'app'))).includes('orders.log'));
     await p.store.value.close();
     await p.registry.value.close();
     await p.transport.value.close();
