@@ -38,7 +38,10 @@ export interface StoreWrite {
   readonly ttlMs?: number;
 }
 
-/** Every call takes a deadline: a back end that does not answer in time fails with UNAVAILABLE (503). */
+/**
+ * Every call takes a deadline: a back end that does not answer in time fails with UNAVAILABLE (503). A write that
+ * timed out may still land; compare-and-set (`ifRevision`) makes a retry safe.
+ */
 export interface StoreCallOptions {
   /** @default the store's `timeoutMs` (5000) */
   readonly timeoutMs?: number;

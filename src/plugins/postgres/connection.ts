@@ -2,12 +2,20 @@
  * One PostgreSQL pool per URL for the whole node, shared by every concern PostgreSQL backs. `pg` is imported when the
  * first pool opens, so a node that never uses PostgreSQL never loads it.
  */
-import type { Pool } from 'pg';
 import { MicroError } from '../../mesh/errors.ts';
 import { importOptional } from '../../mesh/plugins/import-optional.ts';
 import type { PluginContext } from '../../mesh/plugins/plugin.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { redactUrl } from '../../mesh/plugins/target.ts';
+
+/**
+ * What micromesh uses of a `pg` Pool. Declared here so that the package's types never name `pg`'s, which live in
+ * `@types/pg`, a package a user of micromesh need not install.
+ */
+export interface PostgresPool {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  end(): Promise<void>;
+}
 
 export interface PostgresConnectionOptions {
   /** Connections in the pool. @default 10 */
@@ -36,17 +44,17 @@ function poolConfig(url: URL, env: PluginContext['env'], options: PostgresConnec
  * const lease = await sharePostgresPool(target.url, ctx, {});
  * await lease.value.query('SELECT 1');
  */
-export function sharePostgresPool(url: URL, ctx: PluginContext, options: PostgresConnectionOptions): Promise<SharedLease<Pool>> {
+export function sharePostgresPool(url: URL, ctx: PluginContext, options: PostgresConnectionOptions): Promise<SharedLease<PostgresPool>> {
   const config = poolConfig(url, ctx.env, options);
   const key = `postgres postgres://${config.user}@${config.host}:${config.port}/${config.database ?? ''}`;
   return ctx.shared(
     key,
-    async () => {
+    async (): Promise<PostgresPool> => {
       const pg = await importOptional<typeof import('pg') & { default?: typeof import('pg') }>('pg', { plugin: 'postgres', concern: ctx.concern });
       const pool = new (pg.Pool ?? (pg.default as typeof import('pg')).Pool)(config);
       // An idle connection that drops is replaced on the next query; without a listener it would crash the process.
       pool.on('error', (err) => ctx.logger.warn({ err: err.message, url: redactUrl(url.href) }, 'postgres: an idle connection failed'));
-      return pool;
+      return { query: (sql, params) => pool.query(sql, params), end: () => pool.end() };
     },
     (pool) => pool.end(),
   );

@@ -8,12 +8,11 @@
  * database's clock; expired rows are invisible at once and deleted in the background. The SQL is kept to what
  * CockroachDB also accepts (INSERT … ON CONFLICT, no advisory locks).
  */
-import type { Pool } from 'pg';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { type BackendQuery, type BackendWrite, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { MicroError } from '../../mesh/errors.ts';
-import { postgresError } from './connection.ts';
+import { type PostgresPool, postgresError } from './connection.ts';
 
 export interface PostgresStoreOptions {
   /** The table; created on first use. A `?table=` in the URL sets it too. @default 'micromesh_store' */
@@ -44,13 +43,13 @@ interface Row {
 export class PostgresStoreBackend implements StoreBackend {
   readonly name = 'postgres';
   readonly maxKeyBytes: number;
-  readonly #lease: SharedLease<Pool>;
+  readonly #lease: SharedLease<PostgresPool>;
   readonly #table: string;
   readonly #purgeEveryMs: number;
   #ready: Promise<void> | undefined;
   #lastPurge = Date.now();
 
-  constructor(lease: SharedLease<Pool>, options: PostgresStoreOptions = {}) {
+  constructor(lease: SharedLease<PostgresPool>, options: PostgresStoreOptions = {}) {
     const d = defaultPostgresStoreOptions();
     const table = options.table ?? d.table;
     if (!TABLE_NAME.test(table)) throw new MicroError('BAD_REQUEST', `postgres store table ${JSON.stringify(table)}: use lowercase letters, digits and _ (at most 63)`);
@@ -63,7 +62,7 @@ export class PostgresStoreBackend implements StoreBackend {
   async #query(sql: string, params: unknown[]): Promise<Row[]> {
     await this.#ensureTable();
     try {
-      return (await this.#lease.value.query<Row>(sql, params)).rows;
+      return (await this.#lease.value.query(sql, params)).rows as Row[];
     } catch (err) {
       throw postgresError('postgres store', err);
     }

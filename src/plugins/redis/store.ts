@@ -114,9 +114,9 @@ export class RedisStoreBackend implements StoreBackend {
   async put(scope: StoreScope, w: BackendWrite): Promise<StoreRecord> {
     const value = Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength);
     const args = [value, JSON.stringify(w.metadata), w.ttlMs === undefined ? '' : String(w.ttlMs), w.ifRevision === undefined ? '' : String(w.ifRevision)];
-    const [revision, pttl] = (await this.#eval(WRITE, this.#keys(scope, w.key), ...args)) as [number, number];
-    if (revision === -1) throw revisionConflict(this.name, w.key, w.ifRevision ?? 0, pttl === -1 ? undefined : pttl);
-    return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision, expiresAt: expiresAt(pttl) };
+    const [revision, pttlOrCurrent] = (await this.#eval(WRITE, this.#keys(scope, w.key), ...args)) as [number, number];
+    if (revision === -1) throw revisionConflict(this.name, w.key, w.ifRevision ?? 0, pttlOrCurrent === -1 ? undefined : pttlOrCurrent);
+    return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision, expiresAt: expiresAt(pttlOrCurrent) };
   }
 
   async remove(scope: StoreScope, key: string): Promise<boolean> {
