@@ -13,7 +13,7 @@ export interface StoreScope {
  * Where a node's store reads and writes unless told otherwise: go-micro's defaults, database `micro` and table
  * `micro`. Every node on one back end sees the same records; use `node.store.scope({ table: 'orders' })` per service.
  */
-export const DEFAULT_STORE_SCOPE: StoreScope = { database: 'micro', table: 'micro' };
+export const DEFAULT_STORE_SCOPE: StoreScope = Object.freeze({ database: 'micro', table: 'micro' });
 
 /** A record as stored. */
 export interface StoreRecord {
