@@ -73,7 +73,13 @@ export type {
 } from './supervisor/index.ts';
 
 // Mesh
-export { createNode, NODE_SERVICE } from './mesh/node.ts';
+export { NODE_SERVICE } from './mesh/node.ts';
+export { createNode, withEnginePlugins } from './plugins/node.ts';
+export { enginePlugins, postgresPlugin, redisPlugin, DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL } from './plugins/index.ts';
+export type { PostgresStoreOptions } from './plugins/postgres/store.ts';
+export type { PostgresConnectionOptions } from './plugins/postgres/connection.ts';
+export type { RedisStoreOptions } from './plugins/redis/store.ts';
+export type { RedisConnectionOptions } from './plugins/redis/connection.ts';
 export type { MeshNode } from './mesh/node.ts';
 export { defaultNodeOptions } from './mesh/node-options.ts';
 export type { NodeOptions } from './mesh/node-options.ts';
@@ -127,11 +133,20 @@ export type { Plugin, PluginContext, PluginFactory, ConcernFactory } from './mes
 export { createPluginTable } from './mesh/plugins/table.ts';
 export type { PluginTable, PluginChoice, Resolved } from './mesh/plugins/table.ts';
 export { Concern } from './mesh/plugins/concerns.ts';
-export type { PluginConcerns, ConcernOptions } from './mesh/plugins/concerns.ts';
+export type { PluginConcerns, ConcernOptions, StoreConcernOptions } from './mesh/plugins/concerns.ts';
 export type { PluginTarget } from './mesh/plugins/target.ts';
 export { importOptional } from './mesh/plugins/import-optional.ts';
 export type { SharedLease } from './mesh/plugins/resources.ts';
 export type { Registry, Service as RegisteredService, RegistryNode, Endpoint, Value, WatchEvent, Watcher } from './mesh/registry/registry.ts';
+export { DEFAULT_STORE_SCOPE, jsonBytes, readJson, readText, toBytes } from './mesh/store/store.ts';
+export type { Store, StoreCallOptions, StoreQuery, StoreRecord, StoreScope, StoreWrite, StoreWriteOptions } from './mesh/store/store.ts';
+export { createStore, defaultCreateStoreOptions } from './mesh/store/scoped.ts';
+export type { CreateStoreOptions } from './mesh/store/scoped.ts';
+export type { BackendQuery, BackendWrite, StoreBackend } from './mesh/store/backend.ts';
+export { createMemoryStore } from './mesh/store/memory.ts';
+export type { MemoryStoreOptions } from './mesh/store/memory.ts';
+export { createFileStore, defaultFileStoreOptions } from './mesh/store/file.ts';
+export type { FileStoreOptions } from './mesh/store/file.ts';
 export { createSelector } from './mesh/selector/selector.ts';
 export type { Selector, SelectorStrategy } from './mesh/selector/selector.ts';
 export { createNodeHealth } from './mesh/selector/node-health.ts';

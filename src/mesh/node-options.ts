@@ -7,11 +7,13 @@ import { MicroError } from './errors.ts';
 import { checkMiddleware, type Middleware } from './middleware/middleware.ts';
 import { defaultPeerLimits, type PeerLimits } from './peers/limits.ts';
 import { builtinPlugin } from './plugins/builtin.ts';
+import type { StoreConcernOptions } from './plugins/concerns.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { createPluginTable, type PluginTable, type Resolved } from './plugins/table.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { MdnsRegistryOptions } from './registry/mdns.ts';
 import type { Registry } from './registry/registry.ts';
+import type { Store } from './store/store.ts';
 import type { Transport } from './transport/transport.ts';
 import type { Clock } from '../actors/clock.ts';
 import { createNodeLogger } from './ops/logger.ts';
@@ -31,6 +33,13 @@ export interface NodeOptions {
   mdns?: MdnsRegistryOptions;
   /** A Transport, or a plugin name (`tcp`, `memory`) or URL. @default env MICRO_TRANSPORT, else 'tcp' */
   transport?: Transport | string;
+  /**
+   * `node.store`: a Store, a plugin name (`file`, `memory`) or URL (`file:///path`, `postgres://…`, `redis://…` with
+   * the engine plugins). @default env MICRO_STORE, else 'file' (under `.micromesh/store`, opened on first use)
+   */
+  store?: Store | string;
+  /** Settings handed to the store factory: scope, per-call deadline, and each back end's own. @default {} */
+  storeOptions?: StoreConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -59,6 +68,7 @@ export function defaultNodeOptions() {
     address: '127.0.0.1:0',
     registry: 'mdns' as const,
     transport: 'tcp' as const,
+    store: 'file' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
     registerTtlMs: 15_000,
@@ -85,6 +95,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     env,
     registry: options.registry,
     transport: options.transport,
+    store: options.store,
+    storeOptions: options.storeOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,
@@ -98,31 +110,36 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
 }
 export type ResolvedNodeOptions = ReturnType<typeof resolveNodeOptions>;
 
-/** A node's plugins, resolved: its registry and transport, and whether the node made (and must close) each. */
+/** A node's plugins, resolved: its registry, transport and store, and whether the node made (and must close) each. */
 export interface NodePlugins {
   readonly table: PluginTable;
   readonly registry: Resolved<'registry'>;
   readonly transport: Resolved<'transport'>;
+  readonly store: Resolved<'store'>;
 }
 
 /**
- * Resolves the registry and transport by instance, name or URL (option, then MICRO_REGISTRY / MICRO_TRANSPORT, then
- * the defaults `mdns` and `tcp`) through a table owned by this node: the built-in plugin plus `options.plugins`.
- * `admit` is the mDNS registry's probe of records from the network.
+ * Resolves the registry, transport and store by instance, name or URL (option, then MICRO_REGISTRY / MICRO_TRANSPORT /
+ * MICRO_STORE, then the defaults `mdns`, `tcp` and `file`) through a table owned by this node: the built-in plugin
+ * plus `options.plugins`. `admit` is the mDNS registry's probe of records from the network. On a failure, what was
+ * made already is closed.
  */
 export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admit: AdmitProbe): Promise<NodePlugins> {
+  const d = defaultNodeOptions();
   const table = createPluginTable([builtinPlugin(), ...o.plugins]);
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
+  const made: Array<Resolved<'registry' | 'transport' | 'store'>> = [];
+  const keep = <R extends Resolved<'registry' | 'transport' | 'store'>>(r: R): R => {
+    made.push(r);
+    return r;
+  };
   try {
-    const registry = await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: 'mdns' });
-    try {
-      const transport = await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: 'tcp' });
-      return { table, registry, transport };
-    } catch (err) {
-      if (registry.owned) await registry.value.close();
-      throw err;
-    }
+    const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
+    const transport = keep(await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: d.transport }));
+    const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
+    return { table, registry, transport, store };
   } catch (err) {
+    for (const r of made.reverse()) if (r.owned) await r.value.close().catch(() => {});
     await table.close();
     throw err;
   }

@@ -46,7 +46,7 @@ export interface NodeParts {
 
 export interface NodePartsInput {
   system: ActorSystem;
-  /** The registry and transport, and whether the node made them (then it closes them when the tree stops). */
+  /** The registry, transport and store, and whether the node made them (then it closes them when the tree stops). */
   plugins: NodePlugins;
   codecs: Codecs;
   log: Logger;
@@ -168,6 +168,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
+    { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
     {
       name: 'listener',
       start: async () => {

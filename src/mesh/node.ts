@@ -8,43 +8,22 @@ import { type NodeOptions, openNodePlugins, type ResolvedNodeOptions, resolveNod
 import { kernelOf } from '../actors/internal.ts';
 import { type NodeTree, startNodeTree } from './node-tree.ts';
 import { type NodeOps, resolveOpsSettings } from './ops/node-ops.ts';
+import type { MeshNode } from './mesh-node.ts';
 import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
 import type { Service } from './service.ts';
+import type { Store } from './store/store.ts';
 import type { Transport } from './transport/transport.ts';
 
 export { NODE_SERVICE } from './client/resolver.ts';
 
-/** One process's membership in the mesh. */
-export interface MeshNode {
-  readonly id: string;
-  /** The address peers dial (the advertised one). */
-  readonly address: string;
-  readonly system: ActorSystem;
-  readonly client: MeshClient;
-  readonly registry: Registry;
-  readonly transport: Transport;
-  readonly codecs: Codecs;
-  readonly log: Logger;
-  /** Spawns the service's instances as supervised actors and registers it. */
-  serve(service: Service, options?: ServeOptions): Promise<void>;
-  /** A ref to an actor on any node: `mesh://<node>/user/x`. */
-  ref<M = unknown>(address: string | SerializedRef): ActorRef<M>;
-  /** Makes a local actor reachable by actor messages from other nodes; returns a function that withdraws it. */
-  expose(ref: AnyRef): () => void;
-  /** Readiness checks (`addCheck`), served at /health/ready; the metrics registry and operations port address. */
-  readonly health: NodeOps['health'];
-  readonly ops: NodeOps;
-  /** The node's supervised tree of components, as its supervisor reports it. */
-  inspect(): Promise<SupervisorInfo>;
-  /** Deregisters, refuses new requests, lets calls in flight finish (up to `drainTimeoutMs`), then stops its tree. */
-  stop(): Promise<void>;
-}
+export type { MeshNode };
 
 class Node implements MeshNode {
   readonly client: MeshClient;
   readonly ops: NodeOps;
   readonly health: NodeOps['health'];
+  readonly store: Store;
   #tree: NodeTree | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -61,6 +40,7 @@ class Node implements MeshNode {
     this.client = parts.client;
     this.ops = parts.ops;
     this.health = parts.ops.health;
+    this.store = parts.plugins.store.value;
   }
 
   get id(): string {

@@ -3,6 +3,7 @@
  * a plugin like any other, so a node resolves `'mdns'` the same way it resolves `'nats://…'`.
  */
 import { MicroError } from '../errors.ts';
+import { builtinStoreFactories } from '../store/factories.ts';
 import { createMdnsRegistry, type MdnsRegistryOptions } from '../registry/mdns.ts';
 import { createMemoryRegistry } from '../registry/memory.ts';
 import { createMemoryTransport } from '../transport/memory.ts';
@@ -14,7 +15,8 @@ import type { PluginTarget } from './target.ts';
 export const BUILTIN_PLUGIN = 'micromesh';
 
 /**
- * The built-in plugin: registry `mdns` (also `mdns:` URLs) and `memory`, transport `tcp` and `memory`.
+ * The built-in plugin: registry `mdns` (also `mdns:` URLs) and `memory`, transport `tcp` and `memory`, store `file`
+ * (also `file:` URLs) and `memory`.
  * A node adds it to its table before the user's plugins.
  * @example
  * const table = createPluginTable([builtinPlugin(), ...options.plugins]);
@@ -49,6 +51,7 @@ export function builtinPlugin(): Plugin {
         description: 'in this process only; pass one network to nodes that should reach each other',
         create: (_target, ctx) => createMemoryTransport({ logger: ctx.logger, ...ctx.options.memory }),
       },
+      ...builtinStoreFactories(),
     ],
   });
 }

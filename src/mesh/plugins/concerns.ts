@@ -12,6 +12,9 @@
 import type { MdnsRegistryOptions } from '../registry/mdns.ts';
 import type { MemoryRegistryOptions } from '../registry/memory.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { FileStoreOptions } from '../store/file.ts';
+import type { MemoryStoreOptions } from '../store/memory.ts';
+import type { Store, StoreScope } from '../store/store.ts';
 import type { MemoryTransportOptions } from '../transport/memory.ts';
 import type { TcpTransportOptions } from '../transport/tcp.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -33,6 +36,7 @@ export type Concern = (typeof Concern)[keyof typeof Concern];
 export interface PluginConcerns {
   registry: Registry;
   transport: Transport;
+  store: Store;
 }
 
 /** A concern the plugin table can resolve today. */
@@ -59,10 +63,26 @@ export interface TransportConcernOptions {
   memory?: MemoryTransportOptions;
 }
 
+/**
+ * Node-level settings for the store concern, handed to every store factory. Engine plugins add their own fields
+ * (`postgres`, `redis`) by declaration merging.
+ */
+export interface StoreConcernOptions {
+  /** The scope of `node.store`. @default { database: 'micro', table: 'micro' } */
+  scope?: Partial<StoreScope>;
+  /** Each store call's deadline; past it the call fails with UNAVAILABLE. @default 5000 */
+  timeoutMs?: number;
+  /** Settings of the `file` store; a `file:///path` URL sets the directory. @default { directory: '.micromesh/store' } */
+  file?: FileStoreOptions;
+  /** Settings of the `memory` store. @default {} */
+  memory?: MemoryStoreOptions;
+}
+
 /** Settings per concern, in `PluginContext.options`. Every field of every entry is optional. */
 export interface ConcernOptions {
   registry: RegistryConcernOptions;
   transport: TransportConcernOptions;
+  store: StoreConcernOptions;
 }
 
 /** The settings a factory of concern `C` receives; a concern without an entry in {@link ConcernOptions} gets none. */

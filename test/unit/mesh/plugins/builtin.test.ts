@@ -27,7 +27,7 @@ function registryContext(env: Record<string, string> = {}, options: RegistryConc
 const mdns = (raw: string, ctx = registryContext()) => mdnsOptions(parseTarget('registry', raw), ctx);
 
 describe('builtin plugin', () => {
-  test('builtin plugin — lists mdns and memory registries, tcp and memory transports', () => {
+  test('builtin plugin — lists mdns and memory registries, tcp and memory transports, file and memory stores', () => {
     const table = createPluginTable([builtinPlugin()]);
     assert.deepEqual(
       table.list().map((l) => [l.concern, l.name, l.schemes.join(',')]),
@@ -36,6 +36,8 @@ describe('builtin plugin', () => {
         ['registry', 'memory', ''],
         ['transport', 'tcp', ''],
         ['transport', 'memory', ''],
+        ['store', 'file', 'file'],
+        ['store', 'memory', ''],
       ],
     );
     assert.ok(table.list().every((l) => l.plugin === 'micromesh' && typeof l.description === 'string'));

@@ -1,0 +1,38 @@
+import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
+import type { SupervisorInfo } from '../supervisor/index.ts';
+import type { MeshClient } from './client/client.ts';
+import type { Codecs } from './codec/codecs.ts';
+import type { NodeOps } from './ops/node-ops.ts';
+import type { Registry } from './registry/registry.ts';
+import type { ServeOptions } from './server/serve-options.ts';
+import type { Service } from './service.ts';
+import type { Store } from './store/store.ts';
+import type { Transport } from './transport/transport.ts';
+
+/** One process's membership in the mesh. */
+export interface MeshNode {
+  readonly id: string;
+  /** The address peers dial (the advertised one). */
+  readonly address: string;
+  readonly system: ActorSystem;
+  readonly client: MeshClient;
+  readonly registry: Registry;
+  readonly transport: Transport;
+  readonly codecs: Codecs;
+  /** Records by key, scoped by database and table: `node.store.scope({ table: 'orders' })`. */
+  readonly store: Store;
+  readonly log: Logger;
+  /** Spawns the service's instances as supervised actors and registers it. */
+  serve(service: Service, options?: ServeOptions): Promise<void>;
+  /** A ref to an actor on any node: `mesh://<node>/user/x`. */
+  ref<M = unknown>(address: string | SerializedRef): ActorRef<M>;
+  /** Makes a local actor reachable by actor messages from other nodes; returns a function that withdraws it. */
+  expose(ref: AnyRef): () => void;
+  /** Readiness checks (`addCheck`), served at /health/ready; the metrics registry and operations port address. */
+  readonly health: NodeOps['health'];
+  readonly ops: NodeOps;
+  /** The node's supervised tree of components, as its supervisor reports it. */
+  inspect(): Promise<SupervisorInfo>;
+  /** Deregisters, refuses new requests, lets calls in flight finish (up to `drainTimeoutMs`), then stops its tree. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,177 @@
+/** The public store: a back end bound to one scope, with every input checked and every call under a deadline. */
+import { type Clock, systemClock } from '../../actors/clock.ts';
+import { MicroError } from '../errors.ts';
+import type { BackendQuery, StoreBackend } from './backend.ts';
+import {
+  DEFAULT_STORE_SCOPE,
+  type Store,
+  type StoreCallOptions,
+  type StoreQuery,
+  type StoreRecord,
+  type StoreScope,
+  type StoreWrite,
+  type StoreWriteOptions,
+  toBytes,
+} from './store.ts';
+
+export interface CreateStoreOptions {
+  /** The scope of the store returned; `store.scope()` gives others. @default DEFAULT_STORE_SCOPE (micro/micro) */
+  scope?: Partial<StoreScope>;
+  /** Each call's deadline: past it the call fails with UNAVAILABLE (503). @default 5000 */
+  timeoutMs?: number;
+  /** Runs the deadline timers. @default systemClock */
+  clock?: Clock;
+}
+
+export function defaultCreateStoreOptions(): Required<CreateStoreOptions> {
+  return { scope: DEFAULT_STORE_SCOPE, timeoutMs: 5000, clock: systemClock };
+}
+
+/**
+ * Wraps a back end as a {@link Store}. Back ends' factories (`createMemoryStore`, `createFileStore`, the postgres and
+ * redis plugins) call it; closing the store returned closes the back end, closing a `scope()` of it does nothing.
+ * @example
+ * const store = createStore(backend, { scope: { table: 'orders' } });
+ */
+export function createStore(backend: StoreBackend, options: CreateStoreOptions = {}): Store {
+  const d = defaultCreateStoreOptions();
+  const o = { scope: options.scope ?? d.scope, timeoutMs: options.timeoutMs ?? d.timeoutMs, clock: options.clock ?? d.clock };
+  return new ScopedStore(backend, checkScope({ ...DEFAULT_STORE_SCOPE, ...o.scope }), o, true);
+}
+
+const SCOPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function checkScope(scope: StoreScope): StoreScope {
+  for (const field of ['database', 'table'] as const) {
+    const value: unknown = scope[field];
+    if (typeof value !== 'string' || !SCOPE_NAME.test(value)) {
+      throw new MicroError('BAD_REQUEST', `store ${field} ${JSON.stringify(value)}: use 1 to 64 letters, digits, _ or -`);
+    }
+  }
+  return { database: scope.database, table: scope.table };
+}
+
+class ScopedStore implements Store {
+  readonly #backend: StoreBackend;
+  readonly #scope: StoreScope;
+  readonly #options: Required<CreateStoreOptions>;
+  readonly #owner: boolean;
+
+  constructor(backend: StoreBackend, scope: StoreScope, options: Required<CreateStoreOptions>, owner: boolean) {
+    this.#backend = backend;
+    this.#scope = scope;
+    this.#options = options;
+    this.#owner = owner;
+  }
+
+  get name(): string {
+    return this.#backend.name;
+  }
+
+  get database(): string {
+    return this.#scope.database;
+  }
+
+  get table(): string {
+    return this.#scope.table;
+  }
+
+  read(key: string, options?: StoreCallOptions): Promise<StoreRecord>;
+  read(query: StoreQuery): Promise<StoreRecord[]>;
+  read(what: string | StoreQuery, options: StoreCallOptions = {}): Promise<StoreRecord | StoreRecord[]> {
+    if (typeof what !== 'string') return this.#call('read', what, () => this.#backend.query(this.#scope, this.#query(what)));
+    return this.#call('read', options, async () => {
+      const record = await this.#backend.get(this.#scope, this.#key(what));
+      if (record === undefined) throw new MicroError('NOT_FOUND', `${this.#where()}: no record ${JSON.stringify(what)}`);
+      return record;
+    });
+  }
+
+  write(record: StoreWrite, options: StoreWriteOptions = {}): Promise<StoreRecord> {
+    return this.#call('write', options, () => {
+      if (typeof record !== 'object' || record === null) throw new MicroError('BAD_REQUEST', `${this.#where()}: write takes a record { key, value }`);
+      const value: unknown = record.value;
+      if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+        throw new MicroError('BAD_REQUEST', `${this.#where()}: the value of ${JSON.stringify(record.key)} must be a Uint8Array or a string (use jsonBytes for JSON)`);
+      }
+      const metadata = record.metadata ?? {};
+      for (const [k, v] of Object.entries(metadata)) {
+        if (typeof v !== 'string') throw new MicroError('BAD_REQUEST', `${this.#where()}: metadata ${JSON.stringify(k)} must be a string`);
+      }
+      return this.#backend.put(this.#scope, {
+        key: this.#key(record.key),
+        value: toBytes(value),
+        metadata: { ...metadata },
+        ttlMs: optionalCount('ttlMs', record.ttlMs, 1),
+        ifRevision: optionalCount('ifRevision', options.ifRevision, 0),
+      });
+    });
+  }
+
+  delete(key: string, options: StoreCallOptions = {}): Promise<boolean> {
+    return this.#call('delete', options, () => this.#backend.remove(this.#scope, this.#key(key)));
+  }
+
+  list(query: StoreQuery = {}): Promise<string[]> {
+    return this.#call('list', query, () => this.#backend.keys(this.#scope, this.#query(query)));
+  }
+
+  scope(scope: Partial<StoreScope>): Store {
+    return new ScopedStore(this.#backend, checkScope({ ...this.#scope, ...scope }), this.#options, false);
+  }
+
+  close(): Promise<void> {
+    return this.#owner ? this.#backend.close() : Promise.resolve();
+  }
+
+  #where(): string {
+    return `${this.#backend.name} store ${this.#scope.database}/${this.#scope.table}`;
+  }
+
+  #key(key: unknown): string {
+    if (typeof key !== 'string' || key === '') throw new MicroError('BAD_REQUEST', `${this.#where()}: a key is a non-empty string`);
+    const bytes = Buffer.byteLength(key, 'utf8');
+    const max = this.#backend.maxKeyBytes;
+    if (bytes > max) throw new MicroError('BAD_REQUEST', `${this.#where()}: key is ${bytes} bytes, over the limit of ${max} bytes`);
+    return key;
+  }
+
+  #query(q: StoreQuery): BackendQuery {
+    if (typeof q !== 'object' || q === null) throw new MicroError('BAD_REQUEST', `${this.#where()}: a query is { prefix, suffix, limit, offset }`);
+    for (const field of ['prefix', 'suffix'] as const) {
+      if (q[field] !== undefined && typeof q[field] !== 'string') throw new MicroError('BAD_REQUEST', `${this.#where()}: ${field} must be a string`);
+    }
+    return {
+      prefix: q.prefix ?? '',
+      suffix: q.suffix ?? '',
+      limit: optionalCount('limit', q.limit, 0),
+      offset: optionalCount('offset', q.offset, 0) ?? 0,
+    };
+  }
+
+  /** Runs `op` under the call's deadline; a plain error from a back end becomes UNAVAILABLE naming the store. */
+  async #call<T>(what: string, options: StoreCallOptions, op: () => Promise<T>): Promise<T> {
+    const timeoutMs = optionalCount('timeoutMs', options.timeoutMs, 1) ?? this.#options.timeoutMs;
+    const clock = this.#options.clock;
+    let timer: unknown;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = clock.setTimeout(() => reject(new MicroError('UNAVAILABLE', `${this.#where()}: ${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([op(), deadline]);
+    } catch (err) {
+      if (err instanceof MicroError) throw err;
+      throw new MicroError('UNAVAILABLE', `${this.#where()}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      clock.clearTimeout(timer);
+    }
+  }
+}
+
+function optionalCount(name: string, value: unknown, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new MicroError('BAD_REQUEST', `store ${name} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,59 @@
+/**
+ * One Redis connection per URL for the whole node, shared by every concern Redis backs. `ioredis` is imported when
+ * the first connection opens. Commands fail fast while Redis is down (one reconnect attempt per command) instead of
+ * queueing without bound.
+ */
+import type { Redis } from 'ioredis';
+import { MicroError } from '../../mesh/errors.ts';
+import { importOptional } from '../../mesh/plugins/import-optional.ts';
+import type { PluginContext } from '../../mesh/plugins/plugin.ts';
+import type { SharedLease } from '../../mesh/plugins/resources.ts';
+import { redactUrl } from '../../mesh/plugins/target.ts';
+
+export interface RedisConnectionOptions {
+  /** How long opening the connection may take. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The node's connection to `url` (`redis://[user:password@]host:port/db`), connecting on first command.
+ * @example
+ * const lease = await shareRedis(target.url, ctx, {});
+ * await lease.value.get('key');
+ */
+export function shareRedis(url: URL, ctx: PluginContext, options: RedisConnectionOptions): Promise<SharedLease<Redis>> {
+  const base = new URL(url.href);
+  base.search = '';
+  return ctx.shared(
+    `redis ${base.href}`,
+    async () => {
+      const mod = await importOptional<typeof import('ioredis')>('ioredis', { plugin: 'redis', concern: ctx.concern });
+      const RedisClient = mod.Redis ?? mod.default;
+      const redis = new RedisClient(base.href, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        connectTimeout: options.connectTimeoutMs ?? 5000,
+        retryStrategy: (times: number) => Math.min(times * 200, 2000),
+      });
+      let lastLog = 0;
+      // Without a listener a connection error would crash the process; log it at most every 10 s.
+      redis.on('error', (err: Error) => {
+        if (Date.now() - lastLog < 10_000) return;
+        lastLog = Date.now();
+        ctx.logger.warn({ err: err.message, url: redactUrl(base.href) }, 'redis: connection error');
+      });
+      return redis;
+    },
+    async (redis) => {
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    },
+  );
+}
+
+/** A client error as a MicroError: a Redis error reply is INTERNAL; anything else (connection) UNAVAILABLE. */
+export function redisError(what: string, err: unknown): MicroError {
+  if (err instanceof MicroError) return err;
+  const reply = err instanceof Error && err.name === 'ReplyError';
+  return new MicroError(reply ? 'INTERNAL' : 'UNAVAILABLE', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}

@@ -1,0 +1,50 @@
+/** The redis plugin: store `redis` (also `redis://` and `rediss://` URLs). */
+import { MicroError } from '../../mesh/errors.ts';
+import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
+import { createStore } from '../../mesh/store/scoped.ts';
+import { type RedisConnectionOptions, shareRedis } from './connection.ts';
+import { RedisStoreBackend, type RedisStoreOptions } from './store.ts';
+
+declare module '../../mesh/plugins/concerns.ts' {
+  interface StoreConcernOptions {
+    /** Settings of the `redis` store; a URL's `?prefix=` overrides them. @default {} */
+    redis?: RedisStoreOptions & RedisConnectionOptions;
+  }
+}
+
+/** Where a bare `redis` points. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * The redis plugin. Nodes made by the package's `createNode` have it already.
+ * @example
+ * const node = await createNode({ store: 'redis://127.0.0.1:6379?prefix=app:store' });
+ */
+export function redisPlugin(): Plugin {
+  return definePlugin({
+    name: 'redis',
+    factories: [
+      {
+        concern: 'store',
+        name: 'redis',
+        schemes: ['redis', 'rediss'],
+        description: 'string keys with native TTL; redis://host:6379/db?prefix=micro:store',
+        create: async (target, ctx) => {
+          const url = target.url ?? new URL(DEFAULT_REDIS_URL);
+          const settings = { ...ctx.options.redis, ...urlSettings(url) };
+          const lease = await shareRedis(url, ctx, settings);
+          return createStore(new RedisStoreBackend(lease, settings), { scope: ctx.options.scope, timeoutMs: ctx.options.timeoutMs });
+        },
+      },
+    ],
+  });
+}
+
+function urlSettings(url: URL): RedisStoreOptions {
+  const settings: RedisStoreOptions = {};
+  for (const [key, value] of url.searchParams) {
+    if (key === 'prefix' && value !== '') settings.prefix = value;
+    else throw new MicroError('BAD_REQUEST', `redis store URL: bad setting ${key}=${JSON.stringify(value)} (known: prefix)`);
+  }
+  return settings;
+}
