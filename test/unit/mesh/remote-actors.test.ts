@@ -49,13 +49,16 @@ test('remote actors — watching an actor on a node that goes away delivers Term
   a.expose(a.system.spawn((_m: unknown) => {}, { name: 'target' }));
   const target = b.ref('mesh://a/user/target');
   const signals: Terminated[] = [];
+  let watching = false;
   const watcher = b.system.spawn((m: unknown, ctx: ActorContext<unknown>) => {
-    if (m === 'watch') ctx.watch(target as AnyRef);
-    else if (m instanceof Terminated) signals.push(m);
+    if (m === 'watch') {
+      ctx.watch(target as AnyRef);
+      watching = true;
+    } else if (m instanceof Terminated) signals.push(m);
   });
   await target.ask({ type: 'ping' }, { timeoutMs: 200 }).catch(() => {});
   watcher.tell('watch');
-  await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => watching, 2000, 'the watch');
   await a.stop();
   await waitUntil(() => signals.length === 1, 3000, 'Terminated');
   assert.equal(signals[0]?.ref.path, '/user/target');
