@@ -34,6 +34,7 @@ export const ErrorReasons = {
   ENDPOINT_NOT_FOUND: { code: 404, retryable: false },
   ACTOR_NOT_FOUND: { code: 404, retryable: false },
   TIMEOUT: { code: 408, retryable: false },
+  LOCK_TIMEOUT: { code: 408, retryable: false },
   CONFLICT: { code: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { code: 413, retryable: false },
   OVERLOADED: { code: 503, retryable: true },
