@@ -7,6 +7,7 @@ import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
 import type { Service } from './service.ts';
 import type { Store } from './store/store.ts';
+import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
 
 /** One process's membership in the mesh. */
@@ -21,6 +22,8 @@ export interface MeshNode {
   readonly codecs: Codecs;
   /** Records by key, scoped by database and table: `node.store.scope({ table: 'orders' })`. */
   readonly store: Store;
+  /** Locks with fencing tokens and leader election: `node.sync.lock('id')`, `node.sync.elect('name')`. */
+  readonly sync: Sync;
   readonly log: Logger;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;

@@ -7,13 +7,14 @@ import { MicroError } from './errors.ts';
 import { checkMiddleware, type Middleware } from './middleware/middleware.ts';
 import { defaultPeerLimits, type PeerLimits } from './peers/limits.ts';
 import { builtinPlugin } from './plugins/builtin.ts';
-import type { StoreConcernOptions } from './plugins/concerns.ts';
+import type { StoreConcernOptions, SyncConcernOptions } from './plugins/concerns.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { createPluginTable, type PluginTable, type Resolved } from './plugins/table.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { MdnsRegistryOptions } from './registry/mdns.ts';
 import type { Registry } from './registry/registry.ts';
 import type { Store } from './store/store.ts';
+import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
 import type { Clock } from '../actors/clock.ts';
 import { createNodeLogger } from './ops/logger.ts';
@@ -40,6 +41,13 @@ export interface NodeOptions {
   store?: Store | string;
   /** Settings handed to the store factory: scope, per-call deadline, and each back end's own. @default {} */
   storeOptions?: StoreConcernOptions;
+  /**
+   * `node.sync`, locks and leader election: a Sync, a plugin name (`memory`) or URL (`redis://…`, `postgres://…` with
+   * the engine plugins). @default env MICRO_SYNC, else 'memory' (this process only)
+   */
+  sync?: Sync | string;
+  /** Settings handed to the sync factory: lock defaults (ttlMs, waitMs), and each back end's own. @default {} */
+  syncOptions?: SyncConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -69,6 +77,7 @@ export function defaultNodeOptions() {
     registry: 'mdns' as const,
     transport: 'tcp' as const,
     store: 'file' as const,
+    sync: 'memory' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
     registerTtlMs: 15_000,
@@ -97,6 +106,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     transport: options.transport,
     store: options.store,
     storeOptions: options.storeOptions ?? {},
+    sync: options.sync,
+    syncOptions: options.syncOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,
@@ -110,17 +121,18 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
 }
 export type ResolvedNodeOptions = ReturnType<typeof resolveNodeOptions>;
 
-/** A node's plugins, resolved: its registry, transport and store, and whether the node made (and must close) each. */
+/** A node's plugins, resolved: its registry, transport, store and sync, and whether the node made (and must close) each. */
 export interface NodePlugins {
   readonly table: PluginTable;
   readonly registry: Resolved<'registry'>;
   readonly transport: Resolved<'transport'>;
   readonly store: Resolved<'store'>;
+  readonly sync: Resolved<'sync'>;
 }
 
 /**
- * Resolves the registry, transport and store by instance, name or URL (option, then MICRO_REGISTRY / MICRO_TRANSPORT /
- * MICRO_STORE, then the defaults `mdns`, `tcp` and `file`) through a table owned by this node: the built-in plugin
+ * Resolves the registry, transport, store and sync by instance, name or URL (option, then MICRO_REGISTRY /
+ * MICRO_TRANSPORT / MICRO_STORE / MICRO_SYNC, then the defaults `mdns`, `tcp`, `file` and `memory`) through a table owned by this node: the built-in plugin
  * plus `options.plugins`. `admit` is the mDNS registry's probe of records from the network. On a failure, what was
  * made already is closed.
  */
@@ -128,8 +140,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   const d = defaultNodeOptions();
   const table = createPluginTable([builtinPlugin(), ...o.plugins]);
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
-  const made: Array<Resolved<'registry' | 'transport' | 'store'>> = [];
-  const keep = <R extends Resolved<'registry' | 'transport' | 'store'>>(r: R): R => {
+  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync'>> = [];
+  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync'>>(r: R): R => {
     made.push(r);
     return r;
   };
@@ -137,7 +149,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
     const transport = keep(await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: d.transport }));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
-    return { table, registry, transport, store };
+    const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
+    return { table, registry, transport, store, sync };
   } catch (err) {
     for (const r of made.reverse()) if (r.owned) await r.value.close().catch(() => {});
     await table.close();

@@ -169,6 +169,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const components: NodeComponent[] = [
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
+    { name: 'sync', start: () => {}, stop: () => (plugins.sync.owned ? plugins.sync.value.close() : undefined) },
     {
       name: 'listener',
       start: async () => {

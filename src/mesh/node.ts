@@ -13,6 +13,7 @@ import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
 import type { Service } from './service.ts';
 import type { Store } from './store/store.ts';
+import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
 
 export { NODE_SERVICE } from './client/resolver.ts';
@@ -24,6 +25,7 @@ class Node implements MeshNode {
   readonly ops: NodeOps;
   readonly health: NodeOps['health'];
   readonly store: Store;
+  readonly sync: Sync;
   #tree: NodeTree | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -41,6 +43,7 @@ class Node implements MeshNode {
     this.ops = parts.ops;
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
+    this.sync = parts.plugins.sync.value;
   }
 
   get id(): string {

@@ -4,6 +4,7 @@
  */
 import { MicroError } from '../errors.ts';
 import { builtinStoreFactories } from '../store/factories.ts';
+import { builtinSyncFactories } from '../sync/factories.ts';
 import { createMdnsRegistry, type MdnsRegistryOptions } from '../registry/mdns.ts';
 import { createMemoryRegistry } from '../registry/memory.ts';
 import { createMemoryTransport } from '../transport/memory.ts';
@@ -16,7 +17,7 @@ export const BUILTIN_PLUGIN = 'micromesh';
 
 /**
  * The built-in plugin: registry `mdns` (also `mdns:` URLs) and `memory`, transport `tcp` and `memory`, store `file`
- * (also `file:` URLs) and `memory`.
+ * (also `file:` URLs) and `memory`, sync `memory`.
  * A node adds it to its table before the user's plugins.
  * @example
  * const table = createPluginTable([builtinPlugin(), ...options.plugins]);
@@ -52,6 +53,7 @@ export function builtinPlugin(): Plugin {
         create: (_target, ctx) => createMemoryTransport({ logger: ctx.logger, ...ctx.options.memory }),
       },
       ...builtinStoreFactories(),
+      ...builtinSyncFactories(),
     ],
   });
 }

@@ -15,6 +15,9 @@ import type { Registry } from '../registry/registry.ts';
 import type { FileStoreOptions } from '../store/file.ts';
 import type { MemoryStoreOptions } from '../store/memory.ts';
 import type { Store, StoreScope } from '../store/store.ts';
+import type { CreateSyncOptions } from '../sync/locks.ts';
+import type { MemorySyncOptions } from '../sync/memory.ts';
+import type { Sync } from '../sync/sync.ts';
 import type { MemoryTransportOptions } from '../transport/memory.ts';
 import type { TcpTransportOptions } from '../transport/tcp.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -37,6 +40,7 @@ export interface PluginConcerns {
   registry: Registry;
   transport: Transport;
   store: Store;
+  sync: Sync;
 }
 
 /** A concern the plugin table can resolve today. */
@@ -78,11 +82,21 @@ export interface StoreConcernOptions {
   memory?: MemoryStoreOptions;
 }
 
+/**
+ * Node-level settings for the sync concern, handed to every sync factory: defaults of every lock, and each back
+ * end's own settings (engine plugins add `postgres`, `redis` by declaration merging).
+ */
+export interface SyncConcernOptions extends Omit<CreateSyncOptions, 'clock' | 'holder'> {
+  /** Settings of the `memory` sync. @default {} */
+  memory?: MemorySyncOptions;
+}
+
 /** Settings per concern, in `PluginContext.options`. Every field of every entry is optional. */
 export interface ConcernOptions {
   registry: RegistryConcernOptions;
   transport: TransportConcernOptions;
   store: StoreConcernOptions;
+  sync: SyncConcernOptions;
 }
 
 /** The settings a factory of concern `C` receives; a concern without an entry in {@link ConcernOptions} gets none. */

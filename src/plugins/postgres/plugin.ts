@@ -1,14 +1,20 @@
-/** The postgres plugin: store `postgres` (also `postgres://` and `postgresql://` URLs). */
+/** The postgres plugin: store and sync `postgres` (also `postgres://` and `postgresql://` URLs). */
 import { MicroError } from '../../mesh/errors.ts';
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
 import { type PostgresConnectionOptions, sharePostgresPool } from './connection.ts';
 import { PostgresStoreBackend, type PostgresStoreOptions } from './store.ts';
+import { PostgresSyncBackend, type PostgresSyncOptions } from './sync.ts';
+import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
 
 declare module '../../mesh/plugins/concerns.ts' {
   interface StoreConcernOptions {
     /** Settings of the `postgres` store; a URL's `?table=` and `?poolSize=` override them. @default {} */
     postgres?: PostgresStoreOptions & PostgresConnectionOptions;
+  }
+  interface SyncConcernOptions {
+    /** Settings of the `postgres` sync; a URL's `?table=` and `?poolSize=` override them. @default {} */
+    postgres?: PostgresSyncOptions & PostgresConnectionOptions;
   }
 }
 
@@ -31,21 +37,33 @@ export function postgresPlugin(): Plugin {
         description: 'one table in PostgreSQL (or CockroachDB); postgres://user@host:5432/db?table=micromesh_store',
         create: async (target, ctx) => {
           const url = target.url ?? new URL(DEFAULT_POSTGRES_URL);
-          const settings = { ...ctx.options.postgres, ...urlSettings(url) };
+          const settings = { ...ctx.options.postgres, ...urlSettings(url, 'store') };
           const lease = await sharePostgresPool(url, ctx, settings);
           return createStore(new PostgresStoreBackend(lease, settings), { scope: ctx.options.scope, timeoutMs: ctx.options.timeoutMs });
+        },
+      },
+      {
+        concern: 'sync',
+        name: 'postgres',
+        schemes: ['postgres', 'postgresql'],
+        description: 'a lease row per lock, taken by one INSERT … ON CONFLICT; postgres://user@host:5432/db?table=micromesh_locks',
+        create: async (target, ctx) => {
+          const url = target.url ?? new URL(DEFAULT_POSTGRES_URL);
+          const settings = { ...ctx.options.postgres, ...urlSettings(url, 'sync') };
+          const lease = await sharePostgresPool(url, ctx, settings);
+          return createSync(new PostgresSyncBackend(lease, settings), { clock: ctx.clock, holder: ctx.nodeId, ...lockDefaults(ctx.options) });
         },
       },
     ],
   });
 }
 
-function urlSettings(url: URL): PostgresStoreOptions & PostgresConnectionOptions {
+function urlSettings(url: URL, concern: 'store' | 'sync'): PostgresStoreOptions & PostgresConnectionOptions {
   const settings: PostgresStoreOptions & PostgresConnectionOptions = {};
   for (const [key, value] of url.searchParams) {
     if (key === 'table') settings.table = value;
     else if (key === 'poolSize' && /^[1-9][0-9]*$/.test(value)) settings.poolSize = Number(value);
-    else throw new MicroError('BAD_REQUEST', `postgres store URL: bad setting ${key}=${JSON.stringify(value)} (known: table, poolSize)`);
+    else throw new MicroError('BAD_REQUEST', `postgres ${concern} URL: bad setting ${key}=${JSON.stringify(value)} (known: table, poolSize)`);
   }
   return settings;
 }

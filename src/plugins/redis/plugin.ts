@@ -1,14 +1,20 @@
-/** The redis plugin: store `redis` (also `redis://` and `rediss://` URLs). */
+/** The redis plugin: store and sync `redis` (also `redis://` and `rediss://` URLs). */
 import { MicroError } from '../../mesh/errors.ts';
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
 import { type RedisConnectionOptions, shareRedis } from './connection.ts';
 import { RedisStoreBackend, type RedisStoreOptions } from './store.ts';
+import { RedisSyncBackend, type RedisSyncOptions } from './sync.ts';
+import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
 
 declare module '../../mesh/plugins/concerns.ts' {
   interface StoreConcernOptions {
     /** Settings of the `redis` store; a URL's `?prefix=` overrides them. @default {} */
     redis?: RedisStoreOptions & RedisConnectionOptions;
+  }
+  interface SyncConcernOptions {
+    /** Settings of the `redis` sync; a URL's `?prefix=` overrides them. @default {} */
+    redis?: RedisSyncOptions & RedisConnectionOptions;
   }
 }
 
@@ -18,7 +24,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /**
  * The redis plugin. Nodes made by the package's `createNode` have it already.
  * @example
- * const node = await createNode({ store: 'redis://127.0.0.1:6379?prefix=app:store' });
+ * const node = await createNode({ store: 'redis://127.0.0.1:6379?prefix=app:store', sync: 'redis://127.0.0.1:6379' });
  */
 export function redisPlugin(): Plugin {
   return definePlugin({
@@ -31,20 +37,32 @@ export function redisPlugin(): Plugin {
         description: 'string keys with native TTL; redis://host:6379/db?prefix=micro:store',
         create: async (target, ctx) => {
           const url = target.url ?? new URL(DEFAULT_REDIS_URL);
-          const settings = { ...ctx.options.redis, ...urlSettings(url) };
+          const settings = { ...ctx.options.redis, ...urlSettings(url, 'store') };
           const lease = await shareRedis(url, ctx, settings);
           return createStore(new RedisStoreBackend(lease, settings), { scope: ctx.options.scope, timeoutMs: ctx.options.timeoutMs });
+        },
+      },
+      {
+        concern: 'sync',
+        name: 'redis',
+        schemes: ['redis', 'rediss'],
+        description: 'locks as keys with native TTL, fencing tokens by INCR; redis://host:6379/db?prefix=micro:sync',
+        create: async (target, ctx) => {
+          const url = target.url ?? new URL(DEFAULT_REDIS_URL);
+          const settings = { ...ctx.options.redis, ...urlSettings(url, 'sync') };
+          const lease = await shareRedis(url, ctx, settings);
+          return createSync(new RedisSyncBackend(lease, settings), { clock: ctx.clock, holder: ctx.nodeId, ...lockDefaults(ctx.options) });
         },
       },
     ],
   });
 }
 
-function urlSettings(url: URL): RedisStoreOptions {
-  const settings: RedisStoreOptions = {};
+function urlSettings(url: URL, concern: 'store' | 'sync'): RedisStoreOptions & RedisSyncOptions {
+  const settings: RedisStoreOptions & RedisSyncOptions = {};
   for (const [key, value] of url.searchParams) {
     if (key === 'prefix' && value !== '') settings.prefix = value;
-    else throw new MicroError('BAD_REQUEST', `redis store URL: bad setting ${key}=${JSON.stringify(value)} (known: prefix)`);
+    else throw new MicroError('BAD_REQUEST', `redis ${concern} URL: bad setting ${key}=${JSON.stringify(value)} (known: prefix)`);
   }
   return settings;
 }
