@@ -128,7 +128,8 @@ export function describeSync(name: string, factory: () => Promise<SyncUnderTest 
 
     test('sync — renewal keeps a lease well past its ttl', withSync(async (make) => {
       const a = make();
-      const lease = await a.sync.lock('kept', { ttlMs: 300 });
+      // A ttl long enough that a busy machine (the whole suite runs in parallel) still renews in time.
+      const lease = await a.sync.lock('kept', { ttlMs: 1200 });
       await until('four renewals', () => a.calls.renew >= 4);
       assert.equal(lease.lost, false);
       await assert.rejects(make().sync.lock('kept', { waitMs: 0 }), isReason('LOCK_TIMEOUT', 408));
