@@ -73,6 +73,11 @@ class LeaseSync implements Sync {
       throwIfAborted(options.signal, id);
       const sentAt = clock.now();
       const token = await this.#call(`lock ${JSON.stringify(id)}`, () => this.#backend.acquire(id, holder, ttlMs));
+      if (token !== undefined && this.#closed !== undefined) {
+        // Closed while the acquire was in flight: give it back rather than keep a lease no one can release.
+        await this.#backend.release(id, token).catch(() => {});
+        this.#checkOpen();
+      }
       if (token !== undefined) return this.#keep(id, token, ttlMs, sentAt);
       const left = deadline - clock.now();
       if (left <= 0) throw new MicroError('LOCK_TIMEOUT', `lock ${JSON.stringify(id)}: still held by another holder after waiting ${waitMs} ms`);

@@ -17,10 +17,9 @@ export interface MemorySyncOptions extends CreateSyncOptions {
  * const lease = await sync.lock('job', { ttlMs: 1000 });
  */
 export function createMemorySync(options: MemorySyncOptions = {}): Sync {
+  const { backend: shared, ...rest } = options;
   const clock = options.clock ?? processClock;
-  const shared = options.backend !== undefined;
-  const backend = options.backend ?? new MemorySyncBackend(clock);
-  return createSync(shared ? { ...borrow(backend) } : backend, { ...options, clock });
+  return createSync(shared === undefined ? new MemorySyncBackend(clock) : borrow(shared), { ...rest, clock });
 }
 
 /** A shared back end is not closed by the syncs that use it. */

@@ -27,7 +27,7 @@ function registryContext(env: Record<string, string> = {}, options: RegistryConc
 const mdns = (raw: string, ctx = registryContext()) => mdnsOptions(parseTarget('registry', raw), ctx);
 
 describe('builtin plugin', () => {
-  test('builtin plugin — lists mdns and memory registries, tcp and memory transports, file and memory stores', () => {
+  test('builtin plugin — lists mdns and memory registries, tcp and memory transports, file and memory stores, memory sync', () => {
     const table = createPluginTable([builtinPlugin()]);
     assert.deepEqual(
       table.list().map((l) => [l.concern, l.name, l.schemes.join(',')]),
@@ -38,6 +38,7 @@ describe('builtin plugin', () => {
         ['transport', 'memory', ''],
         ['store', 'file', 'file'],
         ['store', 'memory', ''],
+        ['sync', 'memory', ''],
       ],
     );
     assert.ok(table.list().every((l) => l.plugin === 'micromesh' && typeof l.description === 'string'));
