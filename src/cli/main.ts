@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addCallCommand } from './commands/call.ts';
 import { addDescribeCommand } from './commands/describe.ts';
+import { addNewCommand } from './commands/new.ts';
 import { addServicesCommand } from './commands/services.ts';
 import { addStreamCommand } from './commands/stream.ts';
 import { addGenCommand } from './gen/command.ts';
@@ -14,8 +15,9 @@ const program = new Command('micro')
   .version(pkg.version)
   // Commander's own errors (unknown option, bad choice, missing argument) read like ours: `micro: …`, exit 1.
   .configureOutput({ outputError: (text, write) => write(`micro: ${text.replace(/^error: /, '')}`) })
-  .addHelpText('after', '\nExamples:\n  $ micro services\n  $ micro call greeter Say.Hello \'{"name":"Ada"}\'\n');
+  .addHelpText('after', '\nExamples:\n  $ micro services\n  $ micro call greeter Say.Hello \'{"name":"Ada"}\'\n  $ micro new hello && cd hello && npm install && npm test\n');
 
+addNewCommand(program, pkg.version);
 addServicesCommand(program);
 addDescribeCommand(program);
 addCallCommand(program);
