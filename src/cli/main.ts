@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addCallCommand } from './commands/call.ts';
 import { addDescribeCommand } from './commands/describe.ts';
 import { addNewCommand } from './commands/new.ts';
+import { addRunCommand } from './commands/run.ts';
 import { addServicesCommand } from './commands/services.ts';
 import { addStreamCommand } from './commands/stream.ts';
 import { addGenCommand } from './gen/command.ts';
@@ -18,6 +19,7 @@ const program = new Command('micro')
   .addHelpText('after', '\nExamples:\n  $ micro services\n  $ micro call greeter Say.Hello \'{"name":"Ada"}\'\n  $ micro new hello && cd hello && npm install && npm test\n');
 
 addNewCommand(program, pkg.version);
+addRunCommand(program);
 addServicesCommand(program);
 addDescribeCommand(program);
 addCallCommand(program);
