@@ -8,7 +8,11 @@ import { fail } from '../mesh.ts';
 
 /** Where a directory's entry may be, in order. */
 const ENTRIES = ['src/main.ts', 'main.ts', 'src/index.ts', 'index.ts', 'src/main.js', 'main.js', 'index.js'];
-const IGNORED = /(^|[\\/])(node_modules|\.git|\.micromesh|dist)([\\/]|$)/;
+/** Not sources: installed, built or local state, and logs (a service logging beside itself would loop). */
+const IGNORED = /(^|[\\/])(node_modules|\.git|\.micromesh|dist)([\\/]|$)|\.log$/;
+
+/** Whether a change to `file` (relative to the watched directory) leaves the service running as it is. */
+export const ignoredChange = (file: string): boolean => IGNORED.test(file);
 const DEBOUNCE_MS = 200;
 const KILL_AFTER_MS = 5000;
 
@@ -55,38 +59,42 @@ export function addRunCommand(program: Command): void {
       const { entry, dir } = entryOf(target);
       const args = nodeArgs(entry);
       let child = spawn(process.execPath, args, { stdio: 'inherit' });
-      let restarting = false;
+      /** Set while micro itself stops the child for a restart, or for good on a signal: that exit is expected. */
+      let stopping = false;
+      let quitting = false;
       let timer: NodeJS.Timeout | undefined;
       let watcher: FSWatcher | undefined;
       let queue = Promise.resolve();
       const exitWithChild = (c: ChildProcess) =>
         c.once('exit', (code, signal) => {
-          if (restarting || c !== child) return;
+          if (stopping || quitting || c !== child) return;
           if (!flags.watch) process.exit(code ?? (signal === null ? 1 : 128));
           process.stderr.write(`micro: ${entry} exited (${signal ?? code}); waiting for a change\n`);
         });
       exitWithChild(child);
       const restart = async () => {
-        restarting = true;
+        stopping = true;
         await stopChild(child, 'SIGTERM');
-        restarting = false;
+        stopping = false;
+        if (quitting) return;
         process.stderr.write(`micro: restarting ${entry}\n`);
         child = spawn(process.execPath, args, { stdio: 'inherit' });
         exitWithChild(child);
       };
       if (flags.watch) {
         watcher = watch(dir, { recursive: true }, (_event, file) => {
-          if (file !== null && IGNORED.test(file)) return;
+          if (file !== null && ignoredChange(file)) return;
           clearTimeout(timer);
           timer = setTimeout(() => (queue = queue.then(restart)), DEBOUNCE_MS);
         });
       }
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
+          quitting = true;
           watcher?.close();
           clearTimeout(timer);
-          const last = child;
-          void stopChild(last, signal).then(() => process.exit(last.exitCode ?? 0));
+          // After any restart under way, so no new process outlives micro.
+          queue = queue.then(() => stopChild(child, signal)).then(() => process.exit(child.exitCode ?? 0));
         });
       }
     });
