@@ -12,6 +12,7 @@ export function addGenCommand(program: Command): void {
     .argument('<proto...>', '.proto files to generate TypeScript for')
     .description('write TypeScript types, typed clients, handler interfaces and register functions from .proto files')
     .requiredOption('-o, --out <dir>', 'output directory')
+    .addHelpText('after', '\nExamples:\n  $ micro gen proto/helloworld/greeter.proto --out src/gen -I proto\n')
     .option('-I, --include <dir>', 'include root for imports, as protoc -I (repeatable; default: the inputs\' directories)', collect)
     .action((protos: string[], flags: { out: string; include?: string[] }) => {
       try {
