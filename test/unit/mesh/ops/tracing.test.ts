@@ -5,6 +5,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MicroError } from '../../../../src/mesh/errors.ts';
+import type { MeshNode } from '../../../../src/mesh/mesh-node.ts';
 import { serverAttributes } from '../../../../src/mesh/ops/tracing.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
@@ -43,7 +44,8 @@ function one(spans: readonly ReadableSpan[], name: string, kind: SpanKind): Read
   return found[0] as ReadableSpan;
 }
 
-test('tracing — a call from A to B is one trace: CLIENT and attempt spans on A, SERVER on B parented through traceparent', async () => {
+/** A traced server node b serving greeter and a traced caller node a on one memory mesh, closed afterwards. */
+async function withTracedPair(run: (a: MeshNode, b: MeshNode) => Promise<void>): Promise<void> {
   exporter.reset();
   seen.length = 0;
   const mesh = memoryMesh();
@@ -52,6 +54,14 @@ test('tracing — a call from A to B is one trace: CLIENT and attempt spans on A
     const b = await mesh.node('b', { tracing: { tracer } });
     await b.serve(greeter);
     const a = await mesh.node('a', { tracing: { tracer } });
+    await run(a, b);
+  } finally {
+    await mesh.close();
+  }
+}
+
+test('tracing — a call from A to B is one trace: CLIENT and attempt spans on A, SERVER on B parented through traceparent', async () => {
+  await withTracedPair(async (a) => {
     const reply = await a.client.call<{ msg: string; traceId: string }>('greeter', 'Say.Hello', { name: 'Ada' });
     const spans = exporter.getFinishedSpans();
     const client = one(spans, 'greeter/Say.Hello', SpanKind.CLIENT);
@@ -70,19 +80,11 @@ test('tracing — a call from A to B is one trace: CLIENT and attempt spans on A
       assert.equal(s.status.code, SpanStatusCode.UNSET);
     }
     assert.equal(attempt.attributes['server.address'], 'b');
-  } finally {
-    await mesh.close();
-  }
+  });
 });
 
 test('tracing — a failing call sets error.type to the reason and status ERROR on both sides', async () => {
-  exporter.reset();
-  const mesh = memoryMesh();
-  const tracer = provider.getTracer('test');
-  try {
-    const b = await mesh.node('b', { tracing: { tracer } });
-    await b.serve(greeter);
-    const a = await mesh.node('a', { tracing: { tracer } });
+  await withTracedPair(async (a) => {
     await assert.rejects(a.client.call('greeter', 'Say.Fail', {}), (e: MicroError) => e.reason === 'NOT_FOUND');
     const spans = exporter.getFinishedSpans();
     for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
@@ -90,20 +92,12 @@ test('tracing — a failing call sets error.type to the reason and status ERROR 
       assert.equal(s.attributes['error.type'], 'NOT_FOUND');
       assert.equal(s.status.code, SpanStatusCode.ERROR);
     }
-  } finally {
-    await mesh.close();
-  }
+  });
 });
 
 test('tracing — baggage and an outer span of the caller travel with the call', async () => {
-  exporter.reset();
-  seen.length = 0;
-  const mesh = memoryMesh();
-  const tracer = provider.getTracer('test');
-  try {
-    const b = await mesh.node('b', { tracing: { tracer } });
-    await b.serve(greeter);
-    const a = await mesh.node('a', { tracing: { tracer } });
+  await withTracedPair(async (a) => {
+    const tracer = provider.getTracer('test');
     const outer = tracer.startSpan('outer');
     const ctx = propagation.setBaggage(trace.setSpan(context.active(), outer), propagation.createBaggage({ tenant: { value: 'acme' } }));
     await context.with(ctx, () => a.client.call('greeter', 'Say.Hello', { name: 'Bo' }));
@@ -111,9 +105,7 @@ test('tracing — baggage and an outer span of the caller travel with the call',
     const client = one(exporter.getFinishedSpans(), 'greeter/Say.Hello', SpanKind.CLIENT);
     assert.equal(client.parentSpanContext?.spanId, outer.spanContext().spanId);
     assert.equal(seen[0]?.baggage, 'tenant=acme');
-  } finally {
-    await mesh.close();
-  }
+  });
 });
 
 test('tracing — server.address and server.port from a host:port address', () => {
