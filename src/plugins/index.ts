@@ -1,12 +1,14 @@
-/** The engine plugins (PostgreSQL, Redis): each loads its client only when a node chooses it. */
+/** The engine plugins (NATS, PostgreSQL, Redis): each loads its client only when a node chooses it. */
 import type { Plugin } from '../mesh/plugins/plugin.ts';
+import { natsPlugin } from './nats/plugin.ts';
 import { postgresPlugin } from './postgres/plugin.ts';
 import { redisPlugin } from './redis/plugin.ts';
 
+export { natsPlugin, DEFAULT_NATS_URL } from './nats/plugin.ts';
 export { postgresPlugin, DEFAULT_POSTGRES_URL } from './postgres/plugin.ts';
 export { redisPlugin, DEFAULT_REDIS_URL } from './redis/plugin.ts';
 
 /** Every engine plugin, in the order a node adds them after the built-in one and the user's. */
 export function enginePlugins(): Plugin[] {
-  return [postgresPlugin(), redisPlugin()];
+  return [natsPlugin(), postgresPlugin(), redisPlugin()];
 }

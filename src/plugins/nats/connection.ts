@@ -1,0 +1,78 @@
+/**
+ * One NATS connection per URL for the whole node, shared by every concern NATS backs (registry, transport, broker,
+ * events, store, sync, config). `nats` is imported when the first connection opens. The client reconnects by itself
+ * and re-subscribes core subscriptions; concerns that keep server-side state (JetStream consumers) watch `status`.
+ */
+import type { NatsConnection } from 'nats';
+import { MicroError } from '../../mesh/errors.ts';
+import { importOptional } from '../../mesh/plugins/import-optional.ts';
+import type { PluginContext } from '../../mesh/plugins/plugin.ts';
+import type { SharedLease } from '../../mesh/plugins/resources.ts';
+import { redactUrl } from '../../mesh/plugins/target.ts';
+
+export interface NatsConnectionOptions {
+  /** How long opening the connection may take. @default 5000 */
+  connectTimeoutMs?: number;
+  /** Wait between reconnect attempts. @default 250 */
+  reconnectTimeWaitMs?: number;
+}
+
+/** `nats://user:pass@host:port?…` → the server list nats.js wants, without the query or credentials. */
+function serverOf(url: URL): string {
+  return `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '4222'}`;
+}
+
+/**
+ * The node's connection to `url` (`nats://[user:password@]host:port`), opened on first use and shared by key.
+ * @example
+ * const lease = await shareNats(target.url, ctx, {});
+ * lease.value.publish('subject', payload);
+ */
+export function shareNats(url: URL, ctx: PluginContext, options: NatsConnectionOptions = {}): Promise<SharedLease<NatsConnection>> {
+  const server = serverOf(url);
+  const user = decodeURIComponent(url.username);
+  const pass = decodeURIComponent(url.password);
+  const key = `nats ${url.protocol}//${user === '' ? '' : `${user}@`}${server}`;
+  return ctx.shared(
+    key,
+    async () => {
+      const mod = await importOptional<typeof import('nats')>('nats', { plugin: 'nats', concern: ctx.concern });
+      const nc = await mod
+        .connect({
+          servers: server,
+          name: `micromesh ${ctx.nodeId}`,
+          timeout: options.connectTimeoutMs ?? 5000,
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+          ...(user === '' ? {} : { user, pass }),
+        })
+        .catch((err: unknown) => {
+          throw natsError(`nats: cannot connect to ${redactUrl(url.href)}`, err);
+        });
+      void (async () => {
+        let lastLog = 0;
+        for await (const s of nc.status()) {
+          if (s.type !== 'disconnect' && s.type !== 'reconnect' && s.type !== 'error') continue;
+          if (s.type !== 'reconnect' && Date.now() - lastLog < 10_000) continue;
+          lastLog = Date.now();
+          ctx.logger.warn({ url: redactUrl(url.href), status: s.type, data: String(s.data) }, `nats: ${s.type}`);
+        }
+      })().catch(() => {});
+      return nc;
+    },
+    async (nc) => {
+      if (nc.isClosed()) return;
+      await nc.drain().catch(() => nc.close());
+    },
+  );
+}
+
+/** A client error as a MicroError: timeouts, no responders and a lost connection are UNAVAILABLE (retryable). */
+export function natsError(what: string, err: unknown): MicroError {
+  if (err instanceof MicroError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const permission = code === 'PERMISSIONS_VIOLATION' || /permission/i.test(message);
+  return new MicroError(permission ? 'FORBIDDEN' : 'UNAVAILABLE', `${what}: ${message}`, { cause: err });
+}
