@@ -8,12 +8,13 @@ import { messageTypeOf, RemoteDeniedError } from './errors.ts';
 import { Envelope, type Meta, senderOf, type Watcher } from './refs.ts';
 import type { SystemServices } from './services.ts';
 import type { ChildInfo, Failure, FailurePhase, SupervisorStrategy } from './strategy.ts';
+import { finalize, forceStop, stopChildren, terminate } from './cell-stop.ts';
+import { Status } from './cell-status.ts';
 import { StopRequest } from './stop-request.ts';
-import { ActorTimers, settleWithin } from './timers.ts';
+import { ActorTimers } from './timers.ts';
 import { type Actor, type ActorFactory, type AnyRef, type OverflowPolicy, type RestartType, type SendResult, type StopReason, Terminated } from './types.ts';
 
-export const Status = { New: 0, Running: 1, Suspended: 2, Stopping: 3, Stopped: 4 } as const;
-type Status = (typeof Status)[keyof typeof Status];
+export { Status };
 
 type SystemMessage =
   | { kind: 'stop'; reason: StopReason }
@@ -50,16 +51,17 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   lastFailure: unknown = undefined;
   readonly ctx: CellContext<M>;
   #path: string | undefined;
-  readonly #mailbox: Mailbox<SystemMessage>;
+  readonly mailbox: Mailbox<SystemMessage>;
   readonly children = new Children<Cell>();
-  #watchers: Set<Watcher> | undefined;
+  watchers: Set<Watcher> | undefined;
   watching: Set<AnyRef> | undefined;
   #timers: ActorTimers<M> | undefined;
-  #token = 0;
+  /** Bumped when a handler in flight is abandoned or the actor restarts or stops: a late settle is ignored. */
+  token = 0;
   #idle: Array<() => void> | undefined;
   #started: Array<() => void> | undefined;
   #starting = false;
-  #stop: StopRequest | undefined = undefined;
+  stopRequest: StopRequest | undefined = undefined;
 
   constructor(
     readonly system: SystemServices,
@@ -70,7 +72,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     pathOverride?: string,
   ) {
     this.uid = this.incarnation = system.nextIncarnation();
-    this.#mailbox = new Mailbox<SystemMessage>(options.capacity, options.overflow, this);
+    this.mailbox = new Mailbox<SystemMessage>(options.capacity, options.overflow, this);
     this.ref = new LocalRef(this, system.asks);
     this.ctx = new CellContext(this);
     this.#path = pathOverride;
@@ -113,7 +115,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.system.deadLetter(this.path, message, meta, DeadLetterReason.Stopped);
       return false;
     }
-    const result = this.#mailbox.offer(message, meta);
+    const result = this.mailbox.offer(message, meta);
     if (result === true && !this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
     return result;
   }
@@ -125,13 +127,13 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   /** Graceful stop: handled after everything already queued. */
   enqueuePoison(): void {
     if (this.status >= Status.Stopping) return;
-    this.#mailbox.offerPoison();
+    this.mailbox.offerPoison();
     if (!this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
   }
 
   sendSystem(message: SystemMessage): void {
     if (this.status === Status.Stopped) return;
-    this.#mailbox.pushSystem(message);
+    this.mailbox.pushSystem(message);
     if (!this.scheduled && !this.busy) this.system.dispatcher.schedule(this);
   }
 
@@ -139,9 +141,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   run(): number {
     if (this.busy) return 0;
-    const mailbox = this.#mailbox;
+    const mailbox = this.mailbox;
     if (mailbox.hasSystem) this.#drainSystem();
-    if (this.status === Status.New) this.#create(undefined);
+    if (this.status === Status.New) this.create(undefined);
     if (this.status !== Status.Running || this.busy) return 0;
     const max = this.options.throughput;
     let n = 0;
@@ -160,9 +162,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   hasWork(): boolean {
     if (this.busy || this.status === Status.Stopped) return false;
-    if (this.#mailbox.hasSystem) return true;
+    if (this.mailbox.hasSystem) return true;
     if (this.status === Status.New) return true;
-    return this.status === Status.Running && this.#mailbox.userLength > 0;
+    return this.status === Status.Running && this.mailbox.userLength > 0;
   }
 
   #invoke(message: unknown, meta: Meta): void {
@@ -193,11 +195,11 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   #await(promise: Promise<void>, phase: FailurePhase): void {
     this.busy = true;
-    const token = this.#token;
+    const token = this.token;
     promise.then(
       () => this.#settled(token),
       (error: unknown) => {
-        if (token !== this.#token) return;
+        if (token !== this.token) return;
         this.#settled(token);
         this.fail(error, phase);
       },
@@ -205,9 +207,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   #settled(token: number): void {
-    if (token !== this.#token) return;
+    if (token !== this.token) return;
     this.busy = false;
-    this.#startDone();
+    this.startDone();
     if (this.#idle !== undefined) {
       const idle = this.#idle;
       this.#idle = undefined;
@@ -216,8 +218,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     if (!this.scheduled && this.hasWork()) this.system.dispatcher.schedule(this);
   }
 
-  /** Resolves when no handler is in flight (at once if idle). */
-  #whenIdle(): Promise<void> | undefined {
+  /** Resolves when no handler is in flight; undefined when idle. */
+  whenIdle(): Promise<void> | undefined {
     if (!this.busy) return undefined;
     return new Promise((resolve) => {
       (this.#idle ??= []).push(resolve);
@@ -225,8 +227,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   /** Abandons an in-flight handler (forced stop or restart past the shutdown time). */
-  #abandonHandler(): void {
-    this.#token++;
+  abandonHandler(): void {
+    this.token++;
     this.busy = false;
     const idle = this.#idle;
     this.#idle = undefined;
@@ -234,12 +236,12 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   #drainSystem(): void {
-    const mailbox = this.#mailbox;
+    const mailbox = this.mailbox;
     while (mailbox.hasSystem && !this.busy && this.status !== Status.Stopped) {
       const m = mailbox.takeSystem() as SystemMessage;
       switch (m.kind) {
         case 'stop':
-          this.#terminate(m.reason);
+          terminate(this as Cell, m.reason);
           break;
         case 'child-failed':
           this.#onChildFailed(m.child, m.failure);
@@ -254,7 +256,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   // ---- lifecycle -----------------------------------------------------------------------------------
 
   /** Makes a fresh behaviour instance and runs preStart (or postRestart after a failure). */
-  #create(restartReason: unknown): void {
+  create(restartReason: unknown): void {
     this.status = Status.Running;
     this.startedAt = this.system.clock.now();
     this.currentMeta = undefined;
@@ -278,10 +280,10 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       return;
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, phase);
-    else this.#startDone();
+    else this.startDone();
   }
 
-  #startDone(): void {
+  startDone(): void {
     if (!this.#starting) return;
     this.#starting = false;
     const waiters = this.#started;
@@ -302,7 +304,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     const sender = senderOf(this.currentMeta);
     this.currentMeta = undefined;
     this.lastFailure = error;
-    this.#startDone();
+    this.startDone();
     if (sender instanceof AskEndpoint) sender.failFromTarget(error);
     this.system.events.publish({ type: 'actor-failed', actor: this.path, error, phase });
     if (this.status >= Status.Stopping) return;
@@ -322,150 +324,42 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     }
   }
 
-  resumeAfterFailure(): void {
-    if (this.status !== Status.Suspended) return;
-    this.status = Status.Running;
-    if (!this.scheduled && this.hasWork()) this.system.dispatcher.schedule(this);
-  }
-
-  /** First half of a restart: cancel timers, run preRestart, stop the children. */
-  teardown(reason: unknown): Promise<void> | undefined {
-    if (this.status >= Status.Stopping) return undefined;
-    this.status = Status.Suspended;
-    const idle = this.#whenIdle();
-    if (idle !== undefined) {
-      return settleWithin(idle, this.options.shutdownMs, () => this.#abandonHandler(), this.system.clock).then(() => this.teardown(reason));
-    }
-    this.#timers?.cancelAll();
-    this.#timers = undefined;
-    const actor = this.actor;
-    if (actor?.preRestart !== undefined) {
-      try {
-        const r = actor.preRestart(this.ctx, reason);
-        if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-          return (r as Promise<void>).then(
-            () => this.stopChildren(),
-            () => this.stopChildren(),
-          );
-        }
-      } catch (error) {
-        this.system.log.warn({ actor: this.path, err: error }, 'preRestart threw; restarting anyway');
-      }
-    }
-    return this.stopChildren();
-  }
-
-  /** Second half of a restart: a new incarnation with fresh state, same path and mailbox. */
-  recreate(reason: unknown): void {
-    if (this.status >= Status.Stopping) return;
-    this.#token++;
-    this.incarnation = this.system.nextIncarnation();
-    this.restarts++;
-    this.system.events.publish({ type: 'actor-restarted', actor: this.path, incarnation: this.incarnation, restarts: this.restarts });
-    this.#create(reason ?? new Error('restart'));
-    if (!this.scheduled && this.hasWork()) this.system.dispatcher.schedule(this);
-  }
-
   // ---- stopping ------------------------------------------------------------------------------------
 
   /** Stops this actor: queued user messages become dead letters; resolves once it has stopped. */
   stop(reason: StopReason = { type: 'normal' }): Promise<void> {
     if (this.status === Status.Stopped) return Promise.resolve();
-    if (this.#stop === undefined) {
-      this.#stop = new StopRequest(this.system.clock, this.options.shutdownMs, () => this.force());
+    if (this.stopRequest === undefined) {
+      this.stopRequest = new StopRequest(this.system.clock, this.options.shutdownMs, () => this.force());
       this.sendSystem({ kind: 'stop', reason });
     }
-    return this.#stop.done;
-  }
-
-  #terminate(reason: StopReason): void {
-    if (this.status >= Status.Stopping) return;
-    this.status = Status.Stopping;
-    try {
-      this.actor?.preStop?.(this.ctx);
-    } catch (error) {
-      this.system.log.warn({ actor: this.path, err: error }, 'preStop threw; stopping anyway');
-    }
-    this.#timers?.cancelAll();
-    this.#mailbox.deadLetterAll();
-    const children = this.stopChildren();
-    if (children !== undefined) children.then(() => this.#postStop(reason));
-    else this.#postStop(reason);
-  }
-
-  #postStop(reason: StopReason): void {
-    if (this.status === Status.Stopped) return;
-    const actor = this.actor;
-    let final = reason;
-    try {
-      const r = actor?.postStop?.(this.ctx);
-      if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).then(
-          () => this.finalize(reason),
-          (error: unknown) => this.finalize(this.#stopFailure(error)),
-        );
-        return;
-      }
-    } catch (error) {
-      final = this.#stopFailure(error);
-    }
-    this.finalize(final);
-  }
-
-  #stopFailure(error: unknown): StopReason {
-    this.system.events.publish({ type: 'actor-failed', actor: this.path, error, phase: 'stop' });
-    this.system.log.error({ actor: this.path, err: error }, 'postStop failed');
-    return { type: 'failure', error };
+    return this.stopRequest.done;
   }
 
   /** Stops the children one by one in reverse start order; undefined when there are none. */
   stopChildren(): Promise<void> | undefined {
-    const kids = this.children.inOrder();
-    if (kids.length === 0) return undefined;
-    return kids.reverse().reduce<Promise<void>>((chain, kid) => chain.then(() => kid.stop()), Promise.resolve());
+    return stopChildren(this as Cell);
   }
 
   /** Stops at once, without waiting for handlers, children or postStop; reported as a forced stop. */
   force(): void {
-    if (this.status === Status.Stopped) return;
-    const afterMs = this.options.shutdownMs;
-    for (const kid of this.children.inOrder().reverse()) kid.force();
-    this.#abandonHandler();
-    this.#mailbox.deadLetterAll();
-    this.system.events.publish({ type: 'forced-stop', actor: this.path, afterMs });
-    this.system.log.warn({ actor: this.path, afterMs }, 'actor did not stop in time; forced');
-    this.finalize({ type: 'forced', afterMs });
+    forceStop(this as Cell);
   }
 
   finalize(reason: StopReason): void {
-    if (this.status === Status.Stopped) return;
-    this.status = Status.Stopped;
-    this.stopReason = reason;
-    this.#token++;
-    this.busy = false;
+    finalize(this as Cell, reason);
+  }
+
+  /** Cancels every timer; `forget` also drops them, so the next incarnation starts with none. */
+  cancelTimers(forget = false): void {
     this.#timers?.cancelAll();
-    this.#mailbox.deadLetterAll();
-    this.#mailbox.clearSystem();
-    this.actor = undefined;
-    this.ctx.disposeControl();
-    if (this.watching !== undefined) for (const ref of this.watching) (ref as LocalRef).removeWatcher?.(this);
-    this.watching = undefined;
-    const parent = this.parent;
-    if (parent !== undefined) parent.#childStopped(this as Cell, reason);
-    if (this.#watchers !== undefined) {
-      const watchers = this.#watchers;
-      this.#watchers = undefined;
-      for (const w of watchers) w.notifyTerminated(this.ref, reason);
-    }
-    if (parent?.parent !== undefined) this.system.actorStopped();
-    this.system.events.publish({ type: 'actor-stopped', actor: this.path, reason });
-    this.#startDone();
-    this.#stop?.finish();
+    if (forget) this.#timers = undefined;
   }
 
   // ---- children and watches ------------------------------------------------------------------------
 
-  #childStopped(child: Cell, reason: StopReason): void {
+  /** A child finished stopping: its supervisor strategy hears of it unless this actor is stopping too. */
+  childStopped(child: Cell, reason: StopReason): void {
     if (!this.children.remove(child)) return;
     if (this.status >= Status.Stopping) return;
     try {
@@ -477,11 +371,11 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   addWatcher(watcher: Watcher): void {
     if (this.status === Status.Stopped) watcher.notifyTerminated(this.ref, this.stopReason ?? { type: 'unknown' });
-    else (this.#watchers ??= new Set()).add(watcher);
+    else (this.watchers ??= new Set()).add(watcher);
   }
 
   removeWatcher(watcher: Watcher): void {
-    this.#watchers?.delete(watcher);
+    this.watchers?.delete(watcher);
   }
 
   notifyTerminated(ref: AnyRef, reason: StopReason): void {

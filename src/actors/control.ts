@@ -1,4 +1,5 @@
 import type { Cell } from './cell.ts';
+import { recreate, resume, teardown } from './cell-restart.ts';
 import type { Logger } from './logger.ts';
 import type { ChildInfo, Directive, Failure, SupervisionControl } from './strategy.ts';
 import type { AnyRef } from './types.ts';
@@ -38,7 +39,7 @@ export class CellControl implements SupervisionControl {
     const c = this.#own(child);
     if (c === undefined) return;
     this.#decided(c, 'resume');
-    c.resumeAfterFailure();
+    resume(c);
   }
 
   restart(children: readonly ChildInfo[], options: { delayMs?: number; reason?: unknown } = {}): Promise<void> | undefined {
@@ -46,7 +47,7 @@ export class CellControl implements SupervisionControl {
     for (const c of cells) this.#decided(c, 'restart');
     const reason = options.reason;
     const start = (): void => {
-      for (const c of cells) c.recreate(reason);
+      for (const c of cells) recreate(c, reason);
     };
     const afterTeardown = (): Promise<void> | undefined => {
       const delay = options.delayMs ?? 0;
@@ -64,7 +65,7 @@ export class CellControl implements SupervisionControl {
         this.#timers.add(timer);
       });
     };
-    const torn = sequence([...cells].reverse(), (c) => c.teardown(reason));
+    const torn = sequence([...cells].reverse(), (c) => teardown(c, reason));
     return torn === undefined ? afterTeardown() : torn.then(afterTeardown);
   }
 
