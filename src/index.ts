@@ -49,6 +49,9 @@ export type {
   SystemEvent,
   TellOptions,
   Timers,
+  Reminder,
+  ReminderSpec,
+  Reminders,
 } from './actors/index.ts';
 
 // Supervision

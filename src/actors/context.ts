@@ -3,7 +3,7 @@ import { Envelope, headersOf, senderOf } from './refs.ts';
 import type { Cell } from './cell.ts';
 import type { Logger } from './logger.ts';
 import type { BaseRef } from './refs.ts';
-import type { ActorContext, ActorRef, AnyRef, Behavior, SpawnOptions, Timers } from './types.ts';
+import type { ActorContext, ActorRef, AnyRef, Behavior, Reminders, SpawnOptions, Timers } from './types.ts';
 
 /** The context an actor sees; one per cell, reading the current message's sender and headers from it. */
 export class CellContext<M> implements ActorContext<M> {
@@ -35,6 +35,10 @@ export class CellContext<M> implements ActorContext<M> {
 
   get timers(): Timers<M> {
     return this.cell.timers;
+  }
+
+  get reminders(): Reminders {
+    return this.cell.system.reminders(this.cell.ref);
   }
 
   get log(): Logger {

@@ -50,5 +50,8 @@ export type {
   StopReason,
   TellOptions,
   Timers,
+  Reminder,
+  ReminderSpec,
+  Reminders,
 } from './types.ts';
 export { whenStarted } from './inspect.ts';

@@ -8,6 +8,7 @@ import type { DeadLetterReason } from './event-stream.ts';
 import type { RemoteResolver } from './kernel.ts';
 import type { Meta } from './refs.ts';
 import type { ActorSystem } from './system.ts';
+import type { AnyRef, Reminders } from './types.ts';
 
 /** What the mesh needs from the kernel beyond the public API. */
 export interface KernelInternals {
@@ -18,6 +19,10 @@ export interface KernelInternals {
   readonly asks: AskRegistry;
   /** The one clock of this system (the same as `system.clock`). */
   readonly clock: Clock;
+  /** Installs what `ctx.reminders` returns for an actor (the mesh's store-backed reminders). */
+  setReminders(provider: (self: AnyRef) => Reminders): void;
+  /** The live actor at `path` on this node (`/user/a/b`), or undefined. */
+  lookup(path: string): AnyRef | undefined;
   /** Registers how to reach actors on other nodes. Returns an unregister function. */
   addResolver(resolver: RemoteResolver): () => void;
   /**

@@ -13,7 +13,7 @@ import type { Logger } from './logger.ts';
 import { type Meta, senderOf } from './refs.ts';
 import type { SystemDefaults, SystemServices } from './services.ts';
 import type { SupervisorStrategy } from './strategy.ts';
-import type { ActorFactory, ActorRef, AnyRef, Behavior, SerializedRef, SpawnOptions, StopReason } from './types.ts';
+import type { ActorFactory, ActorRef, AnyRef, Behavior, Reminders, SerializedRef, SpawnOptions, StopReason } from './types.ts';
 
 /** Resolves addresses of other nodes into refs; the mesh registers one, so the kernel knows no network. */
 export type RemoteResolver = (address: Address, serialized: SerializedRef | undefined) => AnyRef | undefined;
@@ -47,6 +47,12 @@ const factoryCache = new WeakMap<object, ActorFactory<unknown>>();
  * dead letters, remote resolvers and termination. Cells see it as {@link SystemServices}, the mesh as
  * {@link KernelInternals} (through `kernelOf`); users see only the ActorSystem facade.
  */
+const remindersNeedAMesh = (): Promise<never> =>
+  Promise.reject(new Error('reminders are kept in a store: spawn the actor on the actor system of a mesh node (node.system)'));
+
+/** Until a mesh node installs its reminders, every call fails with a line saying why. */
+const noReminders = (): Reminders => ({ set: remindersNeedAMesh, cancel: remindersNeedAMesh, list: remindersNeedAMesh });
+
 export class Kernel implements SystemServices, KernelInternals {
   readonly nodeId: string;
   readonly events = new EventStream();
@@ -62,6 +68,7 @@ export class Kernel implements SystemServices, KernelInternals {
   /** The `/system` guardian: parent of `spawnSystem`ed actors. */
   readonly systemGuardian: Cell;
   readonly #resolvers: RemoteResolver[] = [];
+  #reminders: (self: AnyRef) => Reminders = noReminders;
   readonly #deadLetterLog: DeadLetterLog;
   #incarnations = 0;
   #actors = 0;
@@ -215,6 +222,18 @@ export class Kernel implements SystemServices, KernelInternals {
   #dead(address: string): AnyRef {
     const parsed = parseAddress(address);
     return new DeadRef(address, parsed?.path ?? address, (recipient, message, meta) => this.deadLetter(recipient, message, meta, DeadLetterReason.Unknown));
+  }
+
+  setReminders(provider: (self: AnyRef) => Reminders): void {
+    this.#reminders = provider;
+  }
+
+  reminders(self: AnyRef): Reminders {
+    return this.#reminders(self);
+  }
+
+  lookup(path: string): AnyRef | undefined {
+    return this.#resolveLocal({ nodeId: this.nodeId, path }, undefined);
   }
 
   actorStopped(): void {

@@ -6,7 +6,7 @@ import type { DeadLetterReason, EventStream } from './event-stream.ts';
 import type { Logger } from './logger.ts';
 import type { Meta } from './refs.ts';
 import type { SupervisorStrategy } from './strategy.ts';
-import type { ActorRef, Behavior, SpawnOptions } from './types.ts';
+import type { ActorRef, AnyRef, Behavior, Reminders, SpawnOptions } from './types.ts';
 
 /** Mailbox and run defaults of the actors of one system. */
 export type SystemDefaults = Required<Pick<SpawnOptions, 'shutdownMs' | 'throughput'>> & {
@@ -34,5 +34,7 @@ export interface SystemServices {
   spawnChild<C>(parent: Cell, behavior: Behavior<C>, options: SpawnOptions | undefined): ActorRef<C>;
   respawn(parent: Cell, previous: Cell): void;
   actorStopped(): void;
+  /** The durable reminders of an actor, from the provider the mesh installed. */
+  reminders(self: AnyRef): Reminders;
   onRootFailure(actor: string, error: unknown): void;
 }

@@ -84,6 +84,39 @@ export interface Timers<M> {
 }
 
 /** What an actor may do while it handles a message. */
+/** What an actor asks for with `ctx.reminders.set`: a time, a period, or both (the first at `at`). */
+export interface ReminderSpec {
+  /** When to fire first: epoch ms or a Date. @default now + everyMs */
+  readonly at?: number | Date;
+  /** Fire again every this many ms after each scheduled time. @default undefined (fire once) */
+  readonly everyMs?: number;
+  /** Carried to the actor in the {@link Reminder} message; must be JSON. @default undefined */
+  readonly payload?: unknown;
+}
+
+/** The message a reminder delivers to its actor. */
+export interface Reminder<P = unknown> {
+  readonly type: 'reminder';
+  readonly name: string;
+  readonly payload: P;
+  /** The time it was due (epoch ms); a reminder that was due while no process ran fires late, once. */
+  readonly scheduledAt: number;
+}
+
+/**
+ * Durable reminders of one actor path, kept by the node's store: unlike timers, they survive restarts of the actor
+ * and of the process, and fire to whatever actor then lives at the path. Across nodes sharing a store, each fire is
+ * claimed once (compare-and-set on the record), so a reminder fires on one node only.
+ */
+export interface Reminders {
+  /** Sets (or replaces) the reminder `name`; resolves once it is stored. */
+  set(name: string, spec: ReminderSpec): Promise<void>;
+  /** Removes it; resolves whether it existed. */
+  cancel(name: string): Promise<boolean>;
+  /** The names of this actor's reminders. */
+  list(): Promise<string[]>;
+}
+
 export interface ActorContext<M = unknown> {
   readonly self: ActorRef<M>;
   readonly parent: AnyRef | undefined;
@@ -94,6 +127,8 @@ export interface ActorContext<M = unknown> {
   /** The node id the current message came from when the mesh delivered it from the network; undefined for local messages. */
   readonly origin: string | undefined;
   readonly timers: Timers<M>;
+  /** Durable reminders of this actor's path (needs a mesh node: they are kept in its store). */
+  readonly reminders: Reminders;
   readonly log: Logger;
   /** The current incarnation: bumps on each restart. */
   readonly incarnation: number;

@@ -20,6 +20,7 @@ import type { Clock } from '../actors/clock.ts';
 import { createNodeLogger } from './ops/logger.ts';
 import type { OpsOptions } from './ops/node-ops.ts';
 import type { TracingOptions } from './ops/tracing.ts';
+import type { RemindersOptions } from './reminders/reminders.ts';
 
 export interface NodeOptions {
   /** The node id, the host part of its actor addresses. @default env MICRO_NODE_ID, else a random `node-xxxxxx` */
@@ -48,6 +49,12 @@ export interface NodeOptions {
   sync?: Sync | string;
   /** Settings handed to the sync factory: lock defaults (ttlMs, waitMs), and each back end's own. @default {} */
   syncOptions?: SyncConcernOptions;
+  /**
+   * Durable reminders (`ctx.reminders`), kept in `node.store`. `true` (or settings) starts the keeper with the node, so
+   * reminders set before this process started fire; otherwise it starts when an actor first uses `ctx.reminders`.
+   * @default false
+   */
+  reminders?: boolean | RemindersOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -108,6 +115,7 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     storeOptions: options.storeOptions ?? {},
     sync: options.sync,
     syncOptions: options.syncOptions ?? {},
+    reminders: options.reminders ?? false,
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,

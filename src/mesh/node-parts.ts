@@ -13,6 +13,7 @@ import { FrameRouter } from './peers/frame-router.ts';
 import { PeerDirectory } from './peers/directory.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
 import type { Service as RegisteredService } from './registry/registry.ts';
+import { NodeReminders } from './reminders/reminders.ts';
 import { RemoteActors } from './remote/remote-actors.ts';
 import { createNodeHealth } from './selector/node-health.ts';
 import { MeshServer } from './server/server.ts';
@@ -148,6 +149,8 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const remote = new RemoteActors({ system, asks: kernel.asks, router, log, middleware: options.middleware, peerForNode: (id) => directory.peerForNode(id), deadLetter: (to, m, meta, reason) => kernel.deadLetter(to, m, meta, reason) });
   kernel.addResolver(remote.resolver);
   directory.onNodeGone((id) => remote.nodeGone(id));
+  const reminders = new NodeReminders({ store: () => plugins.store.value, clock, lookup: (path) => kernel.lookup(path), log }, typeof options.reminders === 'object' ? options.reminders : {});
+  kernel.setReminders((self) => reminders.for(self));
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
     const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
@@ -187,6 +190,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'registry-watch', start: (ctx) => resolver.start(ctx.fail), stop: () => resolver.stop() },
     { name: 'server', start: () => {}, stop: () => server.close() },
     { name: 'remote-actors', start: () => {}, stop: () => remote.close() },
+    { name: 'reminders', start: () => (options.reminders === false ? undefined : reminders.start()), stop: () => reminders.stop() },
     {
       name: 'registration',
       start: async () => {

@@ -12,6 +12,7 @@ import type { MeshNode } from './mesh-node.ts';
 import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
 import type { Service } from './service.ts';
+import { startSingleton } from './singleton.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
@@ -27,6 +28,7 @@ class Node implements MeshNode {
   readonly store: Store;
   readonly sync: Sync;
   #tree: NodeTree | undefined;
+  readonly #singletons: AnyRef[] = [];
   #stopping: Promise<void> | undefined;
 
   constructor(
@@ -61,8 +63,27 @@ class Node implements MeshNode {
 
   async serve(service: Service, options: ServeOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) throw new MicroError('UNAVAILABLE', 'node is stopping');
+    const { singleton, ...rest } = options;
+    if (singleton !== undefined && singleton !== false) {
+      const deps = { system: this.system, clock: kernelOf(this.system).clock, sync: this.sync, log: this.log, activate: (s: Service, o: ServeOptions) => this.#serve(s, o), deactivate: (name: string) => this.#withdraw(name) };
+      this.#singletons.push(startSingleton(deps, service, rest, singleton === true ? {} : singleton));
+      return;
+    }
+    await this.#serve(service, rest);
+  }
+
+  async #serve(service: Service, options: ServeOptions): Promise<void> {
     await this.parts.server.serve(service, options);
     await this.parts.register(registration(service));
+  }
+
+  async #withdraw(name: string): Promise<void> {
+    const { registrations, server } = this.parts;
+    for (const r of registrations.filter((x) => x.name === name)) {
+      registrations.splice(registrations.indexOf(r), 1);
+      await this.registry.deregister(r).catch(() => {});
+    }
+    await server.unserve(name);
   }
 
   ref<M = unknown>(address: string | SerializedRef): ActorRef<M> {
@@ -85,6 +106,7 @@ class Node implements MeshNode {
 
   async #stop(): Promise<void> {
     const { registrations, server, directory } = this.parts;
+    for (const s of this.#singletons.splice(0)) await this.system.stop(s).catch(() => {});
     for (const r of registrations.splice(0).reverse()) await this.registry.deregister(r).catch(() => {});
     server.draining = true;
     directory.goaway();

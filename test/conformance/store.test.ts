@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { Redis } from 'ioredis';
+import { connect as connectNats } from 'nats';
 import pg from 'pg';
 import { createSimulatedClock } from '../../src/actors/clock.ts';
 import { builtinPlugin } from '../../src/mesh/plugins/builtin.ts';
@@ -60,6 +61,21 @@ describeStore('redis', async () => {
         if (keys.length > 0) await redis.del(...keys);
       }
       redis.disconnect();
+    },
+  };
+});
+
+describeStore('nats', async () => {
+  if (!(await engineAvailable('NATS', 4222))) return undefined;
+  const prefix = runId().replaceAll('_', '-');
+  const { value: store } = await enginePlugins.resolve('store', `nats://127.0.0.1:4222?prefix=${prefix}`, { nodeId: 'conformance' });
+  return {
+    store,
+    cleanup: async () => {
+      const nc = await connectNats({ servers: '127.0.0.1:4222' });
+      const jsm = await nc.jetstreamManager();
+      for await (const info of jsm.streams.list()) if (info.config.name.startsWith(`KV_${prefix}_`)) await jsm.streams.delete(info.config.name);
+      await nc.close();
     },
   };
 });

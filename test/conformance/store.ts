@@ -165,6 +165,23 @@ export function describeStore(name: string, factory: () => Promise<StoreUnderTes
       assert.equal((await s.read('cas')).revision, 3);
     }));
 
+    test('store — a fenced write refuses a token smaller than one already written (409), racing writers included', withStore(async (s) => {
+      await s.write({ key: 'fenced', value: 'by 5' }, { fencingToken: 5 });
+      assert.equal((await s.read('fenced')).metadata['micro-fence'], '5');
+      await s.write({ key: 'fenced', value: 'by 5 again' }, { fencingToken: 5 });
+      await assert.rejects(s.write({ key: 'fenced', value: 'stale' }, { fencingToken: 4 }), (err: unknown) => {
+        assert.ok(err instanceof MicroError && err.reason === 'CONFLICT' && err.code === 409);
+        assert.match(err.detail, /fencing token 4, but it was written with 5/);
+        return true;
+      });
+      assert.equal(readText(await s.read('fenced')), 'by 5 again');
+      // Holders 1..8 race: whatever the order, the record ends with the greatest token's value.
+      await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s.write({ key: 'race', value: `t${i + 1}` }, { fencingToken: i + 1 })));
+      const final = await s.read('race');
+      assert.equal(readText(final), 't8');
+      assert.equal(final.metadata['micro-fence'], '8');
+    }));
+
     test('store — delete removes a key and says whether it existed', withStore(async (s) => {
       await s.write({ key: 'gone', value: 'x' });
       await s.write({ key: 'stays', value: 'y' });

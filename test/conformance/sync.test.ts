@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { connect as connectNats, type NatsConnection } from 'nats';
 import pg from 'pg';
 import { processClock } from '../../src/actors/clock.ts';
 import { builtinPlugin } from '../../src/mesh/plugins/builtin.ts';
@@ -10,6 +11,7 @@ import { MemorySyncBackend } from '../../src/mesh/sync/memory.ts';
 import type { PostgresPool } from '../../src/plugins/postgres/connection.ts';
 import { PostgresSyncBackend } from '../../src/plugins/postgres/sync.ts';
 import { RedisSyncBackend } from '../../src/plugins/redis/sync.ts';
+import { NatsSyncBackend } from '../../src/plugins/nats/sync.ts';
 import { withEnginePlugins } from '../../src/plugins/node.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
 import { describeSync } from './sync.ts';
@@ -43,6 +45,20 @@ describeSync('postgres', async () => {
     cleanup: async () => {
       await pool.query(`DROP TABLE IF EXISTS "${table}"`);
       await pool.end();
+    },
+  };
+});
+
+describeSync('nats', async () => {
+  if (!(await engineAvailable('NATS', 4222))) return undefined;
+  const bucket = runId().replaceAll('_', '-');
+  const nc = await connectNats({ servers: '127.0.0.1:4222' });
+  const lease: SharedLease<NatsConnection> = { value: nc, release: async () => {} };
+  return {
+    backend: new NatsSyncBackend(lease, { prefix: bucket }),
+    cleanup: async () => {
+      await (await nc.jetstreamManager()).streams.delete(`KV_${bucket}`).catch(() => {});
+      await nc.close();
     },
   };
 });

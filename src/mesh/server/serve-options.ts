@@ -1,4 +1,5 @@
 import type { Middleware } from '../middleware/middleware.ts';
+import type { SingletonOptions } from '../singleton.ts';
 
 /** What to do about an instance still busy with a call whose deadline passed `graceMs` ago. */
 export interface StuckPolicy {
@@ -24,6 +25,13 @@ export interface ServeOptions {
   stuck?: StuckPolicy;
   /** How long a stopping instance may take to finish its handler before it is forced. @default 1000 */
   instanceShutdownMs?: number;
+  /**
+   * One active node for this service across the mesh: nodes campaign on `node.sync` (election `singleton:<name>`),
+   * the leader serves and registers it, the others stand by and take over when it stops or dies. `serve` then
+   * resolves at once, active or not. Needs a shared sync back end (`sync: 'redis://…'`) to span processes.
+   * @default false
+   */
+  singleton?: boolean | SingletonOptions;
 }
 
 export function defaultServeOptions() {

@@ -1,9 +1,10 @@
 /** The public store: a back end bound to one scope, with every input checked and every call under a deadline. */
 import { type Clock, systemClock } from '../../actors/clock.ts';
 import { MicroError } from '../errors.ts';
-import type { BackendQuery, StoreBackend } from './backend.ts';
+import type { BackendQuery, BackendWrite, StoreBackend } from './backend.ts';
 import {
   DEFAULT_STORE_SCOPE,
+  FENCE_METADATA,
   type Store,
   type StoreCallOptions,
   type StoreQuery,
@@ -98,14 +99,33 @@ class ScopedStore implements Store {
       for (const [k, v] of Object.entries(metadata)) {
         if (typeof v !== 'string') throw new MicroError('BAD_REQUEST', `${this.#where()}: metadata ${JSON.stringify(k)} must be a string`);
       }
-      return this.#backend.put(this.#scope, {
+      const write = {
         key: this.#key(record.key),
         value: toBytes(value),
         metadata: { ...metadata },
         ttlMs: optionalCount('ttlMs', record.ttlMs, 1),
         ifRevision: optionalCount('ifRevision', options.ifRevision, 0),
-      });
+      };
+      const fence = optionalCount('fencingToken', options.fencingToken, 0);
+      return fence === undefined ? this.#backend.put(this.#scope, write) : this.#fencedPut(write, fence);
     });
+  }
+
+  /** A compare-and-set loop: read the record's fence, refuse a smaller token, write over exactly that revision. */
+  async #fencedPut(write: BackendWrite, token: number): Promise<StoreRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.#backend.get(this.#scope, write.key);
+      const seen = Number(current?.metadata[FENCE_METADATA] ?? 0);
+      if (seen > token) throw new MicroError('CONFLICT', `${this.#where()}: write of ${JSON.stringify(write.key)} with fencing token ${token}, but it was written with ${seen}`);
+      const revision = current?.revision ?? 0;
+      if (write.ifRevision !== undefined && write.ifRevision !== revision) return this.#backend.put(this.#scope, write);
+      try {
+        return await this.#backend.put(this.#scope, { ...write, metadata: { ...write.metadata, [FENCE_METADATA]: String(token) }, ifRevision: revision });
+      } catch (err) {
+        // Another writer got in between: read its fence again (a while; then the contention is the caller's to see).
+        if (!(err instanceof MicroError && err.reason === 'CONFLICT') || attempt >= 32) throw err;
+      }
+    }
   }
 
   delete(key: string, options: StoreCallOptions = {}): Promise<boolean> {

@@ -53,6 +53,12 @@ export interface StoreWriteOptions extends StoreCallOptions {
    * fail with CONFLICT (409) and write nothing. @default undefined (always write)
    */
   readonly ifRevision?: number;
+  /**
+   * Fencing: write only if no write to this key carried a greater token (a lock's `lease.token`), else fail with
+   * CONFLICT (409) naming both tokens. The record keeps the highest token in metadata `micro-fence`, so a holder
+   * that lost its lock while paused cannot overwrite what the next holder wrote. @default undefined (no check)
+   */
+  readonly fencingToken?: number;
 }
 
 /** A range of keys, in key order (code point order of the key). */
@@ -90,6 +96,9 @@ export interface Store {
   /** Releases the back end (connections, files). Only the store a factory made closes it. */
   close(): Promise<void>;
 }
+
+/** The metadata key where a fenced write keeps the highest fencing token written to the record. */
+export const FENCE_METADATA = 'micro-fence';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

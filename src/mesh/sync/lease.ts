@@ -29,6 +29,8 @@ export class LeaseKeeper implements Lease {
   #lastError: unknown;
   #lostReason: Error | undefined;
   #released: Promise<boolean> | undefined;
+  /** When the lease runs out unless a renewal is confirmed, by the clock. */
+  #expiresAt = 0;
 
   constructor(deps: KeeperDeps, id: string, token: number, ttlMs: number, confirmedAt: number) {
     this.#deps = deps;
@@ -39,7 +41,12 @@ export class LeaseKeeper implements Lease {
     this.#armRenewal();
   }
 
+  /**
+   * Read at any instant, even before a timer had a chance to run: a process paused past its TTL (a stopped event
+   * loop, a frozen VM) sees the lease lost, and its `onLost` callbacks run, the moment it asks after waking.
+   */
   get lost(): boolean {
+    if (this.#lostReason === undefined && this.#released === undefined && this.#deps.clock.now() >= this.#expiresAt) this.#expire();
     return this.#lostReason !== undefined || this.#released !== undefined;
   }
 
@@ -79,10 +86,13 @@ export class LeaseKeeper implements Lease {
   #armExpiry(confirmedAt: number): void {
     const { clock } = this.#deps;
     clock.clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = clock.setTimeout(() => {
-      const detail = `lock ${JSON.stringify(this.id)}: the back end did not confirm the lease within its ttl (${this.#ttlMs} ms)`;
-      this.#lose(new MicroError('UNAVAILABLE', detail, { cause: this.#lastError }));
-    }, confirmedAt + this.#ttlMs - clock.now());
+    this.#expiresAt = confirmedAt + this.#ttlMs;
+    this.#expiryTimer = clock.setTimeout(() => this.#expire(), this.#expiresAt - clock.now());
+  }
+
+  #expire(): void {
+    const detail = `lock ${JSON.stringify(this.id)}: the back end did not confirm the lease within its ttl (${this.#ttlMs} ms)`;
+    this.#lose(new MicroError('UNAVAILABLE', detail, { cause: this.#lastError }));
   }
 
   async #renew(): Promise<void> {
@@ -93,10 +103,10 @@ export class LeaseKeeper implements Lease {
     } catch (err) {
       // Unreachable for now: keep trying; the expiry timer decides when the lease is lost.
       this.#lastError = err;
-      if (!this.lost) this.#armRenewal();
+      if (this.#lostReason === undefined && this.#released === undefined) this.#armRenewal();
       return;
     }
-    if (this.lost) return;
+    if (this.#lostReason !== undefined || this.#released !== undefined) return;
     if (!ours) {
       this.#lose(new MicroError('CONFLICT', `lock ${JSON.stringify(this.id)}: the lease with token ${this.token} is no longer ours`));
       return;
@@ -107,7 +117,7 @@ export class LeaseKeeper implements Lease {
   }
 
   #lose(reason: Error): void {
-    if (this.lost) return;
+    if (this.#lostReason !== undefined || this.#released !== undefined) return;
     this.#lostReason = reason;
     this.#stop();
     const listeners = [...this.#listeners];

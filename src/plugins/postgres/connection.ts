@@ -24,8 +24,12 @@ export interface PostgresConnectionOptions {
   connectTimeoutMs?: number;
 }
 
-/** The settings a URL gives: `postgres://user:password@host:port/database`; without a user, env PGUSER, else `postgres`. */
-function poolConfig(url: URL, env: PluginContext['env'], options: PostgresConnectionOptions) {
+/**
+ * The settings a URL gives: `postgres://user:password@host:port/database`; without a user, env PGUSER, else `postgres`.
+ * Connections name themselves `micromesh <node id>` (pg_stat_activity.application_name).
+ */
+function poolConfig(url: URL, ctx: Pick<PluginContext, 'env' | 'nodeId'>, options: PostgresConnectionOptions) {
+  const env = ctx.env;
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
@@ -35,6 +39,7 @@ function poolConfig(url: URL, env: PluginContext['env'], options: PostgresConnec
     password: url.password === '' ? env.PGPASSWORD : decodeURIComponent(url.password),
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    application_name: `micromesh ${ctx.nodeId}`.slice(0, 63),
   };
 }
 
@@ -45,7 +50,7 @@ function poolConfig(url: URL, env: PluginContext['env'], options: PostgresConnec
  * await lease.value.query('SELECT 1');
  */
 export function sharePostgresPool(url: URL, ctx: PluginContext, options: PostgresConnectionOptions): Promise<SharedLease<PostgresPool>> {
-  const config = poolConfig(url, ctx.env, options);
+  const config = poolConfig(url, ctx, options);
   const key = `postgres postgres://${config.user}@${config.host}:${config.port}/${config.database ?? ''}`;
   return ctx.shared(
     key,

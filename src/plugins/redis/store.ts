@@ -12,6 +12,7 @@ import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { type BackendQuery, type BackendWrite, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { redisError } from './connection.ts';
+import { type RedisScript, redisScript, runScript } from './scripts.ts';
 
 export interface RedisStoreOptions {
   /** The first part of every key. A URL's `?prefix=` sets it too. @default 'micro:store' */
@@ -26,7 +27,7 @@ export function defaultRedisStoreOptions() {
 
 // KEYS: data, meta. ARGV: value, metadata JSON, ttl ms or '', expected revision or ''. Returns { revision, pttl } or
 // { -1, current revision or -1 } on a conflict.
-const WRITE = `
+const WRITE = redisScript(`
 local exists = redis.call('EXISTS', KEYS[1]) == 1
 local rev = 0
 if exists then rev = tonumber(redis.call('HGET', KEYS[2], 'rev') or '0') end
@@ -42,18 +43,18 @@ if ARGV[3] ~= '' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) else re
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'rev', rev, 'md', ARGV[2])
 if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
-return {rev, redis.call('PTTL', KEYS[1])}`;
+return {rev, redis.call('PTTL', KEYS[1])}`);
 
-const READ = `
+const READ = redisScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 local m = redis.call('HMGET', KEYS[2], 'rev', 'md')
-return {v, m[1] or '0', m[2] or '{}', redis.call('PTTL', KEYS[1])}`;
+return {v, m[1] or '0', m[2] or '{}', redis.call('PTTL', KEYS[1])}`);
 
-const DELETE = `
+const DELETE = redisScript(`
 local n = redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[2])
-return n`;
+return n`);
 
 export class RedisStoreBackend implements StoreBackend {
   readonly name = 'redis';
@@ -73,9 +74,9 @@ export class RedisStoreBackend implements StoreBackend {
     return [`${this.#prefix}:${where}`, `${this.#prefix}-meta:${where}`];
   }
 
-  async #eval(script: string, keys: [string, string], ...args: Array<string | Buffer>): Promise<unknown> {
+  async #eval(script: RedisScript, keys: [string, string], ...args: Array<string | Buffer>): Promise<unknown> {
     try {
-      return await this.#lease.value.callBuffer('EVAL', [script, 2, ...keys, ...args]);
+      return await runScript(this.#lease.value, script, keys, args);
     } catch (err) {
       throw redisError('redis store', err);
     }

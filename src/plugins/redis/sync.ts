@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import type { SyncBackend } from '../../mesh/sync/backend.ts';
 import { redisError } from './connection.ts';
+import { type RedisScript, redisScript, runScript } from './scripts.ts';
 
 export interface RedisSyncOptions {
   /** The first part of every key. A URL's `?prefix=` sets it too. @default 'micro:sync' */
@@ -24,21 +25,21 @@ export function defaultRedisSyncOptions() {
 }
 
 // KEYS: lock, counter. ARGV: ttl ms. Returns the new token, or 0 when the lock is held.
-const ACQUIRE = `
+const ACQUIRE = redisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
-return token`;
+return token`);
 
 // KEYS: lock. ARGV: token, ttl ms. Returns 1 when renewed.
-const RENEW = `
+const RENEW = redisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
+return 0`);
 
 // KEYS: lock. ARGV: token. Returns 1 when released.
-const RELEASE = `
+const RELEASE = redisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+return 0`);
 
 export class RedisSyncBackend implements SyncBackend {
   readonly name = 'redis';
@@ -50,9 +51,9 @@ export class RedisSyncBackend implements SyncBackend {
     this.#prefix = options.prefix ?? defaultRedisSyncOptions().prefix;
   }
 
-  async #eval(script: string, keys: string[], ...args: string[]): Promise<number> {
+  async #eval(script: RedisScript, keys: string[], ...args: string[]): Promise<number> {
     try {
-      return Number(await this.#lease.value.eval(script, keys.length, ...keys, ...args));
+      return Number(await runScript(this.#lease.value, script, keys, args));
     } catch (err) {
       throw redisError('redis sync', err);
     }

@@ -7,10 +7,10 @@ import { createPluginTable } from '../../../src/mesh/plugins/table.ts';
 import { createMemoryStore } from '../../../src/mesh/store/memory.ts';
 import { withEnginePlugins } from '../../../src/plugins/node.ts';
 
-test('engine plugins — a node gets postgres and redis stores by name and scheme, after the user plugins', () => {
+test('engine plugins — a node gets nats, postgres and redis stores by name and scheme, after the user plugins', () => {
   const table = createPluginTable([builtinPlugin(), ...withEnginePlugins([])]);
   const stores = table.list('store').map((l) => `${l.plugin}:${l.name}:${l.schemes.join(',')}`);
-  assert.deepEqual(stores, ['micromesh:file:file', 'micromesh:memory:', 'postgres:postgres:postgres,postgresql', 'redis:redis:redis,rediss']);
+  assert.deepEqual(stores, ['micromesh:file:file', 'micromesh:memory:', 'nats:nats:nats', 'postgres:postgres:postgres,postgresql', 'redis:redis:redis,rediss']);
 });
 
 test('engine plugins — a user plugin with the same name or a scheme of an engine replaces that engine', () => {

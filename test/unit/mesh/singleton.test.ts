@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { defineService } from '../../../src/mesh/service.ts';
+import { processClock } from '../../../src/actors/clock.ts';
+import type { SyncBackend } from '../../../src/mesh/sync/backend.ts';
+import { createSync } from '../../../src/mesh/sync/locks.ts';
+import { createMemorySync, MemorySyncBackend } from '../../../src/mesh/sync/memory.ts';
+import { memoryMesh } from '../../support/mesh.ts';
+import { waitUntil } from '../../support/wait.ts';
+
+const whoami = (node: string) =>
+  defineService({ name: 'scheduler', version: '1', endpoints: { 'Who.Am': { handler: () => node } } });
+
+let mesh = memoryMesh();
+afterEach(async () => {
+  await mesh.close();
+  mesh = memoryMesh();
+});
+
+async function nodesOfScheduler(): Promise<string[]> {
+  const services = await mesh.registry.getService('scheduler').catch(() => []);
+  return services.flatMap((s) => s.nodes.map((n) => n.id)).sort();
+}
+
+test('singleton — of three nodes serving it, one is active and registered; the others stand by', async () => {
+  const backend = new MemorySyncBackend();
+  const active: string[] = [];
+  for (const id of ['a', 'b', 'c']) {
+    const node = await mesh.node(id, { sync: createMemorySync({ backend }) });
+    await node.serve(whoami(id), { singleton: { ttlMs: 300, onActive: () => active.push(id) } });
+  }
+  await waitUntil(() => active.length === 1, 5000, 'one active node');
+  const caller = await mesh.node('caller');
+  assert.deepEqual(await nodesOfScheduler(), active);
+  for (let i = 0; i < 5; i++) assert.equal(await caller.client.call('scheduler', 'Who.Am', {}), active[0]);
+  await new Promise((r) => setTimeout(r, 400)); // past one ttl: renewals keep the leader, nobody else activates
+  assert.deepEqual(active.length, 1);
+});
+
+test('singleton — when the active node stops, a standby takes over (resigned, so without waiting for the ttl) and calls reach it', async () => {
+  const backend = new MemorySyncBackend();
+  const active: string[] = [];
+  const nodes = new Map<string, Awaited<ReturnType<typeof mesh.node>>>();
+  for (const id of ['a', 'b']) {
+    const node = await mesh.node(id, { sync: createMemorySync({ backend }) });
+    nodes.set(id, node);
+    await node.serve(whoami(id), { singleton: { ttlMs: 10_000, onActive: () => active.push(id) } });
+  }
+  await waitUntil(() => active.length === 1, 5000, 'one active node');
+  const first = active[0] as string;
+  const started = performance.now();
+  await nodes.get(first)?.stop();
+  await waitUntil(() => active.length === 2, 5000, 'the standby to take over');
+  assert.ok(performance.now() - started < 2000, 'the takeover did not wait for the 10 s ttl');
+  const second = active[1] as string;
+  assert.notEqual(second, first);
+  const caller = await mesh.node('caller');
+  assert.equal(await caller.client.call('scheduler', 'Who.Am', {}), second);
+  assert.deepEqual(await nodesOfScheduler(), [second]);
+});
+
+test('singleton — a leader whose renewal is refused withdraws its service, stands by, and comes back with a greater token', async () => {
+  const backend = new MemorySyncBackend();
+  let refuse = false;
+  const view: SyncBackend = {
+    name: 'refusing',
+    acquire: (id, holder, ttlMs) => backend.acquire(id, holder, ttlMs),
+    renew: (id, token, ttlMs) => (refuse ? Promise.resolve(false) : backend.renew(id, token, ttlMs)),
+    release: (id, token) => backend.release(id, token),
+    close: async () => {},
+  };
+  const events: string[] = [];
+  const tokens: number[] = [];
+  const a = await mesh.node('a', { sync: createSync(view, { clock: processClock, retryMs: 20 }) });
+  await a.serve(whoami('a'), {
+    singleton: {
+      ttlMs: 150,
+      onActive: (t) => {
+        tokens.push(t);
+        events.push('active');
+      },
+      onStandby: () => events.push('standby'),
+    },
+  });
+  await waitUntil(() => events.length === 1, 5000, 'a active');
+  assert.deepEqual(await nodesOfScheduler(), ['a']);
+  refuse = true;
+  await waitUntil(() => events.includes('standby'), 5000, 'a to stand by');
+  assert.deepEqual(await nodesOfScheduler(), [], 'the service was deregistered when leadership was lost');
+  refuse = false;
+  await waitUntil(() => events.length === 3, 5000, 'a active again once its old lease ran out');
+  assert.deepEqual(events, ['active', 'standby', 'active']);
+  assert.ok((tokens[1] as number) > (tokens[0] as number), `tokens ${tokens}`);
+  assert.deepEqual(await nodesOfScheduler(), ['a']);
+});
