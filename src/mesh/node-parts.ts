@@ -6,6 +6,7 @@ import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
 import type { Codecs } from './codec/codecs.ts';
 import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
+import { createConfigPart, type NodeConfigPart } from './config/component.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
 import { type NodeOps, type OpsSettings, planOps } from './ops/node-ops.ts';
@@ -41,6 +42,8 @@ export interface NodeParts {
   readonly components: NodeComponent[];
   /** Health checks, metrics and the operations port. */
   readonly ops: NodeOps;
+  /** The config component and `node.config`. */
+  readonly config: NodeConfigPart;
   register(service: RegisteredService): Promise<void>;
 }
 
@@ -148,6 +151,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const remote = new RemoteActors({ system, asks: kernel.asks, router, log, middleware: options.middleware, peerForNode: (id) => directory.peerForNode(id), deadLetter: (to, m, meta, reason) => kernel.deadLetter(to, m, meta, reason) });
   kernel.addResolver(remote.resolver);
   directory.onNodeGone((id) => remote.nodeGone(id));
+  const config = createConfigPart({ choice: options.config, options: options.configOptions, table: plugins.table, system, nodeId: system.nodeId, logger: log, env: options.env, clock, client });
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
     const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
@@ -167,6 +171,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   });
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
+    config.component,
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
     { name: 'sync', start: () => {}, stop: () => (plugins.sync.owned ? plugins.sync.value.close() : undefined) },
@@ -206,7 +211,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     if (!(await answersAs(address, id))) return false;
     return known === undefined || known === address || !(await answersAs(known, id));
   };
-  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops, config };
 }
 
 /** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */
