@@ -76,6 +76,9 @@ export type {
 export { NODE_SERVICE } from './mesh/node.ts';
 export { createNode, withEnginePlugins } from './plugins/node.ts';
 export { enginePlugins, natsPlugin, postgresPlugin, redisPlugin, DEFAULT_NATS_URL, DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL } from './plugins/index.ts';
+export { etcdPlugin, DEFAULT_ETCD_URL } from './plugins/index.ts';
+export type { EtcdConfigOptions } from './plugins/etcd/config.ts';
+export type { NatsConfigOptions } from './plugins/nats/config.ts';
 export type { PostgresStoreOptions } from './plugins/postgres/store.ts';
 export type { PostgresSyncOptions } from './plugins/postgres/sync.ts';
 export type { PostgresConnectionOptions } from './plugins/postgres/connection.ts';

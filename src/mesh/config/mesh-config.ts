@@ -77,10 +77,7 @@ class MeshConfig implements Config {
     if (watched.length === 0) return;
     const system = options.system ?? (this.#ownSystem = createActorSystem({ nodeId: 'config', logger: this.#log, clock: options.clock }));
     this.#system = system;
-    const children = watched.map(({ source, index }) => {
-      const starts = { count: 0 };
-      return { id: `source-${index}`, start: fromFactory(() => new SourceWatcher(source, index, this, starts)) };
-    });
+    const children = watched.map(({ source, index }) => ({ id: `source-${index}`, start: fromFactory(() => new SourceWatcher(source, index, this)) }));
     this.#supervisor = system.spawn(createSupervisor({ strategy: 'one_for_one', ...WATCHER_SUPERVISION, children }), { name: options.name ?? 'config' });
   }
 

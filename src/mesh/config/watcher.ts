@@ -1,6 +1,6 @@
 /**
- * The actor that watches one config source. Its start begins the source's watch (and, on every start after the
- * first, reads the source again, so a change missed while it was down is seen); a change is handed to the config;
+ * The actor that watches one config source. Its start begins the source's watch, then has the source read again, so
+ * a change made before the watch was in place (or while it was down) is seen; a change is handed to the config;
  * a broken watch fails the actor, and its supervisor restarts it with backoff. A source that is unreachable keeps
  * failing here, backing off, until it answers.
  */
@@ -22,18 +22,16 @@ export class SourceWatcher implements Actor<WatcherMessage> {
     readonly source: ConfigSource,
     readonly index: number,
     readonly host: WatcherHost,
-    readonly starts: { count: number },
   ) {}
 
   async preStart(ctx: ActorContext<WatcherMessage>): Promise<void> {
-    const first = this.starts.count++ === 0;
     const watch = this.source.watch;
     if (watch === undefined) return;
     this.#watch = await watch.call(this.source, {
       changed: () => ctx.self.tell({ type: 'changed' }),
       failed: (error) => ctx.self.tell({ type: 'failed', error }),
     });
-    if (!first) this.host.changed(this.index);
+    this.host.changed(this.index);
   }
 
   receive(message: WatcherMessage): void {

@@ -50,7 +50,10 @@ test('node config — the client takes its resilience settings from config and f
       'Work.Do': async (_req: unknown, ctx) => {
         await new Promise((resolve, reject) => {
           const t = setTimeout(resolve, 200);
-          ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(ctx.signal.reason)), { once: true });
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            reject(ctx.signal.reason);
+          }, { once: true });
         });
         return ctx.caller;
       },
