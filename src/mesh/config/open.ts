@@ -27,7 +27,8 @@ export interface OpenConfigInput {
   clock: Clock;
 }
 
-const isPath = (text: string): boolean => /^(\/|\.\.?\/|[A-Za-z]:\\)/.test(text);
+/** A file path rather than a name or URL: no scheme, and a slash or a .json/.yaml/.yml ending. */
+const isPath = (text: string): boolean => !/^[a-z][a-z0-9+.-]*:/i.test(text) && (text.includes('/') || /\.(json|ya?ml)$/i.test(text));
 
 /** The choices, in precedence order (the last wins), with where they came from. */
 function choicesOf(input: OpenConfigInput): { list: readonly ConfigSourceChoice[]; from: string | undefined } {
