@@ -5,6 +5,7 @@ import { createMemorySource } from '../../../../src/mesh/config/memory-source.ts
 import { openNodeConfig } from '../../../../src/mesh/config/open.ts';
 import { clientSettingsOf } from '../../../../src/mesh/config/client-settings.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
+import type { Middleware } from '../../../../src/mesh/middleware/middleware.ts';
 import { builtinPlugin } from '../../../../src/mesh/plugins/builtin.ts';
 import { createPluginTable } from '../../../../src/mesh/plugins/table.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
@@ -74,6 +75,41 @@ test('node config — the client takes its resilience settings from config and f
   for (let i = 0; i < 6; i++) order.push(await a.client.call<string>('who', 'Who.Am', {}));
   assert.ok(order.every((id, i) => i === 0 || id !== order[i - 1]), `round-robin alternates: ${order.join(',')}`);
   await assert.rejects(a.client.call('slow', 'Work.Do', {}, { timeoutMs: 20 }), reason('TIMEOUT'), 'a call\'s own option still wins');
+});
+
+test('node config — retries read from config apply to the next call: one attempt, then three', async () => {
+  mesh = memoryMesh();
+  const live = createMemorySource({ client: { services: { flaky: { retries: 0 } } } });
+  let attempts = 0;
+  const counting: Middleware = {
+    name: 'count',
+    attempt: (next) => (a) => {
+      attempts++;
+      return next(a);
+    },
+  };
+  const a = await mesh.node('ra', { config: [live], configOptions: { debounceMs: 1 }, middleware: [counting] });
+  const flaky = defineService({
+    name: 'flaky',
+    endpoints: {
+      'Work.Do': {
+        idempotent: true,
+        handler: () => {
+          throw new MicroError('UNAVAILABLE', 'not now');
+        },
+      },
+    },
+  });
+  for (const id of ['rb', 'rc', 'rd']) await (await mesh.node(id)).serve(flaky);
+  await a.client.call('flaky', 'Work.Do', {}).catch(() => {}); // the three nodes are known from here on
+  attempts = 0;
+  await assert.rejects(a.client.call('flaky', 'Work.Do', {}), reason('UNAVAILABLE'));
+  assert.equal(attempts, 1, 'retries: 0');
+  live.set('client.services.flaky.retries', 2);
+  await waitUntil(() => a.config.get('client.services.flaky.retries') === 2, 2000, 'the change');
+  attempts = 0;
+  await assert.rejects(a.client.call('flaky', 'Work.Do', {}), reason('UNAVAILABLE'));
+  assert.equal(attempts, 3, 'retries: 2 tries the two other nodes');
 });
 
 test('node config — bad client settings name the key: refused at startup, ignored (previous kept) when changed live', async () => {
