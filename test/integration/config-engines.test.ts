@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { createRecordingLogger } from '../../src/actors/index.ts';
@@ -7,7 +11,7 @@ import type { MeshNode } from '../../src/mesh/node.ts';
 import { defineService } from '../../src/mesh/service.ts';
 import { EtcdClient } from '../../src/plugins/etcd/client.ts';
 import { createNode } from '../../src/plugins/node.ts';
-import { closedPort, engineAvailable, runId } from '../support/engines.ts';
+import { closedPort, engineAvailable, reachable, runId } from '../support/engines.ts';
 import { etcdAvailable } from '../support/etcd.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -85,3 +89,38 @@ test('config engines — unreachable NATS and etcd do not stop a node: earlier s
   const failed = logger.entries.filter((e) => e.message.startsWith('config source failed')).map((e) => String(e.fields.source));
   assert.deepEqual(failed.sort(), [`etcd http://127.0.0.1:${etcdPort}/app`, 'nats kv cfg/app']);
 });
+
+test('config engines — a NATS source that was down at startup is read once its server comes up', async (t) => {
+  if (!(await engineAvailable('NATS', 4222))) return t.skip('no NATS');
+  const port = await closedPort();
+  const node = await createNode({
+    ...inMemory('late-nats'),
+    config: ['memory', `nats://127.0.0.1:${port}/late/app`],
+    configOptions: { memory: { mode: 'defaults' }, nats: { connectTimeoutMs: 300 }, debounceMs: 5 },
+  });
+  nodes.push(node);
+  assert.equal(node.config.get('mode'), 'defaults');
+  const dir = mkdtempSync(join(tmpdir(), 'mm-nats-'));
+  const server = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  try {
+    await waitUntilAsync(() => reachable(port, 200), 10_000, 'the NATS server');
+    const nc = await connect({ servers: `127.0.0.1:${port}` });
+    const kv = await nc.jetstream().views.kv('late');
+    await kv.put('app.mode', 'from-kv');
+    await nc.close();
+    await waitUntil(() => node.config.get('mode') === 'from-kv', 20_000, 'the source once its server is up');
+  } finally {
+    server.kill('SIGKILL');
+    await new Promise((r) => server.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Polls an async condition with a deadline. */
+async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
