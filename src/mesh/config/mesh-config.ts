@@ -24,7 +24,7 @@ export interface CreateConfigOptions {
   logger?: Logger;
   /** Changes of one source within this window are read once. @default 50 */
   debounceMs?: number;
-  /** The name of the watchers' supervisor in the system. @default 'config' */
+  /** The name of the watchers' supervisor, under /system. @default 'config' */
   name?: string;
 }
 
@@ -78,7 +78,7 @@ class MeshConfig implements Config {
     const system = options.system ?? (this.#ownSystem = createActorSystem({ nodeId: 'config', logger: this.#log, clock: options.clock }));
     this.#system = system;
     const children = watched.map(({ source, index }) => ({ id: `source-${index}`, start: fromFactory(() => new SourceWatcher(source, index, this)) }));
-    this.#supervisor = system.spawn(createSupervisor({ strategy: 'one_for_one', ...WATCHER_SUPERVISION, children }), { name: options.name ?? 'config' });
+    this.#supervisor = system.spawnSystem(createSupervisor({ strategy: 'one_for_one', ...WATCHER_SUPERVISION, children }), { name: options.name ?? 'config' });
   }
 
   get<T = ConfigValue>(path: string, fallback?: T): T {
