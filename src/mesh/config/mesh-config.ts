@@ -113,9 +113,9 @@ class MeshConfig implements Config {
     if (this.#closed || this.#timers.has(index)) return;
     const timer = this.#clock.setTimeout(() => {
       this.#timers.delete(index);
-      void this.#serial(async () => {
+      this.#serial(async () => {
         if (await this.#read(index)) this.#merge();
-      });
+      }).catch((err: unknown) => this.#log.error({ err }, 'config reload failed'));
     }, this.#debounceMs);
     this.#timers.set(index, timer);
   }
