@@ -17,7 +17,8 @@ export interface EnvSourceOptions {
 /**
  * The names after `MICRO_` that the node reads for itself: each, and each followed by `_…`, is left out of the env
  * source (with the default prefix only). That is every concern (`MICRO_REGISTRY`, `MICRO_STORE_…`, `MICRO_CONFIG`,
- * `MICRO_AUTH_…`), and NODE, ADDRESS, ADVERTISE, LOG, MDNS, OPS, API, OUTPUT and TIMEOUT.
+ * `MICRO_AUTH_…`), NODE, ADDRESS, ADVERTISE, LOG, MDNS, OPS, API, TLS, OUTPUT and TIMEOUT, and the engines NATS,
+ * REDIS, POSTGRES and ETCD.
  */
 export const NODE_SETTING_GROUPS: readonly string[] = [
   ...Object.values(Concern).map((c) => c.toUpperCase()),
@@ -28,8 +29,13 @@ export const NODE_SETTING_GROUPS: readonly string[] = [
   'MDNS',
   'OPS',
   'API',
+  'TLS',
   'OUTPUT',
   'TIMEOUT',
+  'NATS',
+  'REDIS',
+  'POSTGRES',
+  'ETCD',
 ];
 
 /** Whether `MICRO_<rest>` is one of the node's own settings rather than config. */
