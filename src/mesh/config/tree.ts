@@ -1,6 +1,10 @@
 /** Plain-tree helpers of the config: paths, deep merge, deep equality, `${VAR}` expansion. */
 import type { ConfigTree, ConfigValue } from './config.ts';
 
+/** Keys that would reach an object's prototype: dropped wherever a tree is built, so no source can pollute it. */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export const isSafeKey = (key: string): boolean => !UNSAFE_KEYS.has(key);
+
 export const isTree = (v: unknown): v is ConfigTree => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `'a.b.c'` → `['a', 'b', 'c']`; an empty path is the root. */
@@ -16,8 +20,9 @@ export function getPath(tree: ConfigTree, path: string): ConfigValue | undefined
   return node;
 }
 
-/** Sets `value` at `path`, making the objects on the way (a scalar on the way is replaced). */
+/** Sets `value` at `path`, making the objects on the way (a scalar on the way is replaced); unsafe keys are dropped. */
 export function setPath(tree: ConfigTree, path: string[], value: ConfigValue): void {
+  if (!path.every(isSafeKey)) return;
   let node = tree;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
@@ -27,10 +32,14 @@ export function setPath(tree: ConfigTree, path: string[], value: ConfigValue): v
   if (last !== undefined) node[last] = value;
 }
 
-/** Deep merge, `over` winning key by key; objects merge, anything else (arrays too) replaces. Inputs are not changed. */
+/**
+ * Deep merge, `over` winning key by key; objects merge, anything else (arrays too) replaces; unsafe keys are dropped.
+ * Inputs are not changed.
+ */
 export function mergeTrees(base: ConfigTree, over: ConfigTree): ConfigTree {
   const out: ConfigTree = { ...base };
   for (const [key, value] of Object.entries(over)) {
+    if (!isSafeKey(key)) continue;
     const prev = out[key];
     out[key] = isTree(prev) && isTree(value) ? mergeTrees(prev, value) : value;
   }
@@ -60,7 +69,7 @@ export function expandTree(value: ConfigValue, env: Readonly<Record<string, stri
   if (Array.isArray(value)) return value.map((v) => expandTree(v, env));
   if (isTree(value)) {
     const out: ConfigTree = {};
-    for (const [k, v] of Object.entries(value)) out[k] = expandTree(v, env);
+    for (const [k, v] of Object.entries(value)) if (isSafeKey(k)) out[k] = expandTree(v, env);
     return out;
   }
   return value;

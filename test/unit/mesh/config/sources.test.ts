@@ -67,3 +67,13 @@ test('config parse — JSON and YAML parse errors name the document and the line
   assert.deepEqual(await parseDocument('', 'yaml', 'f'), {});
   assert.deepEqual(await parseDocument('db:\n  port: 5432\n  tls: true\n', 'yaml', 'f'), { db: { port: 5432, tls: true } });
 });
+
+test('config tree — keys that reach a prototype (__proto__, constructor, prototype) are dropped from every source', async () => {
+  assert.deepEqual(flagsTree(['--__proto__.polluted=1', '--a.constructor.prototype.x=1', '--ok=1']), { ok: 1 });
+  const parsed = await parseDocument('{"__proto__": {"polluted": 1}, "a": {"constructor": {"prototype": {"x": 1}}}}', 'json', 'f');
+  const merged = mergeTrees({}, parsed);
+  assert.deepEqual(Object.keys(merged), ['a']);
+  assert.deepEqual(expandTree(parsed, {}), { a: {} });
+  assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+  assert.equal(Object.getPrototypeOf(merged), Object.prototype);
+});
