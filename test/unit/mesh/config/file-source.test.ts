@@ -52,6 +52,7 @@ test('config file — a broken save keeps the last good settings and emits an er
   assert.equal(errors[0]?.source, `file ${path}`);
   assert.match(errors[0]?.error.message ?? '', new RegExp(`^config file ${path}:4:1: `));
   assert.equal(config.get('level'), 'info', 'the last good configuration stays');
+  await assert.rejects(createConfig({ sources: [createFileSource({ path })] }), (err: unknown) => err instanceof MicroError && err.detail === errors[0]?.error.message, 'startup with that file fails with the same message');
   saveByRename(path, 'level: debug\n');
   await waitUntil(() => config.get('level') === 'debug', 5000, 'the repaired file');
   await config.close();
