@@ -27,6 +27,7 @@ export type StatusCode = keyof typeof StatusCodes;
 export const ErrorReasons = {
   BAD_REQUEST: { code: 400, retryable: false },
   DECODE_FAILED: { code: 400, retryable: false },
+  CONFIG_INVALID: { code: 400, retryable: false },
   UNAUTHORIZED: { code: 401, retryable: false },
   FORBIDDEN: { code: 403, retryable: false },
   NOT_FOUND: { code: 404, retryable: false },

@@ -2,6 +2,7 @@ import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../ac
 import type { SupervisorInfo } from '../supervisor/index.ts';
 import type { MeshClient } from './client/client.ts';
 import type { Codecs } from './codec/codecs.ts';
+import type { Config } from './config/config.ts';
 import type { NodeOps } from './ops/node-ops.ts';
 import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
@@ -24,6 +25,8 @@ export interface MeshNode {
   readonly store: Store;
   /** Locks with fencing tokens and leader election: `node.sync.lock('id')`, `node.sync.elect('name')`. */
   readonly sync: Sync;
+  /** Settings merged from the config sources, hot-reloaded: `node.config.get('db.port', 5432)`, `watch`, `scan`. */
+  readonly config: Config;
   readonly log: Logger;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;

@@ -8,6 +8,8 @@ import { checkMiddleware, type Middleware } from './middleware/middleware.ts';
 import { defaultPeerLimits, type PeerLimits } from './peers/limits.ts';
 import { builtinPlugin } from './plugins/builtin.ts';
 import type { StoreConcernOptions, SyncConcernOptions } from './plugins/concerns.ts';
+import type { ConfigConcernOptions } from './config/factories.ts';
+import type { ConfigSourceChoice } from './config/open.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { createPluginTable, type PluginTable, type Resolved } from './plugins/table.ts';
 import type { AdmitProbe } from './registry/admission.ts';
@@ -55,6 +57,14 @@ export interface NodeOptions {
    * @default false
    */
   reminders?: boolean | RemindersOptions;
+  /**
+   * `node.config`'s sources, lowest precedence first: each a source, a plugin name (`env`, `flags`, `memory`), a URL
+   * (`file:///etc/app.yaml`, `nats://…`, `etcd://…` with the engine plugins) or a file path; a text may list several
+   * separated by commas. @default env MICRO_CONFIG, else 'env'
+   */
+  config?: ConfigSourceChoice | readonly ConfigSourceChoice[];
+  /** Settings handed to the config source factories, and the debounce of changes. @default {} */
+  configOptions?: ConfigConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -116,6 +126,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     sync: options.sync,
     syncOptions: options.syncOptions ?? {},
     reminders: options.reminders ?? false,
+    config: options.config,
+    configOptions: options.configOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,

@@ -6,6 +6,7 @@ import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
 import type { Codecs } from './codec/codecs.ts';
 import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
+import { createConfigPart, type NodeConfigPart } from './config/component.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
 import { type NodeOps, type OpsSettings, planOps } from './ops/node-ops.ts';
@@ -42,6 +43,8 @@ export interface NodeParts {
   readonly components: NodeComponent[];
   /** Health checks, metrics and the operations port. */
   readonly ops: NodeOps;
+  /** The config component and `node.config`. */
+  readonly config: NodeConfigPart;
   register(service: RegisteredService): Promise<void>;
 }
 
@@ -151,6 +154,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   directory.onNodeGone((id) => remote.nodeGone(id));
   const reminders = new NodeReminders({ store: () => plugins.store.value, clock, lookup: (path) => kernel.lookup(path), log }, typeof options.reminders === 'object' ? options.reminders : {});
   kernel.setReminders((self) => reminders.for(self));
+  const config = createConfigPart({ choice: options.config, options: options.configOptions, table: plugins.table, system, nodeId: system.nodeId, logger: log, env: options.env, clock, client });
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
     const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
@@ -170,6 +174,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   });
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
+    config.component,
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
     { name: 'sync', start: () => {}, stop: () => (plugins.sync.owned ? plugins.sync.value.close() : undefined) },
@@ -210,7 +215,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     if (!(await answersAs(address, id))) return false;
     return known === undefined || known === address || !(await answersAs(known, id));
   };
-  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops, config };
 }
 
 /** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */

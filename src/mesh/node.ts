@@ -2,6 +2,7 @@ import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../ac
 import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
 import type { MeshClient } from './client/client.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
+import type { Config } from './config/config.ts';
 import { MicroError } from './errors.ts';
 import { buildNodeParts, isCodecs, lateProbe, type NodeParts, RESILIENT, registration } from './node-parts.ts';
 import { type NodeOptions, openNodePlugins, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.ts';
@@ -46,6 +47,10 @@ class Node implements MeshNode {
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
     this.sync = parts.plugins.sync.value;
+  }
+
+  get config(): Config {
+    return this.parts.config.current();
   }
 
   get id(): string {

@@ -33,7 +33,7 @@ after(() => rm(DIR, { recursive: true, force: true }));
 const runBlock = (name: string) => run(process.execPath, ['--import', 'tsx', `${DIR}/${name}`], { timeout: 30_000 });
 
 test('readme — every TypeScript block is a program a test runs', () => {
-  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'reminders.ts', 'remote-actors.ts', 'server.ts']);
+  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'config.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'reminders.ts', 'remote-actors.ts', 'server.ts']);
 });
 
 test('readme — the first actor restarts with fresh state', async () => {
@@ -75,4 +75,9 @@ test('readme — the locks block holds, times out a second try, then leads', asy
 test('readme — the reminders block fires three times, then cancels', async () => {
   const lines = (await runBlock('reminders.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['reminder tick: tock', 'reminder tick: tock', 'reminder tick: tock']);
+});
+
+test('readme — the config block scans with a schema and sees a save by rename', async () => {
+  const lines = (await runBlock('config.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, ["{ host: 'localhost', port: 5432, poolSize: 4 }", 'db.port is now 6432']);
 });

@@ -15,7 +15,7 @@ import type { ReplySink, ServerCall } from '../server/server-call.ts';
 import type { AnyEndpoint, RequestOf, ResponseOf, Service } from '../service.ts';
 import type { ClientStream } from './client-stream.ts';
 import { UnaryExchange } from './exchange.ts';
-import { type CallOptions, type ClientOptions, checkTimeout, defaultClientOptions } from './options.ts';
+import { type CallOptions, type ClientOptions, type ClientSettings, checkTimeout, defaultClientOptions } from './options.ts';
 import type { ServiceResolver } from './resolver.ts';
 import { openStream, openStreamOn, StreamCall } from './stream-open.ts';
 import { type AttemptSink, UnaryCall, type UnaryCallHost } from './unary-call.ts';
@@ -53,8 +53,11 @@ function countsAgainstNode(e: MicroError): boolean {
  * loop that picks nodes around one per-attempt function, wrapped by the node's middleware (composed once here).
  */
 export class MeshClient implements UnaryCallHost {
-  readonly #options: Required<ClientOptions>;
-  readonly #selector: Selector;
+  readonly #given: ClientOptions;
+  #options: Required<ClientOptions>;
+  #selector: Selector;
+  /** Per-service settings from `configure`, copied into each call's options (empty: nothing is copied). */
+  #services = new Map<string, ClientOptions>();
   readonly #selectors = new Map<string, Selector>();
   readonly headers = new RequestHeaderEncoder();
   readonly #call: CallNext;
@@ -71,6 +74,7 @@ export class MeshClient implements UnaryCallHost {
     readonly deps: ClientDeps,
     options: ClientOptions = {},
   ) {
+    this.#given = options;
     this.#options = { ...defaultClientOptions(), ...options };
     this.#selector = createSelector(this.#options.selector);
     this.asks = deps.asks;
@@ -90,6 +94,7 @@ export class MeshClient implements UnaryCallHost {
    * const reply = await node.client.call<{ msg: string }>('greeter', 'Say.Hello', { name: 'Ada' }, { timeoutMs: 2000 });
    */
   call<Res = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = {}): Promise<Res> {
+    if (this.#services.size > 0) options = this.#forService(service, options);
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     const bad = checkTimeout(timeoutMs);
     if (bad !== undefined) return Promise.reject(bad);
@@ -121,6 +126,7 @@ export class MeshClient implements UnaryCallHost {
    * for await (const reply of s) console.log(reply);
    */
   async stream<Req = unknown, Res = unknown>(service: string, endpoint: string, options: CallOptions = {}): Promise<ClientStream<Req, Res>> {
+    if (this.#services.size > 0) options = this.#forService(service, options);
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     const bad = checkTimeout(timeoutMs);
     if (bad !== undefined) throw bad;
@@ -131,6 +137,29 @@ export class MeshClient implements UnaryCallHost {
     const codec = this.deps.codecs.get(contentType);
     const call = new StreamCall(service, endpoint, options, timeoutMs, codec, contentType, Date.now() + timeoutMs);
     return (await this.#stream(call)) as ClientStream<Req, Res>;
+  }
+
+  /**
+   * Replaces the live resilience settings (deadline, retries, selector), for every service and per service, without
+   * a restart: calls started after it use them, calls in flight keep theirs. A setting left out falls back to the
+   * options the client was made with. The node applies its config's `client` key through this.
+   * @example
+   * node.client.configure({ retries: 1, services: { greeter: { timeoutMs: 500, selector: 'round-robin' } } });
+   */
+  configure(settings: ClientSettings): void {
+    const { services = {}, ...all } = settings;
+    const merged = { ...defaultClientOptions(), ...this.#given, ...all };
+    const bad = checkTimeout(merged.timeoutMs);
+    if (bad !== undefined) throw bad;
+    if (merged.selector !== this.#options.selector) this.#selector = createSelector(merged.selector);
+    this.#options = merged;
+    this.#services = new Map(Object.entries(services));
+  }
+
+  /** `options` with the service's live settings under it. */
+  #forService(service: string, options: CallOptions): CallOptions {
+    const live = this.#services.get(service);
+    return live === undefined ? options : { ...live, ...options };
   }
 
   // ---- the outbound path -----------------------------------------------------------------------------

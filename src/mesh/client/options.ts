@@ -36,6 +36,15 @@ export interface ClientOptions {
   retries?: number;
 }
 
+/**
+ * Live resilience settings of a client (`client.configure`): defaults of every call, and overrides per service. A
+ * call's own options still win over both.
+ */
+export interface ClientSettings extends ClientOptions {
+  /** Settings of calls to one service, by service name: `{ greeter: { timeoutMs: 500, retries: 0 } }`. @default {} */
+  services?: Readonly<Record<string, ClientOptions>>;
+}
+
 export function defaultClientOptions(): Required<ClientOptions> {
   return { timeoutMs: 10_000, selector: 'random', retries: 2 };
 }

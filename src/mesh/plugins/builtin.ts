@@ -5,6 +5,7 @@
 import { MicroError } from '../errors.ts';
 import { builtinStoreFactories } from '../store/factories.ts';
 import { builtinSyncFactories } from '../sync/factories.ts';
+import { builtinConfigFactories } from '../config/factories.ts';
 import { createMdnsRegistry, type MdnsRegistryOptions } from '../registry/mdns.ts';
 import { createMemoryRegistry } from '../registry/memory.ts';
 import { createMemoryTransport } from '../transport/memory.ts';
@@ -17,7 +18,7 @@ export const BUILTIN_PLUGIN = 'micromesh';
 
 /**
  * The built-in plugin: registry `mdns` (also `mdns:` URLs) and `memory`, transport `tcp` and `memory`, store `file`
- * (also `file:` URLs) and `memory`, sync `memory`.
+ * (also `file:` URLs) and `memory`, sync `memory`, config `env`, `flags`, `memory` and `file` (also `file:` URLs).
  * A node adds it to its table before the user's plugins.
  * @example
  * const table = createPluginTable([builtinPlugin(), ...options.plugins]);
@@ -54,6 +55,7 @@ export function builtinPlugin(): Plugin {
       },
       ...builtinStoreFactories(),
       ...builtinSyncFactories(),
+      ...builtinConfigFactories(),
     ],
   });
 }

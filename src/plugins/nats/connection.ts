@@ -15,6 +15,8 @@ export interface NatsConnectionOptions {
   connectTimeoutMs?: number;
   /** Wait between reconnect attempts. @default 250 */
   reconnectTimeWaitMs?: number;
+  /** How long closing may wait for the connection to drain (a server that is down never lets it). @default 2000 */
+  drainTimeoutMs?: number;
 }
 
 /** `nats://user:pass@host:port?…` → the server list nats.js wants, without the query or credentials. */
@@ -63,7 +65,14 @@ export function shareNats(url: URL, ctx: PluginContext, options: NatsConnectionO
     },
     async (nc) => {
       if (nc.isClosed()) return;
-      await nc.drain().catch(() => nc.close());
+      // A drain needs the server (it flushes): while disconnected it would wait for ever, so it gets a deadline.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.drainTimeoutMs ?? 2000);
+      });
+      await Promise.race([nc.drain().catch(() => {}), deadline]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close().catch(() => {});
     },
   );
 }

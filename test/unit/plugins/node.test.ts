@@ -16,9 +16,9 @@ test('engine plugins — a node gets nats, postgres and redis stores by name and
 test('engine plugins — a user plugin with the same name or a scheme of an engine replaces that engine', () => {
   const mine = definePlugin({ name: 'my-redis', factories: [{ concern: 'store', name: 'kv', schemes: ['REDIS://'], create: () => createMemoryStore() }] });
   const plugins = withEnginePlugins([mine]);
-  assert.deepEqual(plugins.map((p) => p.name), ['my-redis', 'nats', 'postgres']);
+  assert.deepEqual(plugins.map((p) => p.name), ['my-redis', 'nats', 'postgres', 'etcd']);
   const named = definePlugin({ name: 'postgres', factories: [] });
-  assert.deepEqual(withEnginePlugins([named]).map((p) => p.name), ['postgres', 'nats', 'redis']);
+  assert.deepEqual(withEnginePlugins([named]).map((p) => p.name), ['postgres', 'nats', 'redis', 'etcd']);
   assert.equal(withEnginePlugins([named])[0], named);
   // The table takes the result without a clash.
   const table = createPluginTable([builtinPlugin(), ...plugins]);
