@@ -11,21 +11,11 @@ import { MicroError } from '../../mesh/errors.ts';
 import type { PluginContext, PluginFactory } from '../../mesh/plugins/plugin.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { redactUrl } from '../../mesh/plugins/target.ts';
-import { type NatsConnectionOptions, natsError, shareNats } from './connection.ts';
+import { natsError, shareNats } from './connection.ts';
+import type { NatsConfigOptions } from './options.ts';
 
-declare module '../../mesh/config/factories.ts' {
-  interface ConfigConcernOptions {
-    /** Settings of `nats` config sources; a URL's path `/<bucket>/<prefix>` overrides bucket and prefix. @default {} */
-    nats?: NatsConfigOptions;
-  }
-}
+export type { NatsConfigOptions };
 
-export interface NatsConfigOptions extends NatsConnectionOptions {
-  /** The KV bucket; made when missing. A URL's first path segment overrides it. @default 'micro_config' */
-  bucket?: string;
-  /** The key prefix (NATS tokens, dot-separated); '' takes the whole bucket. The URL's rest of the path overrides it. @default '' */
-  prefix?: string;
-}
 
 const BUCKET = /^[A-Za-z0-9_-]+$/;
 const PREFIX = /^[A-Za-z0-9_\-/=]+(\.[A-Za-z0-9_\-/=]+)*$/;

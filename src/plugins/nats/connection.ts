@@ -9,15 +9,10 @@ import { importOptional } from '../../mesh/plugins/import-optional.ts';
 import type { PluginContext } from '../../mesh/plugins/plugin.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { redactUrl } from '../../mesh/plugins/target.ts';
+import type { NatsConnectionOptions } from './options.ts';
 
-export interface NatsConnectionOptions {
-  /** How long opening the connection may take. @default 5000 */
-  connectTimeoutMs?: number;
-  /** Wait between reconnect attempts. @default 250 */
-  reconnectTimeWaitMs?: number;
-  /** How long closing may wait for the connection to drain (a server that is down never lets it). @default 2000 */
-  drainTimeoutMs?: number;
-}
+export type { NatsConnectionOptions };
+
 
 /** `nats://user:pass@host:port?…` → the server list nats.js wants, without the query or credentials. */
 function serverOf(url: URL): string {

@@ -1,7 +1,27 @@
 /** The nats plugin: the concerns NATS backs (`nats` and `nats://` URLs), each sharing one connection per URL. */
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
-import { natsStateFactories } from './state-factories.ts';
 import { natsConfigFactory } from './config.ts';
+import type { NatsConfigOptions, NatsConnectionOptions, NatsStoreOptions, NatsSyncOptions } from './options.ts';
+import { natsStateFactories } from './state-factories.ts';
+
+// Every concern's settings for NATS are declared here, where the package's declarations reach them.
+declare module '../../mesh/plugins/concerns.ts' {
+  interface StoreConcernOptions {
+    /** Settings of the `nats` store (a KV bucket per scope); a URL's `?prefix=` overrides them. @default {} */
+    nats?: NatsStoreOptions & NatsConnectionOptions;
+  }
+  interface SyncConcernOptions {
+    /** Settings of the `nats` sync (one KV bucket of leases); a URL's `?prefix=` overrides them. @default {} */
+    nats?: NatsSyncOptions & NatsConnectionOptions;
+  }
+}
+
+declare module '../../mesh/config/factories.ts' {
+  interface ConfigConcernOptions {
+    /** Settings of `nats` config sources; a URL's path `/<bucket>/<prefix>` overrides bucket and prefix. @default {} */
+    nats?: NatsConfigOptions;
+  }
+}
 
 /** Where a bare `nats` points. */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';

@@ -3,20 +3,9 @@ import { MicroError } from '../../mesh/errors.ts';
 import type { PluginFactory } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
-import { type NatsConnectionOptions, shareNats } from './connection.ts';
-import { NatsStoreBackend, type NatsStoreOptions } from './store.ts';
-import { NatsSyncBackend, type NatsSyncOptions } from './sync.ts';
-
-declare module '../../mesh/plugins/concerns.ts' {
-  interface StoreConcernOptions {
-    /** Settings of the `nats` store (a KV bucket per scope); a URL's `?prefix=` overrides them. @default {} */
-    nats?: NatsStoreOptions & NatsConnectionOptions;
-  }
-  interface SyncConcernOptions {
-    /** Settings of the `nats` sync (one KV bucket of leases); a URL's `?prefix=` overrides them. @default {} */
-    nats?: NatsSyncOptions & NatsConnectionOptions;
-  }
-}
+import { shareNats } from './connection.ts';
+import { NatsStoreBackend } from './store.ts';
+import { NatsSyncBackend } from './sync.ts';
 
 /**
  * `store: 'nats://127.0.0.1:4222'` and `sync: 'nats://127.0.0.1:4222'` (or the bare name `nats`, meaning `defaultUrl`).

@@ -16,13 +16,10 @@ import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { type BackendQuery, type BackendWrite, matches, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { decodeKvKey, encodeKvKey, isCasConflict, KvBuckets, live, scopeBucket } from './kv.ts';
+import type { NatsStoreOptions } from './options.ts';
 
-export interface NatsStoreOptions {
-  /** The first part of every bucket name. A URL's `?prefix=` sets it too. @default 'micro-store' */
-  prefix?: string;
-  /** The longest key, in UTF-8 bytes. @default 1024 */
-  maxKeyBytes?: number;
-}
+export type { NatsStoreOptions };
+
 
 export function defaultNatsStoreOptions() {
   return { prefix: 'micro-store', maxKeyBytes: 1024 };

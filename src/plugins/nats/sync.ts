@@ -8,11 +8,10 @@ import type { KV, NatsConnection } from 'nats';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import type { SyncBackend } from '../../mesh/sync/backend.ts';
 import { encodeKvKey, isCasConflict, KvBuckets, live } from './kv.ts';
+import type { NatsSyncOptions } from './options.ts';
 
-export interface NatsSyncOptions {
-  /** The bucket holding the locks. A URL's `?prefix=` sets it too. @default 'micro-sync' */
-  prefix?: string;
-}
+export type { NatsSyncOptions };
+
 
 export function defaultNatsSyncOptions() {
   return { prefix: 'micro-sync' };

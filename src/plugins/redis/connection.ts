@@ -9,11 +9,10 @@ import { importOptional } from '../../mesh/plugins/import-optional.ts';
 import type { PluginContext } from '../../mesh/plugins/plugin.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { redactUrl } from '../../mesh/plugins/target.ts';
+import type { RedisConnectionOptions } from './options.ts';
 
-export interface RedisConnectionOptions {
-  /** How long opening the connection may take. @default 5000 */
-  connectTimeoutMs?: number;
-}
+export type { RedisConnectionOptions };
+
 
 /**
  * The node's connection to `url` (`redis://[user:password@]host:port/db`), connecting on first command.

@@ -2,9 +2,10 @@
 import { MicroError } from '../../mesh/errors.ts';
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
-import { type RedisConnectionOptions, shareRedis } from './connection.ts';
-import { RedisStoreBackend, type RedisStoreOptions } from './store.ts';
-import { RedisSyncBackend, type RedisSyncOptions } from './sync.ts';
+import { shareRedis } from './connection.ts';
+import type { RedisConnectionOptions, RedisStoreOptions, RedisSyncOptions } from './options.ts';
+import { RedisStoreBackend } from './store.ts';
+import { RedisSyncBackend } from './sync.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
 
 declare module '../../mesh/plugins/concerns.ts' {

@@ -13,13 +13,10 @@ import { type BackendQuery, type BackendWrite, page, revisionConflict, type Stor
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { redisError } from './connection.ts';
 import { type RedisScript, redisScript, runScript } from './scripts.ts';
+import type { RedisStoreOptions } from './options.ts';
 
-export interface RedisStoreOptions {
-  /** The first part of every key. A URL's `?prefix=` sets it too. @default 'micro:store' */
-  prefix?: string;
-  /** The longest key, in UTF-8 bytes. @default 1024 */
-  maxKeyBytes?: number;
-}
+export type { RedisStoreOptions };
+
 
 export function defaultRedisStoreOptions() {
   return { prefix: 'micro:store', maxKeyBytes: 1024 };

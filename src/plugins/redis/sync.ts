@@ -14,11 +14,10 @@ import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import type { SyncBackend } from '../../mesh/sync/backend.ts';
 import { redisError } from './connection.ts';
 import { type RedisScript, redisScript, runScript } from './scripts.ts';
+import type { RedisSyncOptions } from './options.ts';
 
-export interface RedisSyncOptions {
-  /** The first part of every key. A URL's `?prefix=` sets it too. @default 'micro:sync' */
-  prefix?: string;
-}
+export type { RedisSyncOptions };
+
 
 export function defaultRedisSyncOptions() {
   return { prefix: 'micro:sync' };
