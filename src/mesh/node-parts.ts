@@ -17,6 +17,7 @@ import { RemoteActors } from './remote/remote-actors.ts';
 import { createNodeHealth } from './selector/node-health.ts';
 import { MeshServer } from './server/server.ts';
 import type { Service } from './service.ts';
+import { ADDRESSES_KEY } from './transport/addresses.ts';
 import type { Listener } from './transport/transport.ts';
 
 /**
@@ -115,8 +116,9 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       draining: () => (server.draining ? 'draining' : undefined),
     },
   });
-  const options = { ...input.options, middleware: [...ops.middleware, ...input.options.middleware] };
-  const resolver = new ServiceResolver(registry, clock, log);
+  const carried = transport.attachNode?.({ nodeId: system.nodeId, services: () => registrations }) ?? [];
+  const options = { ...input.options, middleware: [...ops.middleware, ...carried, ...input.options.middleware] };
+  const resolver = new ServiceResolver(registry, clock, log, undefined, transport.canDial?.bind(transport));
   const directory = new PeerDirectory({
     nodeId: system.nodeId,
     transport,
@@ -150,7 +152,8 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   directory.onNodeGone((id) => remote.nodeGone(id));
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
-    const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
+    const all: Record<string, string> = directory.addresses.length > 1 ? { [ADDRESSES_KEY]: directory.addresses.join(' ') } : {};
+    const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}`, ...all } };
     const full = { ...service, nodes: [node] };
     await registry.register(full, { ttlMs: options.registerTtlMs });
     registrations.push(full);
@@ -174,7 +177,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       name: 'listener',
       start: async () => {
         listener = await transport.listen(options.address, (conn) => directory.accept(conn));
-        directory.address = options.advertise ?? listener.address;
+        directory.addresses = [options.advertise ?? listener.address, ...(listener.addresses?.slice(1) ?? [])];
         state.listening = true;
       },
       stop: async () => {

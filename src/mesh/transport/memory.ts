@@ -92,6 +92,11 @@ export class MemoryTransport implements Transport {
     return { ...this.#stats };
   }
 
+  /** Dials `mem://` addresses. */
+  canDial(address: string): boolean {
+    return address.startsWith('mem://');
+  }
+
   async listen(address: string, onConnection: (conn: Connection) => void): Promise<Listener> {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'memory transport is closed');
     const network = this.#options.network;
