@@ -1,10 +1,12 @@
-import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
 import { connect } from 'nats';
 import { createNatsTransport } from '../../src/plugins/nats/transport.ts';
-import { describeTransport } from '../conformance/transport.ts';
+import { connectPair, describeTransport, frameOf, pattern } from '../conformance/transport.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
 
-if (await engineAvailable('NATS', 4222)) {
+const available = await engineAvailable('NATS', 4222);
+if (available) {
   // Two connections, as two processes would have; transports alternate between them.
   const ncs = [await connect({ servers: '127.0.0.1:4222' }), await connect({ servers: '127.0.0.1:4222' })];
   after(() => Promise.all(ncs.map((nc) => nc.close())));
@@ -20,3 +22,35 @@ if (await engineAvailable('NATS', 4222)) {
     backpressure: false,
   }));
 }
+
+test('nats transport — NATS has no backpressure: while reading is paused, arrivals are held up to maxBufferedBytes, then that connection closes on both ends', { skip: !available }, async () => {
+  const nc = [await connect({ servers: '127.0.0.1:4222' }), await connect({ servers: '127.0.0.1:4222' })] as const;
+  const prefix = `_MMT_${runId()}`;
+  const server = createNatsTransport({ nc: nc[0], nodeId: 's' }, { subjectPrefix: prefix, maxBufferedBytes: 256 * 1024, discovery: false });
+  const client = createNatsTransport({ nc: nc[1], nodeId: 'c' }, { subjectPrefix: prefix, discovery: false });
+  try {
+    const pair = await connectPair(server, client, '127.0.0.1:0');
+    pair.server.pauseReading();
+    const body = pattern(16 * 1024, 3);
+    for (let i = 0; i < 8; i++) pair.client.send(frameOf(i, body));
+    // Once both flushes return, the server has routed the frames to the listener's connection.
+    await nc[1].flush();
+    await nc[0].flush();
+    assert.equal(pair.serverInbox.frames.length, 0, 'nothing delivered while paused');
+    pair.server.resumeReading();
+    await pair.serverInbox.untilFrames(8);
+    pair.server.pauseReading();
+    for (let i = 0; i < 64 && !pair.client.closed; i++) {
+      pair.client.send(frameOf(i, body));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await pair.serverInbox.untilClosed();
+    await pair.clientInbox.untilClosed();
+    assert.match(String(pair.serverInbox.closes[0]), /while reading was paused \(limit 262144\)/);
+    assert.match(String(pair.clientInbox.closes[0]), /reset by peer: .*while reading was paused/);
+  } finally {
+    await client.close();
+    await server.close();
+    await Promise.all(nc.map((c) => c.close()));
+  }
+});
