@@ -9,6 +9,7 @@
 import { createMemoryRegistry, createNode, type Middleware } from '../../src/index.ts';
 import { spawnTsx } from '../lib/child-process.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
+import { BENCH_NATS_URL, benchRunToken } from './nats-bench.ts';
 import { ECHO_ENDPOINT, ECHO_SERVICE, echoService, noopMiddleware } from './micromesh-echo.ts';
 
 const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
@@ -50,6 +51,31 @@ function remoteImpl(clientId: string, middleware: readonly Middleware[]): RpcImp
 }
 
 export const micromeshImpl: RpcImpl = remoteImpl('bench-client', []);
+
+/** The rpc suite's `echo-nats` rows: the same echo, client and server nodes on the NATS transport. */
+export const micromeshNatsImpl: RpcImpl = {
+  name: 'micromesh',
+  async startServer(): Promise<RpcServer> {
+    const id = `bench-server-${benchRunToken()}`;
+    const child = await spawnTsx(SERVER_FILE, { args: ['--instances', instances(), '--transport', BENCH_NATS_URL, '--id', id] });
+    return { address: `nats://${id}`, stop: child.stop };
+  },
+  async createClient(address: string): Promise<RpcClient> {
+    const registry = createMemoryRegistry();
+    const serverId = address.slice('nats://'.length);
+    await registry.register({ name: ECHO_SERVICE, version: 'latest', metadata: {}, endpoints: [], nodes: [{ id: serverId, address, metadata: {} }] });
+    const node = await createNode({ id: `bench-client-${benchRunToken()}`, registry, transport: BENCH_NATS_URL });
+    const { client } = node;
+    let closed: Promise<void> | undefined;
+    return {
+      call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS),
+      close: () => {
+        closed ??= node.stop().then(() => registry.close());
+        return closed;
+      },
+    };
+  },
+};
 
 /** The rpc suite's `echo-mw` rows: {@link micromeshImpl} with the no-op middleware on the client and the server node. */
 export const micromeshNoopMiddlewareImpl: RpcImpl = remoteImpl('bench-client-mw', [noopMiddleware]);

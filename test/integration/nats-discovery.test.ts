@@ -50,13 +50,13 @@ test('nats discovery — a plain NATS client sees micromesh services through $SR
   assert.equal(moreInfo.length, 0);
   assert.equal(info?.type, 'io.nats.micro.v1.info_response');
   assert.deepEqual(
-    (info?.endpoints as Array<{ name: string }>).map((e) => e.name),
+    ((info?.endpoints ?? []) as Array<{ name: string }>).map((e) => e.name),
     ['Say.Hello', 'Say.Stream'],
   );
   const [stats] = await ask(nc, `$SRV.STATS.greeter.${id}-s`);
   assert.equal(stats?.type, 'io.nats.micro.v1.stats_response');
   assert.ok(typeof stats?.started === 'string' && !Number.isNaN(Date.parse(stats.started)));
-  const hello = (stats?.endpoints as Array<Record<string, unknown>>).find((e) => e.name === 'Say.Hello');
+  const hello = ((stats?.endpoints ?? []) as Array<Record<string, unknown>>).find((e) => e.name === 'Say.Hello');
   assert.equal(hello?.num_requests, 3);
   assert.equal(hello?.num_errors, 1);
   assert.ok((hello?.processing_time as number) > 0);

@@ -1,0 +1,42 @@
+/**
+ * Moleculer brokers on the NATS transporter for the rpc suite's `echo-nats` case: JSON serializer, warn-level logs,
+ * no metrics or tracing, like the TCP ones in ./moleculer-broker.ts.
+ */
+import { ServiceBroker } from 'moleculer';
+import type { RpcClient } from '../lib/rpc-impl.ts';
+import { BENCH_NATS_URL } from './nats-bench.ts';
+
+const DISCOVERY_TIMEOUT_MS = 15_000;
+
+export function createNatsBenchBroker(nodeID: string, namespace: string): ServiceBroker {
+  return new ServiceBroker({
+    namespace,
+    nodeID,
+    transporter: { type: 'NATS', options: { url: BENCH_NATS_URL } },
+    serializer: 'JSON',
+    logger: { type: 'Console', options: { level: 'warn' } },
+    metrics: false,
+    tracing: false,
+    requestTimeout: 30_000,
+  });
+}
+
+/** A client broker in `namespace` that waits for the server's echo service. */
+export async function connectNatsEchoClient(namespace: string): Promise<RpcClient> {
+  const broker = createNatsBenchBroker(`client-${process.pid}`, namespace);
+  await broker.start();
+  try {
+    await broker.waitForServices('echo', DISCOVERY_TIMEOUT_MS);
+  } catch (err) {
+    await broker.stop();
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    call: (body: unknown) => broker.call('echo.echo', body as Record<string, unknown>),
+    close: () => {
+      closed ??= broker.stop();
+      return closed;
+    },
+  };
+}
