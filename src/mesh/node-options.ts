@@ -7,7 +7,7 @@ import { MicroError } from './errors.ts';
 import { checkMiddleware, type Middleware } from './middleware/middleware.ts';
 import { defaultPeerLimits, type PeerLimits } from './peers/limits.ts';
 import { builtinPlugin } from './plugins/builtin.ts';
-import type { StoreConcernOptions, SyncConcernOptions } from './plugins/concerns.ts';
+import type { StoreConcernOptions, SyncConcernOptions, TransportConcernOptions } from './plugins/concerns.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { createPluginTable, type PluginTable, type Resolved } from './plugins/table.ts';
 import type { AdmitProbe } from './registry/admission.ts';
@@ -39,6 +39,8 @@ export interface NodeOptions {
    * separated by commas or spaces), else 'tcp'
    */
   transport?: TransportChoice;
+  /** Settings handed to every transport factory: each transport's own (`tcp`, `memory`, `nats`). @default {} */
+  transportOptions?: TransportConcernOptions;
   /**
    * `node.store`: a Store, a plugin name (`file`, `memory`) or URL (`file:///path`, `postgres://…`, `redis://…` with
    * the engine plugins). @default env MICRO_STORE, else 'file' (under `.micromesh/store`, opened on first use)
@@ -109,6 +111,7 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     env,
     registry: options.registry,
     transport: options.transport,
+    transportOptions: options.transportOptions ?? {},
     store: options.store,
     storeOptions: options.storeOptions ?? {},
     sync: options.sync,
@@ -152,7 +155,7 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   };
   try {
     const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
-    const transport = keep(await resolveTransports(table, { ...base, options: {} }, o.transport, d.transport));
+    const transport = keep(await resolveTransports(table, { ...base, options: o.transportOptions }, o.transport, d.transport));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
     return { table, registry, transport, store, sync };

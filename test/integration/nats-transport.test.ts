@@ -88,3 +88,17 @@ test('nats transport — a node listens on TCP and NATS at once; a NATS-only and
   const err = await tcpOnly.client.call('greeter-nats', 'Say.Hello', { name: 'x' }, { timeoutMs: 3000 }).catch((e: unknown) => e);
   assert.ok(err instanceof MicroError && [404, 503].includes(err.code), String(err));
 });
+
+test('nats transport — transportOptions reach the NATS transport: nodes on another subject prefix are apart from the default one', { skip: !available }, async () => {
+  const registry = createMemoryRegistry();
+  const id = runId();
+  const nats = { subjectPrefix: `_MMP_${id}` };
+  const server = await node({ id: `${id}-s`, registry, transport: NATS, transportOptions: { nats } });
+  const client = await node({ id: `${id}-c`, registry, transport: NATS, transportOptions: { nats } });
+  const outsider = await node({ id: `${id}-o`, registry, transport: NATS });
+  await server.serve(greeter);
+  assert.deepEqual(await client.client.call('greeter', 'Say.Hello', { name: 'Ada' }), { msg: 'Hello Ada' });
+  const err = await outsider.transport.dial(`nats://${id}-s`).catch((e: unknown) => e);
+  assert.ok(err instanceof MicroError && err.reason === 'CONNECT_FAILED', String(err));
+  assert.match(err.message, /nothing listens there/);
+});
