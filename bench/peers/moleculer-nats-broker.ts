@@ -4,9 +4,8 @@
  */
 import { ServiceBroker } from 'moleculer';
 import type { RpcClient } from '../lib/rpc-impl.ts';
+import { echoClient } from './moleculer-echo.ts';
 import { BENCH_NATS_URL } from './nats-bench.ts';
-
-const DISCOVERY_TIMEOUT_MS = 15_000;
 
 export function createNatsBenchBroker(nodeID: string, namespace: string): ServiceBroker {
   return new ServiceBroker({
@@ -22,21 +21,6 @@ export function createNatsBenchBroker(nodeID: string, namespace: string): Servic
 }
 
 /** A client broker in `namespace` that waits for the server's echo service. */
-export async function connectNatsEchoClient(namespace: string): Promise<RpcClient> {
-  const broker = createNatsBenchBroker(`client-${process.pid}`, namespace);
-  await broker.start();
-  try {
-    await broker.waitForServices('echo', DISCOVERY_TIMEOUT_MS);
-  } catch (err) {
-    await broker.stop();
-    throw err;
-  }
-  let closed: Promise<void> | undefined;
-  return {
-    call: (body: unknown) => broker.call('echo.echo', body as Record<string, unknown>),
-    close: () => {
-      closed ??= broker.stop();
-      return closed;
-    },
-  };
+export function connectNatsEchoClient(namespace: string): Promise<RpcClient> {
+  return echoClient(createNatsBenchBroker(`client-${process.pid}`, namespace), 'echo', true);
 }

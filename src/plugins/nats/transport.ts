@@ -8,7 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Status, Subscription } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
 import { type ConnectionOptions, defaultConnectionOptions } from '../../mesh/transport/connection-options.ts';
-import { FrameConnection } from '../../mesh/transport/frame-connection.ts';
+import type { FrameConnection } from '../../mesh/transport/frame-connection.ts';
+import { trackedConnection } from '../../mesh/transport/tracked-connection.ts';
 import {
   type Connection,
   createTransportStats,
@@ -290,21 +291,13 @@ export class NatsTransport implements Transport {
   }
 
   #wrap(channel: NatsChannel, remoteAddress: string, group: Set<FrameConnection> | undefined): FrameConnection {
-    const conn = new FrameConnection({
-      id: `nats-${this.#tag}-${++this.#nextId}`,
-      localAddress: this.#listenAddress ?? `${SCHEME}${this.#init.nodeId}`,
-      remoteAddress,
-      channel,
-      options: this.#options,
-      stats: this.#stats,
-      onClosed: (closed) => {
-        this.#connections.delete(closed);
-        group?.delete(closed);
-      },
-    });
+    const localAddress = this.#listenAddress ?? `${SCHEME}${this.#init.nodeId}`;
+    const conn = trackedConnection(
+      { id: `nats-${this.#tag}-${++this.#nextId}`, localAddress, remoteAddress, channel, options: this.#options, stats: this.#stats },
+      this.#connections,
+      group,
+    );
     channel.attach(conn);
-    this.#connections.add(conn);
-    group?.add(conn);
     if (this.#closed) conn.close();
     return conn;
   }
