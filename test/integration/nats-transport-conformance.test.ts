@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { connect } from 'nats';
+import type { MicroError } from '../../src/mesh/errors.ts';
 import { createNatsTransport } from '../../src/plugins/nats/transport.ts';
 import { connectPair, describeTransport, frameOf, pattern } from '../conformance/transport.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
@@ -52,5 +53,29 @@ test('nats transport — NATS has no backpressure: while reading is paused, arri
     await client.close();
     await server.close();
     await Promise.all(nc.map((c) => c.close()));
+  }
+});
+
+test('nats transport — when the peer is gone from NATS (its process died), the next frame sent to it breaks the connection at once', { skip: !available }, async () => {
+  const nc = [await connect({ servers: '127.0.0.1:4222' }), await connect({ servers: '127.0.0.1:4222' })] as const;
+  const prefix = `_MMT_${runId()}`;
+  const server = createNatsTransport({ nc: nc[0], nodeId: 's' }, { subjectPrefix: prefix, discovery: false });
+  const client = createNatsTransport({ nc: nc[1], nodeId: 'c' }, { subjectPrefix: prefix, discovery: false, heartbeatIntervalMs: 60_000 });
+  try {
+    const pair = await connectPair(server, client, '127.0.0.1:0');
+    pair.client.send(frameOf(1, pattern(10, 1)));
+    await pair.serverInbox.untilFrames(1);
+    // The server's process dies: its connection to NATS, and with it its subscription, is gone.
+    await nc[0].close();
+    const started = performance.now();
+    pair.client.send(frameOf(2, pattern(10, 2)));
+    await pair.clientInbox.untilClosed(2000);
+    assert.ok(performance.now() - started < 2000);
+    assert.match(String(pair.clientInbox.closes[0]), /the peer is gone/);
+    assert.equal((pair.clientInbox.closes[0] as MicroError).code, 503);
+  } finally {
+    await client.close();
+    await server.close();
+    await nc[1].close();
   }
 });

@@ -15,7 +15,12 @@ export interface ChannelPeer {
 }
 
 export interface NatsChannelInit {
-  publish(subject: string, payload: Uint8Array): void;
+  publish(subject: string, payload: Uint8Array, reply?: string): void;
+  /**
+   * The reply subject DATA is sent with: when nothing subscribes to the peer's subject any more (its process is
+   * gone), the server answers there with a no-responders status, and the connection breaks at once.
+   */
+  replyTo: string;
   /** Largest payload the server takes. */
   maxPayload: number;
   /** Bytes held while paused before the connection closes. */
@@ -141,7 +146,8 @@ export class NatsChannel {
     const peer = this.#peer;
     if (peer === undefined) return;
     try {
-      this.#init.publish(peer.subject, encodeWire(kind, peer.conn, peer.token, body, start, end));
+      const payload = encodeWire(kind, peer.conn, peer.token, body, start, end);
+      this.#init.publish(peer.subject, payload, kind === WireKind.DATA ? this.#init.replyTo : undefined);
     } catch (err) {
       queueMicrotask(() => this.#close(err instanceof Error ? err : new Error(String(err))));
     }

@@ -1,7 +1,7 @@
 /**
  * The NATS transport: the same frames, connections, handshake, limits and flow control as TCP, carried over NATS
  * subjects. A node listens at `nats://<node-id>`; everything sent to its connections, accepted or dialed, arrives on
- * one subscription (`<prefix>.<node>.*`) and is routed by connection id in the message, so a reply costs no
+ * one subscription (`<prefix>.<node>.>`) and is routed by connection id in the message, so a reply costs no
  * per-request inbox or subscription. A dial is one request to `<prefix>.<node>.l` (no responders fails it at once).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -213,7 +213,7 @@ export class NatsTransport implements Transport {
 
   #subscribe(): void {
     if (this.#sub !== undefined) return;
-    this.#sub = this.#init.nc.subscribe(`${this.#options.subjectPrefix}.${this.#token}.*`, {
+    this.#sub = this.#init.nc.subscribe(`${this.#options.subjectPrefix}.${this.#token}.>`, {
       callback: (err, msg) => {
         if (err === null) this.#onMessage(msg);
       },
@@ -222,6 +222,10 @@ export class NatsTransport implements Transport {
 
   readonly #onMessage = (msg: Msg): void => {
     const data = msg.data;
+    if (data.byteLength === 0 && msg.headers?.code === 503) {
+      this.#peerGone(msg.subject);
+      return;
+    }
     const head = decodeWireHead(data);
     if (head === undefined) {
       this.#refuse(msg, 'malformed message');
@@ -239,6 +243,13 @@ export class NatsTransport implements Transport {
     }
     entry.channel.receive(head.kind, wireBody(data));
   };
+
+  /** The server's no-responders answer to DATA of connection `<subject>.<conn>`: the peer's subscription is gone. */
+  #peerGone(subject: string): void {
+    if (!subject.startsWith(`${this.#subject}.`)) return;
+    const conn = Number(subject.slice(this.#subject.length + 1));
+    this.#channels.get(conn)?.channel.lost(new Error('the peer is gone: nothing subscribes to its subject any more'));
+  }
 
   /** A message that fits no connection is counted and dropped; one with a reply subject hears why. */
   #refuse(msg: Msg, why: string): void {
@@ -281,7 +292,8 @@ export class NatsTransport implements Transport {
     const token = randomBytes(4).readUInt32BE(0);
     const nc = this.#init.nc;
     const channel = new NatsChannel({
-      publish: (subject, payload) => nc.publish(subject, payload),
+      publish: (subject, payload, reply) => nc.publish(subject, payload, reply === undefined ? undefined : { reply }),
+      replyTo: `${this.#subject}.${conn}`,
       maxPayload: Math.max(1024, (nc.info?.max_payload ?? 1024 * 1024) - WIRE_HEAD_BYTES),
       maxPausedBytes: this.#options.maxBufferedBytes,
       onGone: () => this.#channels.delete(conn),

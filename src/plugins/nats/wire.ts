@@ -1,6 +1,6 @@
 /**
  * The NATS transport's envelope: every NATS message it sends starts with 9 bytes, a kind and the receiving end's
- * connection id and token, then the kind's payload. One subscription per node (`<prefix>.<node>.*`) takes them all;
+ * connection id and token, then the kind's payload. One subscription per node (`<prefix>.<node>.>`) takes them all;
  * the id picks the connection and the token, random per connection, makes a connection's traffic unguessable to other
  * publishers on the subject.
  */
