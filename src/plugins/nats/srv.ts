@@ -50,7 +50,8 @@ export function serveNatsDiscovery(nc: NatsConnection, node: TransportNode, log:
       metadata: { ...service.metadata, 'micromesh.name': service.name, 'micromesh.version': service.version, 'micromesh.node': node.nodeId },
     };
     if (verb === 'PING') return base;
-    const endpoints = service.endpoints.map((e) => ({ name: e.name, subject: '', queue_group: 'q', metadata: { ...e.metadata } }));
+    // Endpoints are called through micromesh, not by a plain request on a subject of their own: none is given.
+    const endpoints = service.endpoints.map((e) => ({ name: e.name, subject: '', queue_group: '', metadata: { ...e.metadata } }));
     if (verb === 'INFO') return { ...base, description: `micromesh service ${service.name}`, endpoints };
     return {
       ...base,
