@@ -107,7 +107,8 @@ export class NatsTransport implements Transport {
 
   /** Answers `$SRV` discovery for the node's services, counting each endpoint's calls through the returned middleware. */
   attachNode(node: TransportNode) {
-    if (!this.#options.discovery || this.#closed) return [];
+    // One node per transport: a second node given the same instance is not announced again.
+    if (!this.#options.discovery || this.#closed || this.#discovery !== undefined) return [];
     const discovery = serveNatsDiscovery(this.#init.nc, node, this.#options.logger);
     this.#discovery = discovery;
     return [discovery.middleware];
