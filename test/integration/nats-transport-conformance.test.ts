@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { connect } from 'nats';
 import type { MicroError } from '../../src/mesh/errors.ts';
 import { createNatsTransport } from '../../src/plugins/nats/transport.ts';
-import { connectPair, describeTransport, frameOf, pattern } from '../conformance/transport.ts';
+import { connectPair, describeTransport, frameOf, pattern, waitFor } from '../conformance/transport.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
 
 const available = await engineAvailable('NATS', 4222);
@@ -77,5 +77,50 @@ test('nats transport — when the peer is gone from NATS (its process died), the
     await client.close();
     await server.close();
     await nc[1].close();
+  }
+});
+
+test('nats transport — a connection waiting on a peer whose process died breaks within about probeAfterMs, sending nothing more', { skip: !available }, async () => {
+  const nc = [await connect({ servers: '127.0.0.1:4222' }), await connect({ servers: '127.0.0.1:4222' })] as const;
+  const prefix = `_MMT_${runId()}`;
+  const server = createNatsTransport({ nc: nc[0], nodeId: 's' }, { subjectPrefix: prefix, discovery: false });
+  const client = createNatsTransport({ nc: nc[1], nodeId: 'c' }, { subjectPrefix: prefix, discovery: false, heartbeatIntervalMs: 60_000, probeAfterMs: 200 });
+  try {
+    const pair = await connectPair(server, client, '127.0.0.1:0');
+    // A request is out and its answer never comes: the server's process dies right after taking it.
+    pair.client.send(frameOf(1, pattern(10, 1)));
+    await pair.serverInbox.untilFrames(1);
+    await nc[0].close();
+    await pair.clientInbox.untilClosed(2000);
+    assert.match(String(pair.clientInbox.closes[0]), /the peer is gone/);
+  } finally {
+    await client.close();
+    await server.close();
+    await nc[1].close();
+  }
+});
+
+test('nats transport — a live peer that is probed stays connected and hears nothing of it', { skip: !available }, async () => {
+  const nc = [await connect({ servers: '127.0.0.1:4222' }), await connect({ servers: '127.0.0.1:4222' })] as const;
+  const prefix = `_MMT_${runId()}`;
+  const server = createNatsTransport({ nc: nc[0], nodeId: 's' }, { subjectPrefix: prefix, discovery: false });
+  const client = createNatsTransport({ nc: nc[1], nodeId: 'c' }, { subjectPrefix: prefix, discovery: false, probeAfterMs: 50 });
+  try {
+    const pair = await connectPair(server, client, '127.0.0.1:0');
+    pair.client.send(frameOf(1, pattern(10, 1)));
+    await pair.serverInbox.untilFrames(1);
+    const bytesBefore = server.stats().bytesIn;
+    const sentBefore = nc[1].stats().outMsgs;
+    // Three probes go out while the client still waits for an answer.
+    await waitFor(() => nc[1].stats().outMsgs >= sentBefore + 3, 'three probes');
+    await nc[1].flush();
+    await nc[0].flush();
+    assert.equal(pair.client.closed || pair.server.closed, false);
+    assert.equal(pair.serverInbox.frames.length, 1);
+    assert.equal(server.stats().bytesIn, bytesBefore, 'probes reach no connection as bytes');
+  } finally {
+    await client.close();
+    await server.close();
+    await Promise.all(nc.map((c) => c.close()));
   }
 });

@@ -7,8 +7,10 @@ import type { MeshNode } from '../../src/mesh/node.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { defineService } from '../../src/mesh/service.ts';
 import { createNode } from '../../src/plugins/node.ts';
+import { createInterface } from 'node:readline';
 import { ownNatsServer } from '../support/nats-server.ts';
-import { runId } from '../support/engines.ts';
+import { engineAvailable, runId } from '../support/engines.ts';
+import { killChild, startProcess } from '../support/processes.ts';
 
 let handlerStarted: () => void = () => {};
 const slow = defineService({
@@ -84,4 +86,32 @@ test('nats transport faults — the NATS server stops: calls fail with a typed 5
   const resumedAfter = await untilCallWorks(b, 15_000);
   assert.deepEqual(await b.client.call('greeter', 'Say.Hello', { name: 'Grace' }), { msg: 'Hello Grace' });
   console.log(`# calls resumed ${Math.round(resumedAfter)} ms after the server came back`);
+});
+
+test('nats transport faults — a peer process killed mid-call: the call fails with 503 within seconds, not at its deadline', { skip: !(await engineAvailable('NATS', 4222)) }, async () => {
+  const id = runId();
+  const { child, ready } = await startProcess('nats-slow-node.ts', { MICRO_NODE_ID: `${id}-slow`, NATS_URL: 'nats://127.0.0.1:4222' });
+  const registry = createMemoryRegistry();
+  const caller = await createNode({ id: `${id}-caller`, registry, transport: 'nats://127.0.0.1:4222', logger: createRecordingLogger() });
+  after(async () => {
+    await killChild(child);
+    await caller.stop();
+  });
+  const address = ready.slice('ready '.length);
+  assert.equal(address, `nats://${id}-slow`);
+  await registry.register({ name: 'slow', version: '1.0.0', metadata: {}, endpoints: [], nodes: [{ id: `${id}-slow`, address, metadata: {} }] });
+  const handling = new Promise<void>((resolve) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line === 'handling') resolve();
+    });
+  });
+  const call = caller.client.call('slow', 'Slow.Wait', {}, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+  await handling;
+  const killedAt = performance.now();
+  await killChild(child);
+  const err = await call;
+  const tookMs = performance.now() - killedAt;
+  assert.ok(err instanceof MicroError, String(err));
+  assert.equal(err.code, 503, err.message);
+  assert.ok(tookMs < 5000, `failed ${Math.round(tookMs)} ms after the kill`);
 });

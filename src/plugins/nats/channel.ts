@@ -23,6 +23,8 @@ export interface NatsChannelInit {
   replyTo: string;
   /** Largest payload the server takes. */
   maxPayload: number;
+  /** The clock's time, for liveness probes. */
+  now(): number;
   /** Bytes held while paused before the connection closes. */
   maxPausedBytes: number;
   /** Called once when the channel is closed, either way. */
@@ -44,6 +46,10 @@ export class NatsChannel {
   #peerEnded = false;
   #closed = false;
   #closeError: Error | undefined;
+  // When this side last sent DATA, last heard from the peer, and last probed it (clock time).
+  #sentAt = 0;
+  #heardAt = 0;
+  #probedAt = 0;
 
   constructor(init: NatsChannelInit, peer?: ChannelPeer) {
     this.#init = init;
@@ -72,6 +78,7 @@ export class NatsChannel {
 
   write(chunk: Uint8Array): boolean {
     if (this.#ending || this.#closed) return false;
+    this.#sentAt = this.#init.now();
     const step = this.#init.maxPayload - 9;
     for (let at = 0; at < chunk.byteLength; at += step) {
       this.#send(WireKind.DATA, chunk, at, Math.min(chunk.byteLength, at + step));
@@ -112,8 +119,11 @@ export class NatsChannel {
   /** A message for this connection arrived. */
   receive(kind: number, body: Buffer): void {
     if (this.#closed) return;
+    this.#heardAt = this.#init.now();
     const conn = this.#conn;
     if (kind === WireKind.DATA) {
+      // An empty DATA is a liveness probe: it carries nothing.
+      if (body.length === 0) return;
       if (!this.#paused && conn !== undefined) {
         conn.receive(body);
         return;
@@ -135,6 +145,17 @@ export class NatsChannel {
       return;
     }
     if (kind === WireKind.RESET) this.#close(new Error(`connection reset by peer: ${body.toString('utf8')}`));
+  }
+
+  /**
+   * Probes a peer that has not been heard from since this side last sent, for `afterMs`: an empty DATA, whose reply
+   * subject hears "no responders" if the peer's process is gone, so a call waiting on a dead peer fails at once.
+   */
+  probe(now: number, afterMs: number): void {
+    if (this.#closed || this.#peer === undefined || this.#sentAt <= this.#heardAt) return;
+    if (now - this.#sentAt < afterMs || now - this.#probedAt < afterMs) return;
+    this.#probedAt = now;
+    this.#send(WireKind.DATA, EMPTY);
   }
 
   /** The node's link to NATS is gone: the connection breaks. */

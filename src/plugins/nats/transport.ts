@@ -30,12 +30,19 @@ export interface NatsTransportOptions extends ConnectionOptions {
   connectTimeoutMs?: number;
   /** Accepted connections at once; an OPEN past it is refused. @default 4096 */
   maxConnections?: number;
+  /**
+   * A connection that sent and has heard nothing back for this long is probed; if the peer's process is gone, NATS
+   * says so and the connection breaks (its calls fail with 503) instead of waiting for the heartbeat timeout. 0 turns
+   * probes off.
+   * @default 1000
+   */
+  probeAfterMs?: number;
   /** Answer the NATS micro-services discovery subjects (`$SRV.PING|INFO|STATS`) for the node's services. @default true */
   discovery?: boolean;
 }
 
 export function defaultNatsTransportOptions(): Required<NatsTransportOptions> {
-  return { ...defaultConnectionOptions(), subjectPrefix: '_MM', connectTimeoutMs: 5000, maxConnections: 4096, discovery: true };
+  return { ...defaultConnectionOptions(), subjectPrefix: '_MM', connectTimeoutMs: 5000, maxConnections: 4096, probeAfterMs: 1000, discovery: true };
 }
 
 export interface NatsTransportInit {
@@ -87,6 +94,7 @@ export class NatsTransport implements Transport {
   #down = false;
   #closed = false;
   #status: { stop(): void } | undefined;
+  #probeTimer: unknown;
 
   constructor(init: NatsTransportInit, options: NatsTransportOptions = {}) {
     this.#init = init;
@@ -94,7 +102,18 @@ export class NatsTransport implements Transport {
     this.#token = subjectToken(init.nodeId);
     this.#subject = `${this.#options.subjectPrefix}.${this.#token}.${this.#tag}`;
     void this.#watchStatus();
+    if (this.#options.probeAfterMs > 0) this.#probeTimer = this.#options.clock.setTimeout(this.#probe, this.#options.probeAfterMs);
   }
+
+  readonly #probe = (): void => {
+    const { clock, probeAfterMs } = this.#options;
+    if (this.#closed) return;
+    if (!this.#down) {
+      const now = clock.now();
+      for (const { channel } of this.#channels.values()) channel.probe(now, probeAfterMs);
+    }
+    this.#probeTimer = clock.setTimeout(this.#probe, probeAfterMs);
+  };
 
   stats(): TransportStats {
     return { ...this.#stats };
@@ -175,6 +194,7 @@ export class NatsTransport implements Transport {
     this.#accept = undefined;
     this.#discovery?.close();
     this.#status?.stop();
+    this.#options.clock.clearTimeout(this.#probeTimer);
     for (const conn of [...this.#connections]) conn.close();
     const nc = this.#init.nc;
     if (!nc.isClosed()) await nc.flush().catch(() => {});
@@ -297,6 +317,7 @@ export class NatsTransport implements Transport {
       replyTo: `${this.#subject}.${conn}`,
       maxPayload: Math.max(1024, (nc.info?.max_payload ?? 1024 * 1024) - WIRE_HEAD_BYTES),
       maxPausedBytes: this.#options.maxBufferedBytes,
+      now: () => this.#options.clock.now(),
       onGone: () => this.#channels.delete(conn),
     });
     this.#channels.set(conn, { token, channel });
