@@ -8,7 +8,7 @@ import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { defineService } from '../../src/mesh/service.ts';
 import { createNode } from '../../src/plugins/node.ts';
 import { createInterface } from 'node:readline';
-import { ownNatsServer } from '../support/nats-server.ts';
+import { natsServerBinaryAvailable, ownNatsServer } from '../support/nats-server.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
 import { killChild, startProcess } from '../support/processes.ts';
 
@@ -45,7 +45,7 @@ async function untilCallWorks(node: MeshNode, ms: number): Promise<number> {
   }
 }
 
-test('nats transport faults — the NATS server stops: calls fail with a typed 503 before their deadline; it restarts: calls resume', async () => {
+test('nats transport faults — the NATS server stops: calls fail with a typed 503 before their deadline; it restarts: calls resume', { skip: !natsServerBinaryAvailable() }, async () => {
   const server = await ownNatsServer();
   await server.start();
   const nodes: MeshNode[] = [];
