@@ -82,8 +82,6 @@ export type { PostgresConnectionOptions } from './plugins/postgres/connection.ts
 export type { RedisStoreOptions } from './plugins/redis/store.ts';
 export type { RedisSyncOptions } from './plugins/redis/sync.ts';
 export type { RedisConnectionOptions } from './plugins/redis/connection.ts';
-export { createNatsTransport } from './plugins/nats/transport.ts';
-export type { NatsTransportInit, NatsTransportOptions } from './plugins/nats/transport.ts';
 export { createMultiTransport } from './mesh/transport/multi.ts';
 export type { TransportChoice } from './mesh/plugins/transports.ts';
 export type { MeshNode } from './mesh/node.ts';
