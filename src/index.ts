@@ -82,6 +82,7 @@ export type { PostgresConnectionOptions } from './plugins/postgres/connection.ts
 export type { RedisStoreOptions } from './plugins/redis/store.ts';
 export type { RedisSyncOptions } from './plugins/redis/sync.ts';
 export type { RedisConnectionOptions } from './plugins/redis/connection.ts';
+export type { NatsTransportOptions } from './plugins/nats/transport-options.ts';
 export { createMultiTransport } from './mesh/transport/multi.ts';
 export type { TransportChoice } from './mesh/plugins/transports.ts';
 export type { MeshNode } from './mesh/node.ts';

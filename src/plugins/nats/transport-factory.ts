@@ -1,14 +1,7 @@
 /** The `nats` transport factory: `transport: 'nats://127.0.0.1:4222'` carries the node's frames over that server. */
 import type { ConcernFactory } from '../../mesh/plugins/plugin.ts';
 import { shareNats } from './connection.ts';
-import { createNatsTransport, type NatsTransportOptions } from './transport.ts';
-
-declare module '../../mesh/plugins/concerns.ts' {
-  interface TransportConcernOptions {
-    /** Settings of the `nats` transport. @default {} */
-    nats?: NatsTransportOptions;
-  }
-}
+import { createNatsTransport } from './transport.ts';
 
 export function natsTransportFactory(defaultUrl: string): ConcernFactory<'transport'> {
   return {

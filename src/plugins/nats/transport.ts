@@ -7,7 +7,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Status, Subscription } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
-import { type ConnectionOptions, defaultConnectionOptions } from '../../mesh/transport/connection-options.ts';
 import type { FrameConnection } from '../../mesh/transport/frame-connection.ts';
 import { trackedConnection } from '../../mesh/transport/tracked-connection.ts';
 import {
@@ -20,30 +19,9 @@ import {
   type TransportStats,
 } from '../../mesh/transport/transport.ts';
 import { type ChannelPeer, NatsChannel } from './channel.ts';
+import { defaultNatsTransportOptions, type NatsTransportOptions } from './transport-options.ts';
 import { serveNatsDiscovery } from './srv.ts';
 import { decodeWireHead, encodeWire, subjectToken, WIRE_HEAD_BYTES, WireKind, wireBody } from './wire.ts';
-
-export interface NatsTransportOptions extends ConnectionOptions {
-  /** First token of every subject the transport uses. @default '_MM' */
-  subjectPrefix?: string;
-  /** A dial without its own `timeoutMs` fails with CONNECT_FAILED after this long. @default 5000 */
-  connectTimeoutMs?: number;
-  /** Accepted connections at once; an OPEN past it is refused. @default 4096 */
-  maxConnections?: number;
-  /**
-   * A connection that sent and has heard nothing back for this long is probed; if the peer's process is gone, NATS
-   * says so and the connection breaks (its calls fail with 503) instead of waiting for the heartbeat timeout. 0 turns
-   * probes off.
-   * @default 1000
-   */
-  probeAfterMs?: number;
-  /** Answer the NATS micro-services discovery subjects (`$SRV.PING|INFO|STATS`) for the node's services. @default true */
-  discovery?: boolean;
-}
-
-export function defaultNatsTransportOptions(): Required<NatsTransportOptions> {
-  return { ...defaultConnectionOptions(), subjectPrefix: '_MM', connectTimeoutMs: 5000, maxConnections: 4096, probeAfterMs: 1000, discovery: true };
-}
 
 export interface NatsTransportInit {
   /** The node's NATS connection (shared; the transport never closes it). */
@@ -56,6 +34,8 @@ export interface NatsTransportInit {
 
 const SCHEME = 'nats://';
 const SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export { defaultNatsTransportOptions, type NatsTransportOptions } from './transport-options.ts';
 
 /**
  * Creates a NATS transport over a connection.
