@@ -3,10 +3,14 @@
  * subjects. A node listens at `nats://<node-id>`; everything sent to its connections, accepted or dialed, arrives on
  * one subscription (`<prefix>.<node>.>`) and is routed by connection id in the message, so a reply costs no
  * per-request inbox or subscription. A dial is one request to `<prefix>.<node>.l` (no responders fails it at once).
+ * DATA carries a reply subject naming its connection, and a connection waiting on a silent peer probes it: when the
+ * peer's process is gone, the server's no-responders answer breaks the connection at once, not at the heartbeat
+ * timeout.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Status, Subscription } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
+import type { Middleware } from '../../mesh/middleware/middleware.ts';
 import type { FrameConnection } from '../../mesh/transport/frame-connection.ts';
 import { trackedConnection } from '../../mesh/transport/tracked-connection.ts';
 import {
@@ -105,7 +109,7 @@ export class NatsTransport implements Transport {
   }
 
   /** Answers `$SRV` discovery for the node's services, counting each endpoint's calls through the returned middleware. */
-  attachNode(node: TransportNode) {
+  attachNode(node: TransportNode): readonly Middleware[] {
     // One node per transport: a second node given the same instance is not announced again.
     if (!this.#options.discovery || this.#closed || this.#discovery !== undefined) return [];
     const discovery = serveNatsDiscovery(this.#init.nc, node, this.#options.logger);
