@@ -10,6 +10,7 @@ import { defineService } from '../../src/mesh/service.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { createNode } from '../../src/plugins/node.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
+import { consumeSlowly, firehose } from '../support/firehose.ts';
 
 const NATS = 'nats://127.0.0.1:4222';
 const available = await engineAvailable('NATS', 4222);
@@ -106,35 +107,10 @@ test('nats transport — transportOptions reach the NATS transport: nodes on ano
 test('nats transport — stream credit holds over NATS: a slow consumer keeps the producer at most a window ahead', { skip: !available }, async () => {
   const registry = createMemoryRegistry();
   const id = runId();
-  let produced = 0;
+  const hose = firehose();
   const server = await node({ id: `${id}-s`, registry, transport: NATS });
-  await server.serve(
-    defineService({
-      name: 'firehose',
-      endpoints: {
-        'Fire.Hose': {
-          stream: async (s) => {
-            const payload = 'x'.repeat(10_000);
-            for (let i = 0; i < 2000; i++) {
-              await s.send({ i, payload });
-              produced++;
-            }
-          },
-        },
-      },
-    }),
-  );
+  await server.serve(hose.service);
   const client = await node({ id: `${id}-c`, registry, transport: NATS });
   const s = await client.client.stream<unknown, { i: number }>('firehose', 'Fire.Hose');
-  let consumed = 0;
-  for await (const m of s) {
-    assert.equal(m.i, consumed);
-    consumed++;
-    if (consumed % 50 === 0) {
-      await new Promise((r) => setTimeout(r, 5));
-      assert.ok(produced - consumed <= 32 + 1, `producer ran ${produced - consumed} messages ahead of the consumer`);
-    }
-    if (consumed === 300) break;
-  }
-  s.cancel();
+  await consumeSlowly(s, hose.produced, 300, 5);
 });
