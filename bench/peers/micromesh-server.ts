@@ -1,7 +1,8 @@
 /**
  * micromesh's echo server for the rpc suite, run as a child process: a node on 127.0.0.1 with an
  * in-memory registry serving `echo` (./micromesh-echo.ts). `--instances n` sets the service's
- * instance actors (default 1); `--noop-middleware` installs the no-op middleware on the node.
+ * instance actors (default 1); `--noop-middleware` installs the no-op middleware on the node; `--transport` (a URL,
+ * default `tcp`) and `--id` put it on another transport under another node id.
  * Announces the node's port as ready.
  */
 import { parseArgs } from 'node:util';
@@ -11,12 +12,20 @@ import { echoService, noopMiddleware } from './micromesh-echo.ts';
 
 export const ECHO_SERVER_NODE_ID = 'bench-server';
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '1' }, 'noop-middleware': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    instances: { type: 'string', default: '1' },
+    'noop-middleware': { type: 'boolean', default: false },
+    transport: { type: 'string', default: 'tcp' },
+    id: { type: 'string', default: ECHO_SERVER_NODE_ID },
+  },
+});
 const instances = Number(values.instances);
 if (!Number.isInteger(instances) || instances < 1) throw new Error(`--instances wants a positive integer, got "${values.instances}"`);
 
 const middleware = values['noop-middleware'] ? [noopMiddleware] : [];
-const node = await createNode({ id: ECHO_SERVER_NODE_ID, registry: createMemoryRegistry(), address: '127.0.0.1:0', middleware });
+const node = await createNode({ id: values.id, registry: createMemoryRegistry(), address: '127.0.0.1:0', transport: values.transport, middleware });
 await node.serve(echoService, { instances });
-const port = Number(node.address.slice(node.address.lastIndexOf(':') + 1));
+// Over NATS there is no port: the client dials nats://<id>.
+const port = values.transport === 'tcp' ? Number(node.address.slice(node.address.lastIndexOf(':') + 1)) : 0;
 announceReady(port, () => node.stop());

@@ -6,9 +6,10 @@
  * {@link micromeshLocalImpl} one node calling the echo service it serves itself (the in-process path).
  * `BENCH_MICROMESH_INSTANCES` (default 1) sets the echo service's instance actors.
  */
-import { createMemoryRegistry, createNode, type Middleware } from '../../src/index.ts';
+import { createMemoryRegistry, createNode, type Middleware, type NodeOptions } from '../../src/index.ts';
 import { spawnTsx } from '../lib/child-process.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
+import { BENCH_NATS_URL, benchRunToken } from './nats-bench.ts';
 import { ECHO_ENDPOINT, ECHO_SERVICE, echoService, noopMiddleware } from './micromesh-echo.ts';
 
 const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
@@ -24,6 +25,22 @@ function instances(): string {
   return process.env.BENCH_MICROMESH_INSTANCES ?? '1';
 }
 
+/** A client node whose in-memory registry holds the echo server `serverId` at `address`. */
+async function echoClient(serverId: string, address: string, options: NodeOptions): Promise<RpcClient> {
+  const registry = createMemoryRegistry();
+  await registry.register({ name: ECHO_SERVICE, version: 'latest', metadata: {}, endpoints: [], nodes: [{ id: serverId, address, metadata: {} }] });
+  const node = await createNode({ ...options, registry });
+  const { client } = node;
+  let closed: Promise<void> | undefined;
+  return {
+    call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS),
+    close: () => {
+      closed ??= node.stop().then(() => registry.close());
+      return closed;
+    },
+  };
+}
+
 function remoteImpl(clientId: string, middleware: readonly Middleware[]): RpcImpl {
   return {
     name: 'micromesh',
@@ -32,24 +49,23 @@ function remoteImpl(clientId: string, middleware: readonly Middleware[]): RpcImp
       const child = await spawnTsx(SERVER_FILE, { args });
       return { address: `${HOST}:${child.port}`, stop: child.stop };
     },
-    async createClient(address: string): Promise<RpcClient> {
-      const registry = createMemoryRegistry();
-      await registry.register({ name: ECHO_SERVICE, version: 'latest', metadata: {}, endpoints: [], nodes: [{ id: SERVER_NODE_ID, address, metadata: {} }] });
-      const node = await createNode({ id: clientId, registry, address: `${HOST}:0`, middleware });
-      const { client } = node;
-      let closed: Promise<void> | undefined;
-      return {
-        call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS),
-        close: () => {
-          closed ??= node.stop().then(() => registry.close());
-          return closed;
-        },
-      };
-    },
+    createClient: (address: string) => echoClient(SERVER_NODE_ID, address, { id: clientId, address: `${HOST}:0`, middleware }),
   };
 }
 
 export const micromeshImpl: RpcImpl = remoteImpl('bench-client', []);
+
+/** The rpc suite's `echo-nats` rows: the same echo, client and server nodes on the NATS transport. */
+export const micromeshNatsImpl: RpcImpl = {
+  name: 'micromesh',
+  async startServer(): Promise<RpcServer> {
+    const id = `bench-server-${benchRunToken()}`;
+    const child = await spawnTsx(SERVER_FILE, { args: ['--instances', instances(), '--transport', BENCH_NATS_URL, '--id', id] });
+    return { address: `nats://${id}`, stop: child.stop };
+  },
+  createClient: (address: string) =>
+    echoClient(address.slice('nats://'.length), address, { id: `bench-client-${benchRunToken()}`, transport: BENCH_NATS_URL }),
+};
 
 /** The rpc suite's `echo-mw` rows: {@link micromeshImpl} with the no-op middleware on the client and the server node. */
 export const micromeshNoopMiddlewareImpl: RpcImpl = remoteImpl('bench-client-mw', [noopMiddleware]);

@@ -3,7 +3,8 @@
  * server in a child, with JSON bodies of about 100 B and 10 KB at concurrency 1, 64 and 256. Case
  * `echo-mw`: micromesh's echo with a no-op middleware (`call`, `attempt`, `handler`) on both nodes,
  * compared with every `echo` row as well (see `compare`). Case `local`: an in-process call to a
- * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies.
+ * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies. Case `echo-nats`
+ * (see `natsRuns`): the same echo over a NATS server, 100 B.
  * Cases run payload by payload and concurrency by concurrency, every implementation in turn, so a
  * noisy machine skews all of them alike; each implementation starts once. micromesh runs as
  * bench/peers/micromesh.ts (set BENCH_MICROMESH_INSTANCES to change its echo service's instance
@@ -11,13 +12,17 @@
  * to `localImpls`.
  */
 import { deepStrictEqual } from 'node:assert/strict';
+import { connect } from 'node:net';
 import { makePayload } from '../fixtures/payload.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measure } from '../lib/measure.ts';
 import type { CompareCases } from '../lib/report.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
-import { micromeshImpl, micromeshLocalImpl, micromeshNoopMiddlewareImpl } from '../peers/micromesh.ts';
+import { micromeshImpl, micromeshLocalImpl, micromeshNatsImpl, micromeshNoopMiddlewareImpl } from '../peers/micromesh.ts';
 import { moleculerImpl, moleculerLocalImpl } from '../peers/moleculer.ts';
+import { moleculerNatsImpl } from '../peers/moleculer-nats.ts';
+import { BENCH_NATS_URL } from '../peers/nats-bench.ts';
+import { rawNatsImpl } from '../peers/raw-nats.ts';
 import { rawTcpImpl } from '../peers/raw-tcp.ts';
 
 /** A case and the implementation measured for it over the network. */
@@ -33,6 +38,17 @@ export const echoRuns: readonly EchoRun[] = [
   { case: 'echo', impl: micromeshImpl },
   { case: 'echo-mw', impl: micromeshNoopMiddlewareImpl },
 ];
+
+/**
+ * Case `echo-nats`: request/reply over the bench's NATS server (BENCH_NATS_URL, default 127.0.0.1:4222), two
+ * processes, 100 B: nats.js `request()` with no framework, Moleculer's NATS transporter, micromesh's NATS transport.
+ */
+export const natsRuns: readonly EchoRun[] = [
+  { case: 'echo-nats', impl: rawNatsImpl },
+  { case: 'echo-nats', impl: moleculerNatsImpl },
+  { case: 'echo-nats', impl: micromeshNatsImpl },
+];
+export const NATS_PAYLOAD_BYTES = 100;
 
 /** Every in-process implementation of case `local`, in the order they run at each concurrency. */
 export const localImpls: readonly LocalImpl[] = [moleculerLocalImpl, micromeshLocalImpl];
@@ -100,6 +116,20 @@ async function measureAll(ctx: BenchContext, running: readonly Running[], payloa
   }
 }
 
+function natsReachable(): Promise<boolean> {
+  const url = new URL(BENCH_NATS_URL);
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 4222) });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 export default async function rpc(ctx: BenchContext): Promise<void> {
   await ctx.ensurePeerDeps();
   const running: Running[] = [];
@@ -109,6 +139,13 @@ export default async function rpc(ctx: BenchContext): Promise<void> {
     // The networked implementations are gone before the in-process ones run, so that no idle
     // connection or child shares the event loop with them.
     await stopAll(running);
+    if (await natsReachable()) {
+      for (const run of natsRuns) await startEcho(ctx, run, running);
+      await measureAll(ctx, running, NATS_PAYLOAD_BYTES);
+      await stopAll(running);
+    } else {
+      ctx.log(`echo-nats: nothing listens at ${BENCH_NATS_URL}; its rows are left out`);
+    }
     for (const impl of localImpls) await startLocal(ctx, impl, running);
     await measureAll(ctx, running, LOCAL_PAYLOAD_BYTES);
   } finally {

@@ -7,7 +7,7 @@ import { MicroError } from './errors.ts';
 import { checkMiddleware, type Middleware } from './middleware/middleware.ts';
 import { defaultPeerLimits, type PeerLimits } from './peers/limits.ts';
 import { builtinPlugin } from './plugins/builtin.ts';
-import type { StoreConcernOptions, SyncConcernOptions } from './plugins/concerns.ts';
+import type { StoreConcernOptions, SyncConcernOptions, TransportConcernOptions } from './plugins/concerns.ts';
 import type { ConfigConcernOptions } from './config/factories.ts';
 import type { ConfigSourceChoice } from './config/open.ts';
 import type { Plugin } from './plugins/plugin.ts';
@@ -17,7 +17,7 @@ import type { MdnsRegistryOptions } from './registry/mdns.ts';
 import type { Registry } from './registry/registry.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
-import type { Transport } from './transport/transport.ts';
+import { resolveTransports, type TransportChoice } from './plugins/transports.ts';
 import type { Clock } from '../actors/clock.ts';
 import { createNodeLogger } from './ops/logger.ts';
 import type { OpsOptions } from './ops/node-ops.ts';
@@ -35,8 +35,15 @@ export interface NodeOptions {
   registry?: Registry | string;
   /** mDNS settings; the interface defaults to env MICRO_MDNS_INTERFACE, else '127.0.0.1'. */
   mdns?: MdnsRegistryOptions;
-  /** A Transport, or a plugin name (`tcp`, `memory`) or URL. @default env MICRO_TRANSPORT, else 'tcp' */
-  transport?: Transport | string;
+  /**
+   * A Transport, a plugin name (`tcp`, `memory`) or URL (`nats://…` with the nats plugin), or several to listen on
+   * at once (`['tcp', 'nats://127.0.0.1:4222']`): the first gives the node's primary address, every one is
+   * registered, and a call dials a node by the scheme of the address it picks. @default env MICRO_TRANSPORT (a list
+   * separated by commas or spaces), else 'tcp'
+   */
+  transport?: TransportChoice;
+  /** Settings handed to every transport factory: each transport's own (`tcp`, `memory`, `nats`). @default {} */
+  transportOptions?: TransportConcernOptions;
   /**
    * `node.store`: a Store, a plugin name (`file`, `memory`) or URL (`file:///path`, `postgres://…`, `redis://…` with
    * the engine plugins). @default env MICRO_STORE, else 'file' (under `.micromesh/store`, opened on first use)
@@ -121,6 +128,7 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     env,
     registry: options.registry,
     transport: options.transport,
+    transportOptions: options.transportOptions ?? {},
     store: options.store,
     storeOptions: options.storeOptions ?? {},
     sync: options.sync,
@@ -167,7 +175,7 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   };
   try {
     const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
-    const transport = keep(await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: d.transport }));
+    const transport = keep(await resolveTransports(table, { ...base, options: o.transportOptions }, o.transport, d.transport));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
     return { table, registry, transport, store, sync };

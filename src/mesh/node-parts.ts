@@ -19,6 +19,7 @@ import { RemoteActors } from './remote/remote-actors.ts';
 import { createNodeHealth } from './selector/node-health.ts';
 import { MeshServer } from './server/server.ts';
 import type { Service } from './service.ts';
+import { ADDRESSES_KEY } from './transport/addresses.ts';
 import type { Listener } from './transport/transport.ts';
 
 /**
@@ -119,8 +120,9 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       draining: () => (server.draining ? 'draining' : undefined),
     },
   });
-  const options = { ...input.options, middleware: [...ops.middleware, ...input.options.middleware] };
-  const resolver = new ServiceResolver(registry, clock, log);
+  const carried = transport.attachNode?.({ nodeId: system.nodeId, services: () => registrations }) ?? [];
+  const options = { ...input.options, middleware: [...ops.middleware, ...carried, ...input.options.middleware] };
+  const resolver = new ServiceResolver(registry, clock, log, undefined, transport.canDial?.bind(transport));
   const directory = new PeerDirectory({
     nodeId: system.nodeId,
     transport,
@@ -157,7 +159,8 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const config = createConfigPart({ choice: options.config, options: options.configOptions, table: plugins.table, system, nodeId: system.nodeId, logger: log, env: options.env, clock, client });
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
-    const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
+    const all: Record<string, string> = directory.addresses.length > 1 ? { [ADDRESSES_KEY]: directory.addresses.join(' ') } : {};
+    const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}`, ...all } };
     const full = { ...service, nodes: [node] };
     await registry.register(full, { ttlMs: options.registerTtlMs });
     registrations.push(full);
@@ -182,7 +185,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       name: 'listener',
       start: async () => {
         listener = await transport.listen(options.address, (conn) => directory.accept(conn));
-        directory.address = options.advertise ?? listener.address;
+        directory.addresses = [options.advertise ?? listener.address, ...(listener.addresses?.slice(1) ?? [])];
         state.listening = true;
       },
       stop: async () => {

@@ -24,6 +24,11 @@ export interface TransportFixture {
   listenAddress: string;
   /** An address nothing listens on. */
   closedAddress(): Promise<string>;
+  /**
+   * Whether a peer's writes back up while this side does not read (a byte stream's backpressure). A transport over a
+   * broker (NATS) has none: it bounds what it holds instead, which its own tests cover. @default true
+   */
+  backpressure?: boolean;
 }
 
 const WAIT_MS = 5000;
@@ -121,6 +126,8 @@ const hasReason = (reason: string) => (err: unknown) => err instanceof MicroErro
 
 export function describeTransport(name: string, factory: () => TransportFixture): void {
   describe(`Transport conformance — ${name}`, () => {
+    // Backpressure tests are only for transports that have it; a broker transport's bound is tested on its own.
+    const backpressureTest = factory().backpressure === false ? () => {} : test;
     const withTransports = async (
       options: { server?: ConnectionOptions; client?: ConnectionOptions },
       body: (server: Transport, client: Transport, fixture: TransportFixture) => Promise<void>,
@@ -289,7 +296,7 @@ export function describeTransport(name: string, factory: () => TransportFixture)
       });
     });
 
-    test(`${name} — send returns false past the high-water mark and onDrain fires once written`, async () => {
+    backpressureTest(`${name} — send returns false past the high-water mark and onDrain fires once written`, async () => {
       const hwm = 64 * 1024;
       await withTransports({ client: { highWaterMarkBytes: hwm } }, async (server, client, fixture) => {
         const pair = await connectPair(server, client, fixture.listenAddress);
@@ -307,7 +314,7 @@ export function describeTransport(name: string, factory: () => TransportFixture)
       });
     });
 
-    test(`${name} — while reading is paused the peer's writes back up; after resume everything arrives in order`, async () => {
+    backpressureTest(`${name} — while reading is paused the peer's writes back up; after resume everything arrives in order`, async () => {
       const hwm = 64 * 1024;
       await withTransports({ client: { highWaterMarkBytes: hwm } }, async (server, client, fixture) => {
         const pair = await connectPair(server, client, fixture.listenAddress);
@@ -337,7 +344,7 @@ export function describeTransport(name: string, factory: () => TransportFixture)
       });
     });
 
-    test(`${name} — a peer that stops reading: send past maxBufferedBytes throws UNAVAILABLE and closes`, async () => {
+    backpressureTest(`${name} — a peer that stops reading: send past maxBufferedBytes throws UNAVAILABLE and closes`, async () => {
       const maxBufferedBytes = 2 * 1024 * 1024;
       const client = { highWaterMarkBytes: 64 * 1024, maxFrameBytes: 256 * 1024, maxBufferedBytes };
       await withTransports({ client }, async (server, clientTransport, fixture) => {
@@ -366,7 +373,7 @@ export function describeTransport(name: string, factory: () => TransportFixture)
       });
     });
 
-    test(`${name} — frames sent before setHandler back up the sender, not this side; then all arrive in order`, async () => {
+    backpressureTest(`${name} — frames sent before setHandler back up the sender, not this side; then all arrive in order`, async () => {
       const hwm = 64 * 1024;
       await withTransports({ client: { highWaterMarkBytes: hwm } }, async (server, client, fixture) => {
         let accepted: Connection | undefined;

@@ -1,12 +1,14 @@
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
 import type { RegistryNode, Registry, Service, Watcher } from '../registry/registry.ts';
+import { addressWithScheme, dialableAddress } from '../transport/addresses.ts';
 
 /** The service every node registers, so a node id can be turned into an address. */
 export const NODE_SERVICE = 'micromesh.node';
 
 interface Waiter {
   nodeId: string;
+  scheme: string | undefined;
   resolve: (address: string | undefined) => void;
   timer: unknown;
 }
@@ -31,6 +33,8 @@ export class ServiceResolver {
     readonly clock: Clock,
     readonly log: Logger,
     readonly ttlMs = 5000,
+    /** Which addresses this node's transport can dial: a node's first such address is the one its calls use. */
+    readonly canDial?: (address: string) => boolean,
   ) {}
 
   /** Starts the watch; `fail` is called if it ends with an error (the supervisor restarts the watch). */
@@ -52,7 +56,8 @@ export class ServiceResolver {
     if (service.name !== NODE_SERVICE || this.#waiters.size === 0) return;
     for (const w of this.#waiters) {
       const node = service.nodes.find((n) => n.id === w.nodeId);
-      if (node !== undefined) this.#settle(w, node.address);
+      const address = node === undefined ? undefined : w.scheme === undefined ? dialableAddress(node, this.canDial) : addressWithScheme(node, w.scheme);
+      if (address !== undefined) this.#settle(w, address);
     }
   }
 
@@ -64,7 +69,7 @@ export class ServiceResolver {
 
   /** Fetches from the registry; rejects with SERVICE_NOT_FOUND for an unknown name. */
   async fetch(name: string, version: string | undefined): Promise<RegistryNode[]> {
-    const services = await this.registry.getService(name);
+    const services = this.#dialable(await this.registry.getService(name));
     this.#cache.set(name, services);
     this.clock.clearTimeout(this.#expiry.get(name));
     this.#expiry.set(
@@ -94,9 +99,29 @@ export class ServiceResolver {
     return this.#kinds.get(name)?.get(endpoint);
   }
 
-  /** The address the registry holds for a node id, waiting up to `waitMs` for it to appear. */
-  async addressOf(nodeId: string, waitMs: number): Promise<string | undefined> {
-    const known = (nodes: RegistryNode[]): string | undefined => nodes.find((n) => n.id === nodeId)?.address;
+  /** Each node with the address its calls use (the first this node can dial); nodes with none are left out. */
+  #dialable(services: Service[]): Service[] {
+    const canDial = this.canDial;
+    if (canDial === undefined) return services;
+    return services.map((s) => ({
+      ...s,
+      nodes: s.nodes.flatMap((n) => {
+        const address = dialableAddress(n, canDial);
+        if (address === undefined) return [];
+        return address === n.address ? [n] : [{ ...n, address }];
+      }),
+    }));
+  }
+
+  /**
+   * The address the registry holds for a node id (its address of `scheme` when given, else the one calls use),
+   * waiting up to `waitMs` for it to appear.
+   */
+  async addressOf(nodeId: string, waitMs: number, scheme?: string): Promise<string | undefined> {
+    const known = (nodes: RegistryNode[]): string | undefined => {
+      const node = nodes.find((n) => n.id === nodeId);
+      return node === undefined ? undefined : addressWithScheme(node, scheme);
+    };
     const cached = this.cached(NODE_SERVICE, undefined);
     const hit = cached === undefined ? undefined : known(cached);
     if (hit !== undefined) return hit;
@@ -104,7 +129,7 @@ export class ServiceResolver {
     const found = known(fetched);
     if (found !== undefined || waitMs <= 0) return found;
     return new Promise((resolve) => {
-      const w: Waiter = { nodeId, resolve, timer: undefined };
+      const w: Waiter = { nodeId, scheme, resolve, timer: undefined };
       w.timer = this.clock.setTimeout(() => this.#settle(w, undefined), waitMs);
       this.#waiters.add(w);
     });

@@ -2,6 +2,7 @@ import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
 import { MicroError } from '../errors.ts';
 import { decodeVerify, encodeVerify, type HelloHeader, NO_HEADER } from '../protocol.ts';
+import { ownAddressFor, schemeOf } from '../transport/addresses.ts';
 import { createPeerPool, type PeerPool } from '../transport/peer-pool.ts';
 import { type Connection, type Frame, FrameType, type Transport } from '../transport/transport.ts';
 import type { FrameRouter } from './frame-router.ts';
@@ -16,8 +17,11 @@ export interface PeerDirectoryDeps {
   log: Logger;
   limits: PeerLimits;
   dialTimeoutMs: number;
-  /** The address the registry holds for a node id, waiting up to `waitMs` for it to appear; undefined if none. */
-  addressOf(nodeId: string, waitMs: number): Promise<string | undefined>;
+  /**
+   * The address the registry holds for a node id (its address of `scheme` when given), waiting up to `waitMs` for it
+   * to appear; undefined if none.
+   */
+  addressOf(nodeId: string, waitMs: number, scheme?: string): Promise<string | undefined>;
 }
 
 const YES = Uint8Array.of(1);
@@ -41,6 +45,7 @@ export class PeerDirectory implements PeerOwner {
   readonly #live = new Set<Peer>();
   readonly #gone: Array<(nodeId: string) => void> = [];
   #address = '';
+  #addresses: readonly string[] = [];
   #offVerify: (() => void) | undefined;
 
   constructor(deps: PeerDirectoryDeps) {
@@ -63,6 +68,20 @@ export class PeerDirectory implements PeerOwner {
 
   set address(address: string) {
     this.#address = address;
+    this.#addresses = [address];
+  }
+
+  /**
+   * Every address of this node, its primary one first (a node listening on several transports). Each connection
+   * sends, in its HELLO and identity checks, this node's address of the same scheme as the connection's peer.
+   */
+  get addresses(): readonly string[] {
+    return this.#addresses;
+  }
+
+  set addresses(addresses: readonly string[]) {
+    this.#address = addresses[0] ?? '';
+    this.#addresses = addresses;
   }
 
   /** Takes an accepted connection. */
@@ -71,7 +90,8 @@ export class PeerDirectory implements PeerOwner {
   }
 
   #attach(conn: Connection, dialer: boolean): Peer {
-    const peer = new Peer(conn, dialer, this, this.#deps.limits, { nodeId: this.#deps.nodeId, address: this.#address });
+    const address = ownAddressFor(this.#addresses, conn.remoteAddress);
+    const peer = new Peer(conn, dialer, this, this.#deps.limits, { nodeId: this.#deps.nodeId, address });
     if (dialer) this.#dialed.set(conn, peer);
     this.#live.add(peer);
     return peer;
@@ -143,7 +163,7 @@ export class PeerDirectory implements PeerOwner {
     // This node calling itself (a stream to a service it serves): the nonce is one of its own dialed connections'.
     if (hello.nodeId === this.#deps.nodeId) return this.#sentNonce(hello.address, hello.nonce) ? hello.nodeId : undefined;
     const limits = this.#deps.limits;
-    const registered = await this.#deps.addressOf(hello.nodeId, limits.registryWaitMs);
+    const registered = await this.#deps.addressOf(hello.nodeId, limits.registryWaitMs, schemeOf(hello.address));
     if (registered !== hello.address) return undefined;
     const back = await this.peer(hello.address, hello.nodeId);
     const confirmed = await this.#askVerify(back, hello.nonce, limits.verifyTimeoutMs);
@@ -173,7 +193,7 @@ export class PeerDirectory implements PeerOwner {
         },
       };
       peer.open(id, slot);
-      peer.send({ type: FrameType.VERIFY, flags: 0, streamId: id, header: encodeVerify({ nonce, verifier: this.#address }), body: NO_HEADER });
+      peer.send({ type: FrameType.VERIFY, flags: 0, streamId: id, header: encodeVerify({ nonce, verifier: ownAddressFor(this.#addresses, peer.conn.remoteAddress) }), body: NO_HEADER });
     });
   }
 

@@ -101,6 +101,11 @@ export class FrameConnection implements Connection {
     return this.#closed;
   }
 
+  /** Why the connection closed, once it has; undefined while open or after a clean close. */
+  get closeError(): Error | undefined {
+    return this.#closeError;
+  }
+
   get bufferedBytes(): number {
     return this.#slabEnd - this.#slabStart + this.#channel.writableLength;
   }

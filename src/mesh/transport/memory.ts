@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { MicroError } from '../errors.ts';
 import { type ConnectionOptions, defaultConnectionOptions } from './connection-options.ts';
-import { FrameConnection } from './frame-connection.ts';
+import type { FrameConnection } from './frame-connection.ts';
+import { trackedConnection } from './tracked-connection.ts';
 import { MemoryChannel } from './memory-channel.ts';
 import {
   type Connection,
@@ -92,6 +93,11 @@ export class MemoryTransport implements Transport {
     return { ...this.#stats };
   }
 
+  /** Dials `mem://` addresses. */
+  canDial(address: string): boolean {
+    return address.startsWith('mem://');
+  }
+
   async listen(address: string, onConnection: (conn: Connection) => void): Promise<Listener> {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'memory transport is closed');
     const network = this.#options.network;
@@ -141,21 +147,12 @@ export class MemoryTransport implements Transport {
     remoteAddress: string,
     group: Set<FrameConnection> | undefined,
   ): FrameConnection {
-    const conn = new FrameConnection({
-      id: `memory-${this.#tag}-${++this.#nextId}`,
-      localAddress,
-      remoteAddress,
-      channel,
-      options: this.#options,
-      stats: this.#stats,
-      onClosed: (closed) => {
-        this.#connections.delete(closed);
-        group?.delete(closed);
-      },
-    });
+    const conn = trackedConnection(
+      { id: `memory-${this.#tag}-${++this.#nextId}`, localAddress, remoteAddress, channel, options: this.#options, stats: this.#stats },
+      this.#connections,
+      group,
+    );
     channel.attach(conn);
-    this.#connections.add(conn);
-    group?.add(conn);
     if (this.#closed) conn.close();
     return conn;
   }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { MicroError } from '../errors.ts';
+import { schemeOf } from './addresses.ts';
 import { type ConnectionOptions, defaultConnectionOptions } from './connection-options.ts';
 import { FrameConnection } from './frame-connection.ts';
 import {
@@ -76,6 +77,11 @@ export class TcpTransport implements Transport {
 
   stats(): TransportStats {
     return { ...this.#stats };
+  }
+
+  /** Dials `host:port` and `tcp://host:port`, not addresses of another scheme. */
+  canDial(address: string): boolean {
+    return schemeOf(address) === 'tcp';
   }
 
   async listen(address: string, onConnection: (conn: Connection) => void): Promise<Listener> {

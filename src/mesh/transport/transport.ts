@@ -4,6 +4,9 @@
  * test/conformance/transport.ts.
  */
 
+import type { Middleware } from '../middleware/middleware.ts';
+import type { Service } from '../registry/registry.ts';
+
 /**
  * Every frame type on the wire. The type byte leaves room for more (up to 63); a decoder closes the connection on a
  * type it does not know.
@@ -92,6 +95,8 @@ export interface Connection {
 export interface Listener {
   /** The address actually bound ("127.0.0.1:41234" for "127.0.0.1:0"). */
   readonly address: string;
+  /** Every address bound, `address` first, when there are more than one (a node listening on several transports). */
+  readonly addresses?: readonly string[];
   /** Stops accepting and closes the connections it accepted. */
   close(): Promise<void>;
 }
@@ -115,9 +120,26 @@ export interface DialOptions {
   signal?: AbortSignal;
 }
 
+/** What a transport may know of the node it carries, for protocols of its medium (NATS `$SRV` discovery). */
+export interface TransportNode {
+  readonly nodeId: string;
+  /** The services the node has registered so far (its own `micromesh.node` among them). */
+  services(): readonly Service[];
+}
+
 /** A way to reach peers. */
 export interface Transport {
   readonly name: string;
+  /**
+   * Whether this transport can dial `address`; a caller skips a node's addresses it cannot dial. Absent means every
+   * address is tried.
+   */
+  canDial?(address: string): boolean;
+  /**
+   * Called once by the node that owns the transport, before it starts; the returned middleware joins the node's
+   * chain (e.g. to count each endpoint's calls). Absent means the transport needs nothing of the node.
+   */
+  attachNode?(node: TransportNode): readonly Middleware[];
   /** Binds `address` ("127.0.0.1:0" picks a free port) and hands every accepted connection to `onConnection`. */
   listen(address: string, onConnection: (conn: Connection) => void): Promise<Listener>;
   /** Connects; rejects with a retryable MicroError CONNECT_FAILED naming the address on failure or timeout. */

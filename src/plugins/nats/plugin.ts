@@ -3,6 +3,7 @@ import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { natsConfigFactory } from './config.ts';
 import type { NatsConfigOptions, NatsConnectionOptions, NatsStoreOptions, NatsSyncOptions } from './options.ts';
 import { natsStateFactories } from './state-factories.ts';
+import { natsTransportFactory } from './transport-factory.ts';
 
 // Every concern's settings for NATS are declared here, where the package's declarations reach them.
 declare module '../../mesh/plugins/concerns.ts' {
@@ -33,5 +34,5 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
  */
 export function natsPlugin(): Plugin {
   // Each concern NATS backs adds its factory here, from a module of its own in this folder.
-  return definePlugin({ name: 'nats', factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL)] });
+  return definePlugin({ name: 'nats', factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL), natsTransportFactory(DEFAULT_NATS_URL)] });
 }

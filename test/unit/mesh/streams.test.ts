@@ -3,6 +3,7 @@ import { afterEach, test } from 'node:test';
 import { MicroError } from '../../../src/mesh/errors.ts';
 import { defineService } from '../../../src/mesh/service.ts';
 import type { StreamChannel } from '../../../src/mesh/stream-channel.ts';
+import { consumeSlowly, firehose } from '../../support/firehose.ts';
 import { memoryMesh } from '../../support/mesh.ts';
 import { deferred } from '../../support/wait.ts';
 
@@ -78,37 +79,12 @@ test('stream — cancel from the client aborts the server handler', async () => 
 
 test('stream — a slow consumer keeps the producer’s memory bounded by the credit window', async () => {
   mesh = memoryMesh();
-  let produced = 0;
+  const hose = firehose();
   const server = await mesh.node('server');
-  await server.serve(
-    defineService({
-      name: 'firehose',
-      endpoints: {
-        'Fire.Hose': {
-          stream: async (s) => {
-            const payload = 'x'.repeat(10_000);
-            for (let i = 0; i < 2000; i++) {
-              await s.send({ i, payload });
-              produced++;
-            }
-          },
-        },
-      },
-    }),
-  );
+  await server.serve(hose.service);
   const client = await mesh.node('client');
   const s = await client.client.stream<unknown, { i: number }>('firehose', 'Fire.Hose');
   const channel = (s as unknown as { channel: StreamChannel<unknown, unknown> }).channel;
-  let consumed = 0;
-  for await (const m of s) {
-    assert.equal(m.i, consumed);
-    consumed++;
-    if (consumed % 50 === 0) {
-      await new Promise((r) => setTimeout(r, 1));
-      assert.ok(produced - consumed <= 32 + 1, `producer ran ${produced - consumed} messages ahead of the consumer`);
-    }
-    if (consumed === 400) break;
-  }
-  s.cancel();
+  await consumeSlowly(s, hose.produced, 400, 1);
   assert.ok(channel.peakBuffered <= 32, `client buffered ${channel.peakBuffered}`);
 });
