@@ -1,5 +1,6 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import type { SupervisorInfo } from '../supervisor/index.ts';
+import type { Auth } from './auth/auth.ts';
 import type { MeshClient } from './client/client.ts';
 import type { Codecs } from './codec/codecs.ts';
 import type { NodeOps } from './ops/node-ops.ts';
@@ -24,6 +25,8 @@ export interface MeshNode {
   readonly store: Store;
   /** Locks with fencing tokens and leader election: `node.sync.lock('id')`, `node.sync.elect('name')`. */
   readonly sync: Sync;
+  /** Identity and access: `node.auth.issue(account)`, `setRules`, `useRules(source)`; `enabled` is false when off. */
+  readonly auth: Auth;
   readonly log: Logger;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;

@@ -2,9 +2,11 @@ import type { ActorRef, ActorSystem, Logger } from '../actors/index.ts';
 import type { Clock } from '../actors/clock.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts';
+import { createAuthMiddleware } from './auth/middleware.ts';
 import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
 import type { Codecs } from './codec/codecs.ts';
+import type { Middleware } from './middleware/middleware.ts';
 import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
@@ -88,7 +90,7 @@ export function registration(service: Service): RegisteredService {
       name: e.name,
       request: e.request,
       response: e.response,
-      metadata: { stream: String(e.kind === 'stream'), idempotent: String(e.kind === 'unary' && e.idempotent) },
+      metadata: { stream: String(e.kind === 'stream'), idempotent: String(e.kind === 'unary' && e.idempotent), ...(e.public ? { public: 'true' } : {}) },
     })),
     nodes: [],
   };
@@ -115,7 +117,9 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       draining: () => (server.draining ? 'draining' : undefined),
     },
   });
-  const options = { ...input.options, middleware: [...ops.middleware, ...input.options.middleware] };
+  const auth = plugins.auth.value;
+  const authMiddleware: Middleware[] = auth.enabled ? [createAuthMiddleware(auth, { isPublic: (s: string, e: string): boolean => server.isPublic(s, e) })] : [];
+  const options = { ...input.options, middleware: [...ops.middleware, ...authMiddleware, ...input.options.middleware] };
   const resolver = new ServiceResolver(registry, clock, log);
   const directory = new PeerDirectory({
     nodeId: system.nodeId,
@@ -126,6 +130,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     limits: options.limits,
     dialTimeoutMs: options.dialTimeoutMs,
     addressOf: (id, waitMs) => resolver.addressOf(id, waitMs),
+    identity: auth.hello,
   });
   let services: ActorRef<SupervisorMessage> | undefined;
   const server = new MeshServer({
@@ -170,6 +175,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
     { name: 'sync', start: () => {}, stop: () => (plugins.sync.owned ? plugins.sync.value.close() : undefined) },
+    { name: 'auth', start: () => {}, stop: () => (plugins.auth.owned ? auth.close() : undefined) },
     {
       name: 'listener',
       start: async () => {

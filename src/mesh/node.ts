@@ -1,5 +1,6 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
+import type { Auth } from './auth/auth.ts';
 import type { MeshClient } from './client/client.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
@@ -26,6 +27,7 @@ class Node implements MeshNode {
   readonly health: NodeOps['health'];
   readonly store: Store;
   readonly sync: Sync;
+  readonly auth: Auth;
   #tree: NodeTree | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -44,6 +46,7 @@ class Node implements MeshNode {
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
     this.sync = parts.plugins.sync.value;
+    this.auth = parts.plugins.auth.value;
   }
 
   get id(): string {

@@ -46,18 +46,22 @@ export interface HelloHeader {
   version: number;
   /** Random per connection; the dialer proves it sent it when the acceptor asks over a connection of its own. */
   nonce: Uint8Array;
+  /** With auth on: a JWT signed by the issuer's key naming this node id, address and nonce. */
+  proof?: string;
 }
 
 export function encodeHello(h: HelloHeader): Uint8Array {
-  return pack([h.version, h.nodeId, h.address, h.nonce]);
+  return pack(h.proof === undefined ? [h.version, h.nodeId, h.address, h.nonce] : [h.version, h.nodeId, h.address, h.nonce, h.proof]);
 }
 
 export function decodeHello(bytes: Uint8Array): HelloHeader {
-  const [version, nodeId, address, nonce] = unpack(bytes, 'hello');
+  const [version, nodeId, address, nonce, proof] = unpack(bytes, 'hello');
   if (version !== PROTOCOL_VERSION) throw new MicroError('PROTOCOL_ERROR', `unsupported protocol version ${String(version)}`);
   if (!(nonce instanceof Uint8Array) || nonce.length < 16 || nonce.length > 64) throw new MicroError('PROTOCOL_ERROR', 'bad nonce in hello');
   const addr = typeof address === 'string' && address.length <= 1024 ? address : '';
-  return { version, nodeId: str(nodeId, 'node id'), address: addr, nonce: Uint8Array.from(nonce) };
+  const hello: HelloHeader = { version, nodeId: str(nodeId, 'node id'), address: addr, nonce: Uint8Array.from(nonce) };
+  if (typeof proof === 'string' && proof.length <= 4096) hello.proof = proof;
+  return hello;
 }
 
 /** VERIFY asks the node listening at an address: did you send `nonce` on a connection you dialed to `verifier`? */

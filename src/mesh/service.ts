@@ -32,6 +32,8 @@ export interface UnaryEndpoint<Req = unknown, Res = unknown> {
   handler: UnaryHandler<Req, Res>;
   /** Safe to run twice: the client may retry it on another node after a failure. @default false */
   idempotent?: boolean;
+  /** Callable without a token when auth is on. @default false */
+  public?: boolean;
   request?: Value;
   response?: Value;
   /** Protobuf message types, when called with application/protobuf. */
@@ -41,6 +43,8 @@ export interface UnaryEndpoint<Req = unknown, Res = unknown> {
 
 export interface StreamEndpoint<Req = unknown, Res = unknown> {
   stream: StreamHandler<Req, Res>;
+  /** Callable without a token when auth is on. @default false */
+  public?: boolean;
   request?: Value;
   response?: Value;
   requestType?: string;
@@ -70,8 +74,8 @@ export interface Service<E extends Record<string, AnyEndpoint> = Record<string, 
 }
 
 export type ResolvedEndpoint =
-  | { kind: 'unary'; name: string; handler: UnaryHandler; idempotent: boolean; request?: Value; response?: Value; requestType?: string; responseType?: string }
-  | { kind: 'stream'; name: string; handler: StreamHandler; request?: Value; response?: Value; requestType?: string; responseType?: string };
+  | { kind: 'unary'; name: string; handler: UnaryHandler; idempotent: boolean; public?: boolean; request?: Value; response?: Value; requestType?: string; responseType?: string }
+  | { kind: 'stream'; name: string; handler: StreamHandler; public?: boolean; request?: Value; response?: Value; requestType?: string; responseType?: string };
 
 const ENDPOINT_NAME = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/;
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
@@ -99,12 +103,13 @@ export function defineService<E extends Record<string, AnyEndpoint>>(definition:
 
 function resolve(name: string, def: AnyEndpoint): ResolvedEndpoint {
   if (typeof def === 'function') return { kind: 'unary', name, handler: def, idempotent: false };
-  if ('stream' in def) return { kind: 'stream', name, handler: def.stream, request: def.request, response: def.response, requestType: def.requestType, responseType: def.responseType };
+  if ('stream' in def) return { kind: 'stream', name, handler: def.stream, public: def.public === true, request: def.request, response: def.response, requestType: def.requestType, responseType: def.responseType };
   return {
     kind: 'unary',
     name,
     handler: def.handler,
     idempotent: def.idempotent ?? false,
+    public: def.public === true,
     request: def.request,
     response: def.response,
     requestType: def.requestType,

@@ -2,6 +2,7 @@
  * The plugins every node has: the mDNS and memory registries, the TCP and memory transports. They are factories in
  * a plugin like any other, so a node resolves `'mdns'` the same way it resolves `'nats://…'`.
  */
+import { builtinAuthFactories } from '../auth/concern.ts';
 import { MicroError } from '../errors.ts';
 import { builtinStoreFactories } from '../store/factories.ts';
 import { builtinSyncFactories } from '../sync/factories.ts';
@@ -17,7 +18,7 @@ export const BUILTIN_PLUGIN = 'micromesh';
 
 /**
  * The built-in plugin: registry `mdns` (also `mdns:` URLs) and `memory`, transport `tcp` and `memory`, store `file`
- * (also `file:` URLs) and `memory`, sync `memory`.
+ * (also `file:` URLs) and `memory`, sync `memory`, auth `none` and `jwt`.
  * A node adds it to its table before the user's plugins.
  * @example
  * const table = createPluginTable([builtinPlugin(), ...options.plugins]);
@@ -54,6 +55,7 @@ export function builtinPlugin(): Plugin {
       },
       ...builtinStoreFactories(),
       ...builtinSyncFactories(),
+      ...builtinAuthFactories(),
     ],
   });
 }

@@ -1,0 +1,114 @@
+/**
+ * The auth middleware: outbound, it attaches this node's token (`authorization: Bearer …`) to calls, streams, actor
+ * messages and publishes that carry none; inbound, it verifies the token of every call, stream, actor message and
+ * delivery and applies the rules. Public endpoints pass without a token.
+ */
+import { MicroError } from '../errors.ts';
+import { type Metadata, mergeMetadata } from '../metadata.ts';
+import type { Middleware } from '../middleware/middleware.ts';
+import type { CallContext } from '../service.ts';
+import type { Account, Auth, Resource } from './auth.ts';
+
+/** The metadata key a token rides in, go-micro's `Authorization: Bearer <jwt>`. */
+export const AUTHORIZATION = 'authorization';
+const BEARER = 'Bearer ';
+/** Where the replies to asks arrive (the actor kernel's temporary endpoints). */
+const REPLY_PREFIX = '/temp/';
+
+export interface AuthMiddlewareOptions {
+  /** Whether a served endpoint was declared public (`{ public: true }` in defineService). */
+  isPublic?(service: string, endpoint: string): boolean;
+}
+
+const accounts = new WeakMap<object, Account>();
+
+/** The verified account of the call a handler serves (undefined for a public endpoint called without a token). */
+export function callerAccount(ctx: CallContext): Account | undefined {
+  return accounts.get(ctx);
+}
+
+/** The token in metadata: undefined when there is none; UNAUTHORIZED when the header is not `Bearer <token>`. */
+export function bearerToken(metadata: Metadata): string | undefined {
+  const header = metadata[AUTHORIZATION] ?? metadata.Authorization;
+  if (header === undefined) return undefined;
+  if (!header.startsWith(BEARER) || header.length === BEARER.length) throw new MicroError('UNAUTHORIZED', 'malformed authorization header: want "Bearer <token>"');
+  return header.slice(BEARER.length).trim();
+}
+
+export function createAuthMiddleware(auth: Auth, options: AuthMiddlewareOptions = {}): Middleware {
+  const publicCache = new Map<string, boolean>();
+  const isPublic = (service: string, endpoint: string): boolean => {
+    if (options.isPublic === undefined) return false;
+    const key = `${service}\u0000${endpoint}`;
+    let known = publicCache.get(key);
+    if (known === undefined) {
+      known = options.isPublic(service, endpoint);
+      if (publicCache.size < 10_000) publicCache.set(key, known);
+    }
+    return known;
+  };
+  const attach = (metadata: Metadata): Metadata => {
+    const token = auth.token();
+    if (token === undefined || metadata[AUTHORIZATION] !== undefined || metadata.Authorization !== undefined) return metadata;
+    return mergeMetadata(metadata, { [AUTHORIZATION]: BEARER + token });
+  };
+  const check = (metadata: Metadata, resource: Resource): Account | undefined => {
+    const token = bearerToken(metadata);
+    const account = token === undefined ? undefined : auth.verify(token).account;
+    auth.authorize(account, resource);
+    return account;
+  };
+  const requireAccount = (metadata: Metadata, to: string): void => {
+    const token = bearerToken(metadata);
+    if (token === undefined) throw new MicroError('UNAUTHORIZED', `a token is required for actor ${to}`);
+    auth.verify(token);
+  };
+  const checkCall = (ctx: CallContext): void => {
+    if (isPublic(ctx.service, ctx.endpoint)) return;
+    const account = check(ctx.metadata, { type: 'service', name: ctx.service, endpoint: ctx.endpoint });
+    if (account !== undefined) accounts.set(ctx, account);
+  };
+  return {
+    name: 'auth',
+    call: (next) => (call) => {
+      call.metadata = attach(call.metadata);
+      return next(call);
+    },
+    stream: (next) => (call) => {
+      call.metadata = attach(call.metadata);
+      return next(call);
+    },
+    send: (next) => (message) => {
+      message.metadata = attach(message.metadata);
+      next(message);
+    },
+    publish: (next) => (publish) => {
+      publish.metadata = attach(publish.metadata);
+      return next(publish);
+    },
+    handler: (next) => (request, ctx) => {
+      checkCall(ctx);
+      return next(request, ctx);
+    },
+    serveStream: (next) => (stream, ctx) => {
+      checkCall(ctx);
+      return next(stream, ctx);
+    },
+    receive: (next) => (message) => {
+      // A reply to an ask reaches an unguessable address from the node asked; it needs a valid token, not a rule.
+      if (message.to.startsWith(REPLY_PREFIX)) requireAccount(message.metadata, message.to);
+      else check(message.metadata, { type: 'actor', name: message.to, endpoint: messageType(message.message) });
+      next(message);
+    },
+    subscribe: (next) => async (delivery) => {
+      check(delivery.metadata, { type: 'topic', name: delivery.topic, endpoint: 'publish' });
+      return next(delivery);
+    },
+  };
+}
+
+/** An actor message's `type` (the usual discriminant), or `*`. */
+function messageType(message: unknown): string {
+  const type = (message as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && type.length <= 200 ? type : '*';
+}
