@@ -2,6 +2,7 @@ import type { Logger } from '../actors/index.ts';
 import { MicroError } from './errors.ts';
 import type { Metadata } from './metadata.ts';
 import type { Value } from './registry/registry.ts';
+import type { PeerCertificate } from './transport/transport.ts';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -14,6 +15,8 @@ export interface CallContext {
   readonly deadline: number;
   /** Id of the calling node. */
   readonly caller: string;
+  /** The calling node's TLS certificate, verified by this node's CA (mutual TLS only). */
+  readonly certificate?: PeerCertificate | undefined;
   readonly log: Logger;
 }
 

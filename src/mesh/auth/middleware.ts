@@ -1,12 +1,14 @@
 /**
  * The auth middleware: outbound, it attaches this node's token (`authorization: Bearer …`) to calls, streams, actor
  * messages and publishes that carry none; inbound, it verifies the token of every call, stream, actor message and
- * delivery and applies the rules. Public endpoints pass without a token.
+ * delivery and applies the rules. Public endpoints pass without a token. Over mutual TLS, a call without a token is
+ * made by the account its verified certificate names.
  */
 import { MicroError } from '../errors.ts';
 import { type Metadata, mergeMetadata } from '../metadata.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import type { CallContext } from '../service.ts';
+import type { PeerCertificate } from '../transport/transport.ts';
 import type { Account, Auth, Resource } from './auth.ts';
 
 /** The metadata key a token rides in, go-micro's `Authorization: Bearer <jwt>`. */
@@ -65,7 +67,10 @@ export function createAuthMiddleware(auth: Auth, options: AuthMiddlewareOptions 
   };
   const checkCall = (ctx: CallContext): void => {
     if (isPublic(ctx.service, ctx.endpoint)) return;
-    const account = check(ctx.metadata, { type: 'service', name: ctx.service, endpoint: ctx.endpoint });
+    const resource = { type: 'service', name: ctx.service, endpoint: ctx.endpoint };
+    const token = bearerToken(ctx.metadata);
+    const account = token !== undefined ? auth.verify(token).account : ctx.certificate === undefined ? undefined : certificateAccount(ctx.certificate);
+    auth.authorize(account, resource);
     if (account !== undefined) accounts.set(ctx, account);
   };
   return {
@@ -105,6 +110,11 @@ export function createAuthMiddleware(auth: Auth, options: AuthMiddlewareOptions 
       return next(delivery);
     },
   };
+}
+
+/** The account a verified TLS certificate names: the service in its CN, its scopes in its OUs. */
+function certificateAccount(cert: PeerCertificate): Account {
+  return { id: cert.name, type: 'service', scopes: cert.units, metadata: { certificate: cert.fingerprint } };
 }
 
 /** An actor message's `type` (the usual discriminant), or `*`. */

@@ -7,7 +7,7 @@ import type { HandlerNext } from '../middleware/middleware.ts';
 import type { Peer, StreamSlot } from '../peers/peer.ts';
 import { encodeError, NO_HEADER } from '../protocol.ts';
 import type { CallContext, ResolvedEndpoint } from '../service.ts';
-import { type Frame, FrameType } from '../transport/transport.ts';
+import { type Frame, FrameType, type PeerCertificate } from '../transport/transport.ts';
 
 /** Where a served unary call's answer goes: back over a connection, or straight to an in-process caller. */
 export interface ReplySink {
@@ -64,6 +64,10 @@ export class ServerCall implements CallContext, StreamSlot {
 
   get log(): Logger {
     return this.scope.log;
+  }
+
+  get certificate(): PeerCertificate | undefined {
+    return undefined;
   }
 
   /** The caller's metadata plus the calling node's id (merged on first use). */
@@ -161,6 +165,10 @@ export class WireCall extends ServerCall {
     readonly codec: Codec,
   ) {
     super(scope, endpointDef, rawMetadata, deadlineAt, peer.caller, undefined);
+  }
+
+  override get certificate(): PeerCertificate | undefined {
+    return this.peer.conn.peerCertificate;
   }
 
   protected override deliver(value: unknown): void {

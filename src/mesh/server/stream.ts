@@ -86,6 +86,7 @@ export function startServerStream(s: ServerStreamStart): StreamChannel<unknown, 
     signal: controller.signal,
     deadline: s.deadline,
     caller: s.peer.caller,
+    certificate: s.peer.conn.peerCertificate,
     log: s.scope.log,
   };
   const stream: ServerStream<unknown, unknown> = {

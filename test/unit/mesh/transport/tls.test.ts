@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createRecordingLogger } from '../../../../src/actors/index.ts';
+import { callerAccount } from '../../../../src/mesh/auth/middleware.ts';
+import { MicroError } from '../../../../src/mesh/errors.ts';
+import { createNode, type MeshNode } from '../../../../src/mesh/node.ts';
+import { createMemoryRegistry } from '../../../../src/mesh/registry/memory.ts';
+import { defineService } from '../../../../src/mesh/service.ts';
+import { createTcpTransport } from '../../../../src/mesh/transport/tcp.ts';
+import type { TcpTlsOptions } from '../../../../src/mesh/transport/tls.ts';
+import { certificateFactory, type Pem } from '../../../support/certs.ts';
+import { testKeys } from '../auth/support.ts';
+
+let certs: Awaited<ReturnType<typeof certificateFactory>>;
+let ca: Pem & { name: string };
+let rogueCa: Pem & { name: string };
+before(async () => {
+  certs = await certificateFactory();
+  ca = await certs.ca('mesh-ca');
+  rogueCa = await certs.ca('rogue-ca');
+});
+after(() => certs.close());
+
+const who = defineService({
+  name: 'who',
+  endpoints: { 'Who.Am': (_req: unknown, ctx) => ({ caller: ctx.caller, certificate: ctx.certificate?.name, account: callerAccount(ctx) }) },
+});
+
+async function tlsNode(id: string, registry: ReturnType<typeof createMemoryRegistry>, tls: TcpTlsOptions, extra: Parameters<typeof createNode>[0] = {}): Promise<MeshNode> {
+  const logger = createRecordingLogger();
+  return createNode({ id, registry, transport: createTcpTransport({ tls, logger }), logger, ...extra });
+}
+
+test('tls — nodes with certificates from one CA call each other over mutual TLS; the handler sees the caller certificate', async () => {
+  const registry = createMemoryRegistry();
+  const server = await tlsNode('tls-server', registry, { ...(await certs.issue(ca, 'who')), ca: ca.cert, requestCert: true });
+  const client = await tlsNode('tls-client', registry, { ...(await certs.issue(ca, 'frontend', ['service'])), ca: ca.cert, requestCert: true });
+  try {
+    await server.serve(who);
+    const reply = (await client.client.call('who', 'Who.Am', {})) as { caller: string; certificate: string };
+    assert.equal(reply.certificate, 'frontend');
+    assert.equal(reply.caller, 'tls-client', 'dial-back still proves the node id over TLS');
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+test('tls — a peer whose certificate another CA signed is refused at the handshake, and so is one without a certificate', async () => {
+  const registry = createMemoryRegistry();
+  const serverLog = createRecordingLogger();
+  const serverTransport = createTcpTransport({ tls: { ...(await certs.issue(ca, 'who')), ca: ca.cert, requestCert: true }, logger: serverLog });
+  const server = await createNode({ id: 'tls-guarded', registry, transport: serverTransport, logger: serverLog });
+  const rogue = await tlsNode('tls-rogue', registry, { ...(await certs.issue(rogueCa, 'frontend')), ca: ca.cert });
+  const bare = await tlsNode('tls-bare', registry, { ...(await certs.issue(ca, 'no-client-cert')), ca: ca.cert, key: '', cert: '' });
+  const plain = await createNode({ id: 'tls-plain', registry, transport: createTcpTransport(), logger: createRecordingLogger() });
+  try {
+    await server.serve(who);
+    for (const node of [rogue, bare, plain]) {
+      const err = await node.client.call('who', 'Who.Am', {}, { timeoutMs: 3000 }).catch((e: unknown) => e);
+      assert.ok(err instanceof MicroError && err.code === 503, `${node.id}: ${String(err)}`);
+    }
+    assert.ok(serverTransport.stats().handshakeFailures >= 2, `handshakes refused: ${serverTransport.stats().handshakeFailures}`);
+    assert.equal(serverTransport.stats().framesIn, 0, 'no frame from a refused peer was read');
+    // The other way round: a node trusting only the rogue CA refuses the server's certificate.
+    const doubter = await tlsNode('tls-doubter', registry, { ...(await certs.issue(rogueCa, 'doubter')), ca: rogueCa.cert });
+    const err = await doubter.client.call('who', 'Who.Am', {}, { timeoutMs: 3000 }).catch((e: unknown) => e);
+    assert.ok(err instanceof MicroError && err.code === 503 && /certificate/i.test(err.detail), String(err));
+    await doubter.stop();
+  } finally {
+    for (const n of [plain, bare, rogue, server]) await n.stop();
+  }
+});
+
+test('tls — with auth on, a caller without a token is the account its certificate names (CN, OU as scopes)', async () => {
+  const [keys] = await testKeys();
+  const registry = createMemoryRegistry();
+  const rules = [{ id: 'frontends', resource: { name: 'who' }, scope: 'frontend', access: 'grant' as const }];
+  const authOptions = { ...keys, rules };
+  const stripToken = { name: 'strip', attempt: (next: (a: never) => Promise<unknown>) => (a: { call: { metadata: Record<string, string> } }) => {
+    const { authorization: _, ...rest } = a.call.metadata;
+    a.call.metadata = rest;
+    return next(a as never);
+  } };
+  const server = await tlsNode('tls-auth-server', registry, { ...(await certs.issue(ca, 'who')), ca: ca.cert, requestCert: true }, { auth: 'jwt', authOptions });
+  const frontend = await tlsNode('tls-auth-frontend', registry, { ...(await certs.issue(ca, 'frontend', ['frontend'])), ca: ca.cert }, { auth: 'jwt', authOptions, middleware: [stripToken as never] });
+  const other = await tlsNode('tls-auth-other', registry, { ...(await certs.issue(ca, 'reports', ['reports'])), ca: ca.cert }, { auth: 'jwt', authOptions, middleware: [stripToken as never] });
+  try {
+    await server.serve(who);
+    const reply = (await frontend.client.call('who', 'Who.Am', {})) as { account: { id: string; scopes: string[] } };
+    assert.deepEqual([reply.account.id, reply.account.scopes], ['frontend', ['frontend']]);
+    await assert.rejects(other.client.call('who', 'Who.Am', {}), (e: unknown) => e instanceof MicroError && e.code === 403 && /service reports may not call who Who\.Am/.test(e.detail));
+  } finally {
+    for (const n of [other, frontend, server]) await n.stop();
+  }
+});
