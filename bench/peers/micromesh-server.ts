@@ -1,22 +1,34 @@
 /**
  * micromesh's echo server for the rpc suite, run as a child process: a node on 127.0.0.1 with an
  * in-memory registry serving `echo` (./micromesh-echo.ts). `--instances n` sets the service's
- * instance actors (default 1); `--noop-middleware` installs the no-op middleware on the node.
+ * instance actors (default 1); `--noop-middleware` installs the no-op middleware on the node; `--auth` turns auth
+ * on (keys from MICRO_AUTH_PRIVATE_KEY); `--tls-dir <dir>` serves over mutual TLS with the certificates there.
  * Announces the node's port as ready.
  */
 import { parseArgs } from 'node:util';
 import { createMemoryRegistry, createNode } from '../../src/index.ts';
 import { announceReady } from '../lib/child-ready.ts';
 import { echoService, noopMiddleware } from './micromesh-echo.ts';
+import { ECHO_RULES, tlsTransport } from './micromesh-secure.ts';
 
 export const ECHO_SERVER_NODE_ID = 'bench-server';
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '1' }, 'noop-middleware': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { instances: { type: 'string', default: '1' }, 'noop-middleware': { type: 'boolean', default: false }, auth: { type: 'boolean', default: false }, 'tls-dir': { type: 'string' } },
+});
 const instances = Number(values.instances);
 if (!Number.isInteger(instances) || instances < 1) throw new Error(`--instances wants a positive integer, got "${values.instances}"`);
 
 const middleware = values['noop-middleware'] ? [noopMiddleware] : [];
-const node = await createNode({ id: ECHO_SERVER_NODE_ID, registry: createMemoryRegistry(), address: '127.0.0.1:0', middleware });
+const tlsDir = values['tls-dir'];
+const node = await createNode({
+  id: ECHO_SERVER_NODE_ID,
+  registry: createMemoryRegistry(),
+  address: '127.0.0.1:0',
+  middleware,
+  ...(values.auth ? { auth: 'jwt', authOptions: { rules: ECHO_RULES } } : {}),
+  ...(tlsDir === undefined ? {} : { transport: tlsTransport(tlsDir, 'ledger') }),
+});
 await node.serve(echoService, { instances });
 const port = Number(node.address.slice(node.address.lastIndexOf(':') + 1));
 announceReady(port, () => node.stop());
