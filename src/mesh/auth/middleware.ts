@@ -38,21 +38,23 @@ export function bearerToken(metadata: Metadata): string | undefined {
 }
 
 export function createAuthMiddleware(auth: Auth, options: AuthMiddlewareOptions = {}): Middleware {
-  const publicCache = new Map<string, boolean>();
+  // Served endpoints only (the server answers 404 before middleware for others), so this stays as small as they are.
+  const publicCache = new Map<string, Map<string, boolean>>();
   const isPublic = (service: string, endpoint: string): boolean => {
     if (options.isPublic === undefined) return false;
-    const key = `${service}\u0000${endpoint}`;
-    let known = publicCache.get(key);
-    if (known === undefined) {
-      known = options.isPublic(service, endpoint);
-      if (publicCache.size < 10_000) publicCache.set(key, known);
-    }
+    let endpoints = publicCache.get(service);
+    if (endpoints === undefined) publicCache.set(service, (endpoints = new Map()));
+    let known = endpoints.get(endpoint);
+    if (known === undefined) endpoints.set(endpoint, (known = options.isPublic(service, endpoint)));
     return known;
   };
+  // The header for the current token, made once per token.
+  let header: { token: string; metadata: Metadata } | undefined;
   const attach = (metadata: Metadata): Metadata => {
     const token = auth.token();
     if (token === undefined || metadata[AUTHORIZATION] !== undefined || metadata.Authorization !== undefined) return metadata;
-    return mergeMetadata(metadata, { [AUTHORIZATION]: BEARER + token });
+    if (header?.token !== token) header = { token, metadata: Object.freeze({ [AUTHORIZATION]: BEARER + token }) };
+    return mergeMetadata(metadata, header.metadata);
   };
   const check = (metadata: Metadata, resource: Resource): Account | undefined => {
     const token = bearerToken(metadata);

@@ -10,7 +10,7 @@ export interface TokenVerifierOptions {
   issuer: string;
   /** Epoch ms now. */
   now: () => number;
-  /** Tokens kept verified; the least recently used goes first. */
+  /** Tokens kept verified; past it the oldest entry goes first (a live token is verified again on its next use). */
   cacheSize: number;
   /** Longer tokens are refused before any parsing. */
   maxTokenBytes: number;
@@ -30,11 +30,7 @@ export function createTokenVerifier(o: TokenVerifierOptions): TokenVerifier {
     verify(token) {
       const hit = cache.get(token);
       if (hit !== undefined) {
-        if (hit.expiresAt > o.now()) {
-          cache.delete(token);
-          cache.set(token, hit);
-          return hit;
-        }
+        if (hit.expiresAt > o.now()) return hit;
         cache.delete(token);
         throw new MicroError('UNAUTHORIZED', 'token expired');
       }

@@ -104,7 +104,8 @@ test('auth — streams are checked like calls', async () => {
   await s.send('a');
   s.closeSend();
   assert.deepEqual(await s.collect(), ['a!']);
-  const { client: bare } = await authMesh({ client: { middleware: [stripToken] } });
+  const [keys] = await testKeys();
+  const bare = await mesh.node('bare', { auth: 'jwt', authOptions: { ...keys, rules }, middleware: [stripToken] });
   const denied = await bare.client.stream<string, string>('greeter', 'Say.Stream');
   await assert.rejects(denied.collect(), isStatus(401, /greeter Say\.Stream/));
 });
