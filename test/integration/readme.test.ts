@@ -33,7 +33,7 @@ after(() => rm(DIR, { recursive: true, force: true }));
 const runBlock = (name: string) => run(process.execPath, ['--import', 'tsx', `${DIR}/${name}`], { timeout: 30_000 });
 
 test('readme — every TypeScript block is a program a test runs', () => {
-  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
+  assert.deepEqual([...blocks.keys()].sort(), ['auth.ts', 'client.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
 });
 
 test('readme — the first actor restarts with fresh state', async () => {
@@ -70,4 +70,15 @@ test('readme — the operations block serves metrics and readiness as shown', as
 test('readme — the locks block holds, times out a second try, then leads', async () => {
   const lines = (await runBlock('locks.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['held with token 1; a second try: LOCK_TIMEOUT', 'leading with token 1']);
+});
+
+test('readme — the auth block grants, denies with 403s naming the rule, and lets public and user-token calls through', async () => {
+  const lines = (await runBlock('auth.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, [
+    'billing credit: {"ok":5}',
+    'billing drop: 403 service billing may not call ledger Ledger.Drop: denied by rule no-drops',
+    'reports credit: 403 service reports may not call ledger Ledger.Credit: no rule grants it',
+    'reports health: "ok"',
+    'ada credit: {"ok":1}',
+  ]);
 });
