@@ -112,6 +112,13 @@ test('auth rules — from the store, and from a watched source (how config plugs
     await store.write({ key: 'auth/rules', value: jsonBytes([{ id: 'from-store', resource: { name: '*' }, scope: '*', access: 'grant' }]) });
     await auth.useRules(rulesFromStore(store, 'auth/rules'));
     assert.deepEqual(auth.rules().map((r) => r.id), ['from-store']);
+    const clock = createSimulatedClock();
+    const stopPolling = await auth.useRules(rulesFromStore(store, 'auth/rules', { everyMs: 1000, clock }));
+    await waitUntil(() => clock.pending > 0, 2000, 'the first read');
+    await store.write({ key: 'auth/rules', value: jsonBytes([{ id: 'polled', resource: { name: '*' }, scope: '*', access: 'grant' }]) });
+    clock.advance(1000);
+    await waitUntil(() => auth.rules()[0]?.id === 'polled', 2000, 'the changed record applied');
+    stopPolling();
     let push: (rules: readonly Rule[]) => void = () => {};
     let watching = true;
     const stop = await auth.useRules(
