@@ -172,7 +172,7 @@ export type { JwtAuthOptions } from './mesh/auth/jwt-auth.ts';
 export type { AuthConcernOptions } from './mesh/auth/concern.ts';
 export { generateAuthKeys } from './mesh/auth/keys.ts';
 export type { AuthKeyPair, KeyInput } from './mesh/auth/keys.ts';
-export { AUTHORIZATION, callerAccount, createAuthMiddleware } from './mesh/auth/middleware.ts';
+export { AUTHORIZATION, bearerToken, createAuthMiddleware } from './mesh/auth/middleware.ts';
 export { rulesFromStore, watchedRules } from './mesh/auth/sources.ts';
 export { createCodecs, ContentType } from './mesh/codec/codecs.ts';
 export type { Codec } from './mesh/codec/codec.ts';

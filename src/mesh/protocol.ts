@@ -105,13 +105,17 @@ function packRoute(h: RequestHeader): Uint8Array {
 
 function withTimeout(route: Uint8Array, timeoutMs: number): Uint8Array {
   const out = new Uint8Array(4 + route.length);
+  writeTimeout(out, timeoutMs);
+  out.set(route, 4);
+  return out;
+}
+
+function writeTimeout(out: Uint8Array, timeoutMs: number): void {
   const t = Math.min(0xffff_ffff, Math.max(1, Math.round(timeoutMs)));
   out[0] = t >>> 24;
   out[1] = t >>> 16;
   out[2] = t >>> 8;
   out[3] = t;
-  out.set(route, 4);
-  return out;
 }
 
 /** A request header: `[u32 time left in ms][msgpack [service, endpoint, contentType, metadata?]]`. */
@@ -120,17 +124,26 @@ export function encodeRequest(h: RequestHeader): Uint8Array {
 }
 
 /**
- * Encodes request headers, keeping the packed route of calls without metadata (the common case), so a call
- * costs a small copy instead of a msgpack encode. Bounded: the cache empties past `limit` routes.
+ * Packed routes by service and endpoint, bounded: it empties past `limit` routes. With `reuse`, each route is kept
+ * with room for the time left, and `header` writes it there instead of copying (no allocation per call).
  */
-export class RequestHeaderEncoder {
+class RouteCache {
   readonly #routes = new Map<string, Map<string, Uint8Array>>();
   #size = 0;
 
-  constructor(readonly limit = 1024) {}
+  constructor(
+    readonly limit: number,
+    readonly reuse = false,
+  ) {}
 
-  encode(h: RequestHeader): Uint8Array {
-    if (Object.keys(h.metadata).length > 0) return encodeRequest(h);
+  header(h: RequestHeader): Uint8Array {
+    const route = this.route(h);
+    if (!this.reuse) return withTimeout(route, h.timeoutMs);
+    writeTimeout(route, h.timeoutMs);
+    return route;
+  }
+
+  route(h: RequestHeader): Uint8Array {
     let byEndpoint = this.#routes.get(h.service);
     if (byEndpoint === undefined) {
       if (this.#size >= this.limit) this.#clear();
@@ -141,16 +154,42 @@ export class RequestHeaderEncoder {
     let route = byEndpoint.get(key);
     if (route === undefined) {
       if (this.#size >= this.limit) this.#clear();
-      route = packRoute(h);
+      route = this.reuse ? withTimeout(packRoute(h), h.timeoutMs) : packRoute(h);
       byEndpoint.set(key, route);
       this.#size++;
     }
-    return withTimeout(route, h.timeoutMs);
+    return route;
   }
 
   #clear(): void {
     this.#routes.clear();
     this.#size = 0;
+  }
+}
+
+/**
+ * Encodes request headers, keeping the packed route of calls without metadata (the common case), and of calls whose
+ * metadata is one frozen object reused call after call (a token middleware attaches), so a call costs a small copy
+ * instead of a msgpack encode. Bounded: each cache empties past `limit` routes. The bytes returned for frozen
+ * metadata are the cached ones: send them (a connection copies what it sends) before the next `encode`.
+ */
+export class RequestHeaderEncoder {
+  readonly #plain: RouteCache;
+  readonly #frozen = new WeakMap<Metadata, RouteCache>();
+
+  constructor(readonly limit = 1024) {
+    this.#plain = new RouteCache(limit);
+  }
+
+  encode(h: RequestHeader): Uint8Array {
+    if (Object.keys(h.metadata).length === 0) return this.#plain.header(h);
+    if (!Object.isFrozen(h.metadata)) return encodeRequest(h);
+    let routes = this.#frozen.get(h.metadata);
+    if (routes === undefined) {
+      routes = new RouteCache(this.limit, true);
+      this.#frozen.set(h.metadata, routes);
+    }
+    return routes.header(h);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from '../actors/index.ts';
 import { MicroError } from './errors.ts';
 import type { Metadata } from './metadata.ts';
 import type { Value } from './registry/registry.ts';
+import type { Account } from './auth/auth.ts';
 import type { PeerCertificate } from './transport/transport.ts';
 
 /** What a handler knows about the call it serves. */
@@ -17,6 +18,8 @@ export interface CallContext {
   readonly caller: string;
   /** The calling node's TLS certificate, verified by this node's CA (mutual TLS only). */
   readonly certificate?: PeerCertificate | undefined;
+  /** With auth on: the caller's verified account (undefined for a public endpoint called without a token). */
+  readonly account?: Account | undefined;
   readonly log: Logger;
 }
 

@@ -22,19 +22,15 @@ export interface AuthMiddlewareOptions {
   isPublic?(service: string, endpoint: string): boolean;
 }
 
-const accounts = new WeakMap<object, Account>();
-
-/** The verified account of the call a handler serves (undefined for a public endpoint called without a token). */
-export function callerAccount(ctx: CallContext): Account | undefined {
-  return accounts.get(ctx);
-}
-
 /** The token in metadata: undefined when there is none; UNAUTHORIZED when the header is not `Bearer <token>`. */
 export function bearerToken(metadata: Metadata): string | undefined {
   const header = metadata[AUTHORIZATION] ?? metadata.Authorization;
-  if (header === undefined) return undefined;
+  return header === undefined ? undefined : tokenIn(header);
+}
+
+function tokenIn(header: string): string {
   if (!header.startsWith(BEARER) || header.length === BEARER.length) throw new MicroError('UNAUTHORIZED', 'malformed authorization header: want "Bearer <token>"');
-  return header.slice(BEARER.length).trim();
+  return header.slice(BEARER.length);
 }
 
 export function createAuthMiddleware(auth: Auth, options: AuthMiddlewareOptions = {}): Middleware {
@@ -54,26 +50,39 @@ export function createAuthMiddleware(auth: Auth, options: AuthMiddlewareOptions 
     const token = auth.token();
     if (token === undefined || metadata[AUTHORIZATION] !== undefined || metadata.Authorization !== undefined) return metadata;
     if (header?.token !== token) header = { token, metadata: Object.freeze({ [AUTHORIZATION]: BEARER + token }) };
-    return mergeMetadata(metadata, header.metadata);
+    // Alone, the header is the same frozen object call after call, which the request encoder packs once.
+    return isEmpty(metadata) ? header.metadata : mergeMetadata(metadata, header.metadata);
+  };
+  // A connection's decoder hands the same header string call after call: its token is found by identity.
+  let lastHeader: string | undefined;
+  let lastToken: string | undefined;
+  const tokenOf = (metadata: Metadata): string | undefined => {
+    const header = metadata[AUTHORIZATION] ?? metadata.Authorization;
+    if (header === undefined) return undefined;
+    if (header !== lastHeader) {
+      lastToken = tokenIn(header);
+      lastHeader = header;
+    }
+    return lastToken;
   };
   const check = (metadata: Metadata, resource: Resource): Account | undefined => {
-    const token = bearerToken(metadata);
+    const token = tokenOf(metadata);
     const account = token === undefined ? undefined : auth.verify(token).account;
     auth.authorize(account, resource);
     return account;
   };
   const requireAccount = (metadata: Metadata, to: string): void => {
-    const token = bearerToken(metadata);
+    const token = tokenOf(metadata);
     if (token === undefined) throw new MicroError('UNAUTHORIZED', `a token is required for actor ${to}`);
     auth.verify(token);
   };
   const checkCall = (ctx: CallContext): void => {
     if (isPublic(ctx.service, ctx.endpoint)) return;
     const resource = { type: 'service', name: ctx.service, endpoint: ctx.endpoint };
-    const token = bearerToken(ctx.metadata);
+    const token = tokenOf(callerMetadata(ctx));
     const account = token !== undefined ? auth.verify(token).account : ctx.certificate === undefined ? undefined : certificateAccount(ctx.certificate);
     auth.authorize(account, resource);
-    if (account !== undefined) accounts.set(ctx, account);
+    if (account !== undefined) (ctx as { account?: Account }).account = account;
   };
   return {
     name: 'auth',
@@ -112,6 +121,19 @@ export function createAuthMiddleware(auth: Auth, options: AuthMiddlewareOptions 
       return next(delivery);
     },
   };
+}
+
+function isEmpty(metadata: Metadata): boolean {
+  for (const _ in metadata) return false;
+  return true;
+}
+
+/**
+ * The metadata the caller sent: a served call keeps it as `rawMetadata`, and reading that instead of `metadata`
+ * spares the merge of the caller's node id that `metadata` makes on first use.
+ */
+function callerMetadata(ctx: CallContext): Metadata {
+  return (ctx as { rawMetadata?: Metadata }).rawMetadata ?? ctx.metadata;
 }
 
 /** The account a verified TLS certificate names: the service in its CN, its scopes in its OUs. */

@@ -1,5 +1,6 @@
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
+import type { Account } from '../auth/auth.ts';
 import type { Codec } from '../codec/codec.ts';
 import { MicroError } from '../errors.ts';
 import { type Metadata, MetadataKey, mergeMetadata } from '../metadata.ts';
@@ -39,6 +40,8 @@ export class ServerCall implements CallContext, StreamSlot {
   prevCall: ServerCall | undefined = undefined;
   nextCall: ServerCall | undefined = undefined;
   listed = false;
+  /** Set by the auth middleware once the caller's token is verified. */
+  account: Account | undefined = undefined;
   #metadata: Metadata | undefined;
   #controller: AbortController | undefined;
   #timer: unknown;

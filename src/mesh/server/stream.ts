@@ -87,6 +87,7 @@ export function startServerStream(s: ServerStreamStart): StreamChannel<unknown, 
     deadline: s.deadline,
     caller: s.peer.caller,
     certificate: s.peer.conn.peerCertificate,
+    account: undefined,
     log: s.scope.log,
   };
   const stream: ServerStream<unknown, unknown> = {

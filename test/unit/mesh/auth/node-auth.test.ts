@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { SignJWT, importPKCS8 } from 'jose';
 import type { ActorContext, Ask } from '../../../../src/actors/index.ts';
-import { callerAccount } from '../../../../src/mesh/auth/middleware.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import type { NodeOptions } from '../../../../src/mesh/node-options.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
@@ -40,7 +39,7 @@ test('auth — off by default: node.auth is disabled and calls pass without toke
 
 test('auth — a caller with the node token is granted; the handler sees its account', async () => {
   const { server, client } = await authMesh();
-  const seen = defineService({ name: 'who', endpoints: { 'Who.Am': (_req: unknown, ctx) => callerAccount(ctx) } });
+  const seen = defineService({ name: 'who', endpoints: { 'Who.Am': (_req: unknown, ctx) => ctx.account } });
   await server.serve(seen);
   assert.deepEqual(await client.client.call('greeter', 'Say.Hello', { name: 'Ada' }), { msg: 'Hello Ada' });
   assert.deepEqual(await client.client.call('who', 'Who.Am', {}), { id: 'client', type: 'service', scopes: ['service'], metadata: {} });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createRecordingLogger } from '../../../../src/actors/index.ts';
-import { callerAccount } from '../../../../src/mesh/auth/middleware.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import { createNode, type MeshNode } from '../../../../src/mesh/node.ts';
 import { createMemoryRegistry } from '../../../../src/mesh/registry/memory.ts';
@@ -23,7 +22,7 @@ after(() => certs.close());
 
 const who = defineService({
   name: 'who',
-  endpoints: { 'Who.Am': (_req: unknown, ctx) => ({ caller: ctx.caller, certificate: ctx.certificate?.name, account: callerAccount(ctx) }) },
+  endpoints: { 'Who.Am': (_req: unknown, ctx) => ({ caller: ctx.caller, certificate: ctx.certificate?.name, account: ctx.account }) },
 });
 
 async function tlsNode(id: string, registry: ReturnType<typeof createMemoryRegistry>, tls: TcpTlsOptions, extra: Parameters<typeof createNode>[0] = {}): Promise<MeshNode> {
