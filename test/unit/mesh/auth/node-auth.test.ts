@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { SignJWT, importPKCS8 } from 'jose';
+import { createSimulatedClock } from '../../../../src/actors/clock.ts';
 import type { ActorContext, Ask } from '../../../../src/actors/index.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import type { NodeOptions } from '../../../../src/mesh/node-options.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
+import { waitUntil } from '../../../support/wait.ts';
 import { greeter, rules, stripToken, testKeys } from './support.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
@@ -119,4 +121,21 @@ test('auth — actor messages carry the token and are checked against actor rule
   spawnCalc('vault');
   assert.equal(await client.ref<CalcMsg>('mesh://server/user/calc').ask({ type: 'add', a: 2, b: 3 }), 5);
   await assert.rejects(client.ref<CalcMsg>('mesh://server/user/vault').ask({ type: 'add', a: 1, b: 1 }, { timeoutMs: 3000 }), isStatus(403, /actor \/user\/vault add/));
+});
+
+test('auth — a long-running node refreshes its token before expiry and keeps calling; the expired one is refused', async () => {
+  const [keys] = await testKeys();
+  const clock = createSimulatedClock();
+  mesh = memoryMesh();
+  const authOptions = { ...keys, rules, tokenTtlMs: 60_000, refreshAheadMs: 10_000 };
+  const server = await mesh.node('server', { auth: 'jwt', authOptions, system: { clock } });
+  await server.serve(greeter);
+  const client = await mesh.node('client', { auth: 'jwt', authOptions, system: { clock } });
+  const first = client.auth.token() as string;
+  assert.deepEqual(await client.client.call('greeter', 'Say.Hello', { name: 'a' }), { msg: 'Hello a' });
+  clock.advance(55_000);
+  await waitUntil(() => client.auth.token() !== first, 2000, 'the refreshed token');
+  clock.advance(30_000);
+  assert.deepEqual(await client.client.call('greeter', 'Say.Hello', { name: 'b' }), { msg: 'Hello b' }, 'past the first token’s expiry');
+  await assert.rejects(client.client.call('greeter', 'Say.Hello', { name: 'c' }, { metadata: { authorization: `Bearer ${first}` } }), isStatus(401, /expired/));
 });
