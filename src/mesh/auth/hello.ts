@@ -19,11 +19,14 @@ export interface HelloIdentityOptions {
   validForMs?: number;
   /** Nonces remembered at most; past it the oldest are forgotten (they expire first). @default 65536 */
   maxNonces?: number;
+  /** How far the peers' clocks may disagree: a proof is accepted this long past its expiry. @default 30000 */
+  clockToleranceMs?: number;
 }
 
 export function createHelloIdentity(o: HelloIdentityOptions): HelloIdentity {
   const validForMs = o.validForMs ?? 60_000;
   const maxNonces = o.maxNonces ?? 65_536;
+  const tolerance = o.clockToleranceMs ?? 30_000;
   const seen = new Map<string, number>();
   const forgetExpired = (now: number): void => {
     for (const [nonce, until] of seen) {
@@ -44,10 +47,10 @@ export function createHelloIdentity(o: HelloIdentityOptions): HelloIdentity {
       const nonceText = Buffer.from(nonce).toString('base64url');
       if (claims.iss !== o.issuer || claims.typ !== 'hello') throw new MicroError('UNAUTHORIZED', 'HELLO proof is not from the trusted issuer');
       if (claims.sub !== nodeId || claims.addr !== address || claims.nonce !== nonceText) throw new MicroError('UNAUTHORIZED', `HELLO proof does not name node ${nodeId} at this connection`);
-      if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now) throw new MicroError('UNAUTHORIZED', 'HELLO proof expired');
+      if (typeof claims.exp !== 'number' || claims.exp * 1000 + tolerance <= now) throw new MicroError('UNAUTHORIZED', 'HELLO proof expired');
       forgetExpired(now);
       if (seen.has(nonceText)) throw new MicroError('UNAUTHORIZED', `HELLO of ${nodeId} replays a nonce already used`);
-      seen.set(nonceText, claims.exp * 1000);
+      seen.set(nonceText, claims.exp * 1000 + tolerance);
     },
   };
 }

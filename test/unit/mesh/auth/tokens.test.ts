@@ -9,7 +9,7 @@ import { createAuthMiddleware } from '../../../../src/mesh/auth/middleware.ts';
 import { checkRules, decide, matches } from '../../../../src/mesh/auth/rules.ts';
 import { rulesFromStore, watchedRules } from '../../../../src/mesh/auth/sources.ts';
 import { createTokenVerifier } from '../../../../src/mesh/auth/verifier.ts';
-import { issueJwt } from '../../../../src/mesh/auth/jwt.ts';
+import { issueJwt, signJwtSync } from '../../../../src/mesh/auth/jwt.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import { compose, type InboundDelivery, type OutboundPublish } from '../../../../src/mesh/middleware/middleware.ts';
 import { createMemoryStore } from '../../../../src/mesh/store/memory.ts';
@@ -182,4 +182,25 @@ test('auth options — bad keys and missing keys are one clear BAD_REQUEST', asy
   const fromEnv = await createJwtAuth({}, { ...deps, env: { MICRO_AUTH_PRIVATE_KEY: Buffer.from(keys.privateKey).toString('base64') } });
   assert.equal(fromEnv.verify(fromEnv.token() as string).account.id, 'n');
   await fromEnv.close();
+});
+
+test('auth tokens — a token signed with the right key but wrong claims is still 401, naming the claim', async () => {
+  const [keys] = await testKeys();
+  const key = readPrivateKey(keys.privateKey);
+  const auth = await createJwtAuth({ ...keys }, { nodeId: 'n', clock: createSimulatedClock(), logger: silentLogger });
+  try {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ iss: 'someone-else', sub: 'a', type: 'user', scopes: [], exp }, /issuer "someone-else"/],
+      [{ iss: 'micromesh', sub: 'a', type: 'user', scopes: [] }, /no expiry/],
+      [{ iss: 'micromesh', sub: 'a', type: 'user', scopes: 'admin', exp }, /scopes are not a list/],
+      [{ iss: 'micromesh', type: 'user', scopes: [], exp }, /names no account/],
+      [{ iss: 'micromesh', sub: 'a', type: 'user', scopes: [], exp, nbf: exp }, /not valid yet/],
+    ];
+    for (const [claims, detail] of cases) {
+      assert.throws(() => auth.verify(signJwtSync(claims, key)), (e: unknown) => reason('UNAUTHORIZED')(e) && detail.test((e as MicroError).detail), JSON.stringify(claims));
+    }
+  } finally {
+    await auth.close();
+  }
 });
