@@ -85,7 +85,10 @@ export interface Auth {
   setRules(rules: readonly Rule[]): void;
   /** The rules in force, highest priority first. */
   rules(): readonly Rule[];
-  /** Loads rules from a source and follows its changes; returns a function that stops following. */
+  /**
+   * Loads rules from a source and follows its changes, instead of any source followed before; returns a function that
+   * stops following. A bad load rejects and changes nothing; a bad change is logged and the last good rules stay.
+   */
   useRules(source: RuleSource): Promise<() => void>;
   /** Signs and checks this node's HELLOs (undefined when auth is off or the node holds no private key). */
   readonly hello: HelloIdentity | undefined;

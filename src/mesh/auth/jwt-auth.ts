@@ -134,6 +134,8 @@ class JwtAuth implements Auth {
 
   async useRules(source: RuleSource): Promise<() => void> {
     this.setRules(await source.load());
+    for (const stop of this.#unwatch) stop();
+    this.#unwatch.clear();
     const stop = source.watch?.((rules) => {
       try {
         this.setRules(rules);

@@ -118,7 +118,6 @@ test('auth rules — from the store, and from a watched source (how config plugs
     await store.write({ key: 'auth/rules', value: jsonBytes([{ id: 'polled', resource: { name: '*' }, scope: '*', access: 'grant' }]) });
     clock.advance(1000);
     await waitUntil(() => auth.rules()[0]?.id === 'polled', 2000, 'the changed record applied');
-    stopPolling();
     let push: (rules: readonly Rule[]) => void = () => {};
     let watching = true;
     const stop = await auth.useRules(
@@ -133,6 +132,8 @@ test('auth rules — from the store, and from a watched source (how config plugs
       ),
     );
     assert.deepEqual(auth.rules().map((r) => r.id), ['v1']);
+    assert.equal(clock.pending, 0, 'following a new source stops polling the store');
+    stopPolling();
     push([{ id: 'v2', resource: { name: '*' }, scope: '*', access: 'deny' }]);
     assert.deepEqual(auth.rules().map((r) => r.id), ['v2']);
     push([{ id: '', resource: { name: '*' }, scope: '*', access: 'deny' }]);
