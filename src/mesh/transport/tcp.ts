@@ -108,7 +108,7 @@ export class TcpTransport implements Transport {
         socket.once('close', () => handshaking.delete(socket));
       });
       server.on('tlsClientError', (err, socket) => {
-        this.#stats.handshakeFailures++;
+        this.#stats.handshakeFailures = (this.#stats.handshakeFailures ?? 0) + 1;
         this.#options.logger.warn({ address, remote: socket.remoteAddress, reason: err.message }, 'transport: TLS handshake refused');
       });
     }

@@ -114,8 +114,8 @@ export interface TransportStats {
   connectionsClosed: number;
   /** Connections closed because of bad bytes (garbled, oversized or unknown frames). */
   protocolErrors: number;
-  /** TLS handshakes refused (a certificate missing, or not signed by the CA). */
-  handshakeFailures: number;
+  /** TLS handshakes refused (a certificate missing, or not signed by the CA); TLS transports only. */
+  handshakeFailures?: number;
   framesIn: number;
   framesOut: number;
   bytesIn: number;
