@@ -10,6 +10,7 @@ import { createMdnsRegistry, type MdnsRegistryOptions } from '../registry/mdns.t
 import { createMemoryRegistry } from '../registry/memory.ts';
 import { createMemoryTransport } from '../transport/memory.ts';
 import { createTcpTransport } from '../transport/tcp.ts';
+import { tlsFromEnv } from '../transport/tls.ts';
 import { definePlugin, type Plugin, type PluginContext } from './plugin.ts';
 import type { PluginTarget } from './target.ts';
 
@@ -44,8 +45,8 @@ export function builtinPlugin(): Plugin {
       {
         concern: 'transport',
         name: 'tcp',
-        description: 'one TCP connection per peer pair (the default)',
-        create: (_target, ctx) => createTcpTransport({ logger: ctx.logger, ...ctx.options.tcp }),
+        description: 'one TCP connection per peer pair (the default); TLS from MICRO_TLS_CERT, _KEY, _CA, _REQUEST_CERT',
+        create: (_target, ctx) => createTcpTransport({ logger: ctx.logger, tls: tlsFromEnv(ctx.env), ...ctx.options.tcp }),
       },
       {
         concern: 'transport',

@@ -1,5 +1,7 @@
 /** TLS for the TCP transport: certificates per service, and mutual TLS where the CA vouches for both sides. */
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectOptions, TlsOptions, TLSSocket } from 'node:tls';
+import { MicroError } from '../errors.ts';
 import type { PeerCertificate } from './transport.ts';
 
 /** PEM text (or Buffers) of a TLS identity and the CA it trusts. */
@@ -36,4 +38,31 @@ export function verifiedCertificate(socket: TLSSocket): PeerCertificate | undefi
   const name = field(cert.subject.CN)[0];
   if (name === undefined) return undefined;
   return { name, units: field(cert.subject.OU), fingerprint: cert.fingerprint256 };
+}
+
+/**
+ * TLS settings from the environment, for nodes configured without code: MICRO_TLS_CERT and MICRO_TLS_KEY (PEM file
+ * paths, both or neither), MICRO_TLS_CA (the CA's PEM file), MICRO_TLS_REQUEST_CERT=true for mutual TLS. Undefined
+ * when MICRO_TLS_CERT and MICRO_TLS_KEY are unset; BAD_REQUEST naming the variable for a file that cannot be read.
+ */
+export function tlsFromEnv(env: Readonly<Record<string, string | undefined>>): TcpTlsOptions | undefined {
+  const set = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const cert = set('MICRO_TLS_CERT');
+  const key = set('MICRO_TLS_KEY');
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new MicroError('BAD_REQUEST', 'TLS needs both MICRO_TLS_CERT and MICRO_TLS_KEY');
+  const read = (name: string, path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new MicroError('BAD_REQUEST', `${name}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const ca = set('MICRO_TLS_CA');
+  return {
+    cert: read('MICRO_TLS_CERT', cert),
+    key: read('MICRO_TLS_KEY', key),
+    ...(ca === undefined ? {} : { ca: read('MICRO_TLS_CA', ca) }),
+    requestCert: /^(1|true|yes)$/i.test(env.MICRO_TLS_REQUEST_CERT ?? ''),
+  };
 }

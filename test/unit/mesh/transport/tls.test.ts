@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createRecordingLogger } from '../../../../src/actors/index.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
@@ -6,7 +9,9 @@ import { createNode, type MeshNode } from '../../../../src/mesh/node.ts';
 import { createMemoryRegistry } from '../../../../src/mesh/registry/memory.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
 import { createTcpTransport } from '../../../../src/mesh/transport/tcp.ts';
-import type { TcpTlsOptions } from '../../../../src/mesh/transport/tls.ts';
+import { type TcpTlsOptions, tlsFromEnv } from '../../../../src/mesh/transport/tls.ts';
+import { builtinPlugin } from '../../../../src/mesh/plugins/builtin.ts';
+import { createPluginTable } from '../../../../src/mesh/plugins/table.ts';
 import { certificateFactory, type Pem } from '../../../support/certs.ts';
 import { testKeys } from '../auth/support.ts';
 
@@ -91,5 +96,39 @@ test('tls — with auth on, a caller without a token is the account its certific
     await assert.rejects(other.client.call('who', 'Who.Am', {}), (e: unknown) => e instanceof MicroError && e.code === 403 && /service reports may not call who Who\.Am/.test(e.detail));
   } finally {
     for (const n of [other, frontend, server]) await n.stop();
+  }
+});
+
+test('tls — MICRO_TLS_CERT, _KEY, _CA and _REQUEST_CERT make the tcp plugin use mutual TLS; a bad setting is one clear 400', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'micromesh-tls-env-'));
+  const registry = createMemoryRegistry();
+  const nodes: MeshNode[] = [];
+  try {
+    const envFor = async (name: string, issuer: Pem & { name: string }) => {
+      const pem = await certs.issue(issuer, name);
+      await writeFile(join(dir, `${name}.crt`), pem.cert);
+      await writeFile(join(dir, `${name}.key`), pem.key);
+      await writeFile(join(dir, 'ca.crt'), ca.cert);
+      return { MICRO_TLS_CERT: join(dir, `${name}.crt`), MICRO_TLS_KEY: join(dir, `${name}.key`), MICRO_TLS_CA: join(dir, 'ca.crt'), MICRO_TLS_REQUEST_CERT: 'true' };
+    };
+    const table = createPluginTable([builtinPlugin()]);
+    const transportFor = async (id: string, env: Record<string, string>) => (await table.resolve('transport', 'tcp', { nodeId: id, env })).value;
+    const node = async (id: string, env: Record<string, string>) => {
+      const n = await createNode({ id, registry, transport: await transportFor(id, env), logger: createRecordingLogger() });
+      nodes.push(n);
+      return n;
+    };
+    const server = await node('env-server', await envFor('who', ca));
+    await server.serve(who);
+    const client = await node('env-client', await envFor('frontend', ca));
+    assert.equal(((await client.client.call('who', 'Who.Am', {})) as { certificate: string }).certificate, 'frontend');
+    const rogue = await node('env-rogue', await envFor('rogue', rogueCa));
+    await assert.rejects(rogue.client.call('who', 'Who.Am', {}, { timeoutMs: 3000 }), (e: unknown) => e instanceof MicroError && e.code === 503);
+    assert.equal(tlsFromEnv({}), undefined);
+    assert.throws(() => tlsFromEnv({ MICRO_TLS_CERT: 'x.crt' }), /both MICRO_TLS_CERT and MICRO_TLS_KEY/);
+    assert.throws(() => tlsFromEnv({ MICRO_TLS_CERT: '/nope.crt', MICRO_TLS_KEY: '/nope.key' }), (e: unknown) => e instanceof MicroError && e.code === 400 && /MICRO_TLS_CERT: cannot read \/nope\.crt/.test(e.detail));
+  } finally {
+    for (const n of nodes.reverse()) await n.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 });
