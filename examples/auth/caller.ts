@@ -1,9 +1,8 @@
 import { createNode, MicroError } from 'micromesh';
-import { transport } from './transport.ts';
 
 // A service calling the ledger with its own identity: `caller.ts <name> <scope>`.
 const [name = 'billing', scope = 'ledger.write'] = process.argv.slice(2);
-const node = await createNode({ id: name, transport: transport(name), authOptions: { account: { id: name, scopes: [scope] } } }).catch((err: unknown) => {
+const node = await createNode({ id: name, authOptions: { account: { id: name, scopes: [scope] } } }).catch((err: unknown) => {
   console.error(`${name}: ${String(err)}`);
   process.exit(1);
 });

@@ -1,5 +1,4 @@
 import { createNode, defineService, type Rule } from 'micromesh';
-import { transport } from './transport.ts';
 
 /** Who may call the ledger: writers may credit; the health check is public; everything else is denied. */
 const rules: Rule[] = [
@@ -16,7 +15,8 @@ const ledger = defineService({
 });
 
 // Keys come from MICRO_AUTH_PRIVATE_KEY / MICRO_AUTH_PUBLIC_KEY (base64 PEM); MICRO_AUTH=jwt turns auth on.
-const node = await createNode({ id: 'ledger', transport: transport('ledger'), authOptions: { account: { id: 'ledger' }, rules } }).catch((err: unknown) => {
+// With --tls, main.ts sets MICRO_TLS_CERT, _KEY, _CA and _REQUEST_CERT, which the default tcp transport reads.
+const node = await createNode({ id: 'ledger', authOptions: { account: { id: 'ledger' }, rules } }).catch((err: unknown) => {
   console.error(`ledger: ${String(err)}`);
   process.exit(1);
 });

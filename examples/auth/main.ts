@@ -22,9 +22,13 @@ const env = {
 };
 const certs = tlsOn ? mkdtempSync(join(tmpdir(), 'micromesh-auth-')) : undefined;
 if (certs !== undefined) execFileSync('sh', [here('./make-certs.sh'), certs]);
-const withTls = (dir: string | undefined) => (dir === undefined ? env : { ...env, MICRO_TLS_DIR: dir });
+// Mutual TLS for the default tcp transport, from the certificate files make-certs.sh wrote for `service`.
+const withTls = (dir: string | undefined, service: string) =>
+  dir === undefined
+    ? env
+    : { ...env, MICRO_TLS_CERT: join(dir, `${service}.crt`), MICRO_TLS_KEY: join(dir, `${service}.key`), MICRO_TLS_CA: join(dir, 'ca.crt'), MICRO_TLS_REQUEST_CERT: 'true' };
 
-const ledger = spawn(process.execPath, ['--import', 'tsx', here('./ledger.ts')], { env: withTls(certs), stdio: ['ignore', 'pipe', 'inherit'] });
+const ledger = spawn(process.execPath, ['--import', 'tsx', here('./ledger.ts')], { env: withTls(certs, 'ledger'), stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise<void>((resolve, reject) => {
   ledger.once('exit', (code) => reject(new Error(`ledger exited with ${code}`)));
   createInterface({ input: ledger.stdout }).on('line', (line) => {
@@ -40,7 +44,7 @@ const callers: Array<[string, string, string | undefined]> = [
 if (certs !== undefined) callers.push(['intruder', 'ledger.write', join(certs, 'rogue')]);
 try {
   for (const [name, scope, dir] of callers) {
-    process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', here('./caller.ts'), name, scope], { env: withTls(dir), encoding: 'utf8' }));
+    process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', here('./caller.ts'), name, scope], { env: withTls(dir, name), encoding: 'utf8' }));
   }
 } finally {
   ledger.kill('SIGTERM');
