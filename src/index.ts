@@ -183,7 +183,19 @@ export { createNodeHealth } from './mesh/selector/node-health.ts';
 export { createTcpTransport } from './mesh/transport/tcp.ts';
 export { createMemoryTransport, createMemoryNetwork } from './mesh/transport/memory.ts';
 export { FrameType } from './mesh/transport/transport.ts';
-export type { Transport, Connection, Frame, Listener } from './mesh/transport/transport.ts';
+export type { Transport, Connection, Frame, Listener, PeerCertificate } from './mesh/transport/transport.ts';
+export type { TcpTransportOptions } from './mesh/transport/tcp.ts';
+export type { TcpTlsOptions } from './mesh/transport/tls.ts';
+
+// Auth
+export type { Account, Auth, HelloIdentity, IssueOptions, Resource, ResourcePattern, Rule, RuleSource, VerifiedToken } from './mesh/auth/auth.ts';
+export { createJwtAuth, defaultJwtAuthOptions } from './mesh/auth/jwt-auth.ts';
+export type { JwtAuthOptions } from './mesh/auth/jwt-auth.ts';
+export type { AuthConcernOptions } from './mesh/auth/concern.ts';
+export { generateAuthKeys } from './mesh/auth/keys.ts';
+export type { AuthKeyPair, KeyInput } from './mesh/auth/keys.ts';
+export { AUTHORIZATION, bearerToken, createAuthMiddleware } from './mesh/auth/middleware.ts';
+export { rulesFromStore, watchedRules } from './mesh/auth/sources.ts';
 export { createCodecs, ContentType } from './mesh/codec/codecs.ts';
 export type { Codec } from './mesh/codec/codec.ts';
 export type { Codecs, CodecsOptions } from './mesh/codec/codecs.ts';

@@ -3,7 +3,8 @@
  * the client a second node in this process whose in-memory registry is told where the server is,
  * so no discovery runs. Calls use the JSON codec, like the other implementations.
  * {@link micromeshNoopMiddlewareImpl} is the same with the no-op middleware on both nodes, and
- * {@link micromeshLocalImpl} one node calling the echo service it serves itself (the in-process path).
+ * {@link micromeshLocalImpl} one node calling the echo service it serves itself (the in-process path);
+ * {@link micromeshAuthImpl} and {@link micromeshTlsImpl} run it with auth (JWT + rules) or mutual TLS.
  * `BENCH_MICROMESH_INSTANCES` (default 1) sets the echo service's instance actors.
  */
 import { createMemoryRegistry, createNode, type Middleware, type NodeOptions } from '../../src/index.ts';
@@ -11,6 +12,7 @@ import { spawnTsx } from '../lib/child-process.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
 import { BENCH_NATS_URL, benchRunToken } from './nats-bench.ts';
 import { ECHO_ENDPOINT, ECHO_SERVICE, echoService, noopMiddleware } from './micromesh-echo.ts';
+import { clientOptions, type Protection, serverSetup } from './micromesh-secure.ts';
 
 const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
 const HOST = '127.0.0.1';
@@ -41,15 +43,16 @@ async function echoClient(serverId: string, address: string, options: NodeOption
   };
 }
 
-function remoteImpl(clientId: string, middleware: readonly Middleware[]): RpcImpl {
+function remoteImpl(clientId: string, middleware: readonly Middleware[], protection: Protection = 'none'): RpcImpl {
   return {
     name: 'micromesh',
     async startServer(): Promise<RpcServer> {
-      const args = ['--instances', instances(), ...(middleware.length > 0 ? ['--noop-middleware'] : [])];
-      const child = await spawnTsx(SERVER_FILE, { args });
+      const secure = await serverSetup(protection);
+      const args = ['--instances', instances(), ...(middleware.length > 0 ? ['--noop-middleware'] : []), ...secure.args];
+      const child = await spawnTsx(SERVER_FILE, { args, env: secure.env });
       return { address: `${HOST}:${child.port}`, stop: child.stop };
     },
-    createClient: (address: string) => echoClient(SERVER_NODE_ID, address, { id: clientId, address: `${HOST}:0`, middleware }),
+    createClient: async (address: string) => echoClient(SERVER_NODE_ID, address, { id: clientId, address: `${HOST}:0`, middleware, ...(await clientOptions(protection)) }),
   };
 }
 
@@ -69,6 +72,12 @@ export const micromeshNatsImpl: RpcImpl = {
 
 /** The rpc suite's `echo-mw` rows: {@link micromeshImpl} with the no-op middleware on the client and the server node. */
 export const micromeshNoopMiddlewareImpl: RpcImpl = remoteImpl('bench-client-mw', [noopMiddleware]);
+
+/** The rpc suite's `echo-auth` rows: both nodes with auth on; the server verifies the client's token and applies a rule on every call. */
+export const micromeshAuthImpl: RpcImpl = remoteImpl('bench-client-auth', [], 'auth');
+
+/** The rpc suite's `echo-tls` rows: both nodes on TCP with mutual TLS. */
+export const micromeshTlsImpl: RpcImpl = remoteImpl('bench-client-tls', [], 'tls');
 
 /** The rpc suite's `local` rows: `node.client.call` to the echo service the same node serves; memory registry and transport. */
 export const micromeshLocalImpl: LocalImpl = {

@@ -2,7 +2,9 @@
  * Request/response. Case `echo`: over loopback TCP between two processes, the client here, the
  * server in a child, with JSON bodies of about 100 B and 10 KB at concurrency 1, 64 and 256. Case
  * `echo-mw`: micromesh's echo with a no-op middleware (`call`, `attempt`, `handler`) on both nodes,
- * compared with every `echo` row as well (see `compare`). Case `local`: an in-process call to a
+ * compared with every `echo` row as well (see `compare`). Cases `echo-auth` (both nodes with auth on: the token
+ * verified, from the cache, and a rule applied on every call) and `echo-tls` (mutual TLS) are compared the same
+ * way; their ratio to micromesh's own `echo` is what they cost. Case `local`: an in-process call to a
  * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies. Case `echo-nats`
  * (see `natsRuns`): the same echo over a NATS server, 100 B.
  * Cases run payload by payload and concurrency by concurrency, every implementation in turn, so a
@@ -18,7 +20,7 @@ import type { BenchContext } from '../lib/context.ts';
 import { measure } from '../lib/measure.ts';
 import type { CompareCases } from '../lib/report.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
-import { micromeshImpl, micromeshLocalImpl, micromeshNatsImpl, micromeshNoopMiddlewareImpl } from '../peers/micromesh.ts';
+import { micromeshAuthImpl, micromeshImpl, micromeshLocalImpl, micromeshNatsImpl, micromeshNoopMiddlewareImpl, micromeshTlsImpl } from '../peers/micromesh.ts';
 import { moleculerImpl, moleculerLocalImpl } from '../peers/moleculer.ts';
 import { moleculerNatsImpl } from '../peers/moleculer-nats.ts';
 import { BENCH_NATS_URL } from '../peers/nats-bench.ts';
@@ -37,6 +39,8 @@ export const echoRuns: readonly EchoRun[] = [
   { case: 'echo', impl: moleculerImpl },
   { case: 'echo', impl: micromeshImpl },
   { case: 'echo-mw', impl: micromeshNoopMiddlewareImpl },
+  { case: 'echo-auth', impl: micromeshAuthImpl },
+  { case: 'echo-tls', impl: micromeshTlsImpl },
 ];
 
 /**
@@ -54,7 +58,7 @@ export const NATS_PAYLOAD_BYTES = 100;
 export const localImpls: readonly LocalImpl[] = [moleculerLocalImpl, micromeshLocalImpl];
 
 /** micromesh's `echo-mw` rows are also compared with the peers' and micromesh's own `echo` rows. */
-export const compare: CompareCases = { 'echo-mw': 'echo' };
+export const compare: CompareCases = { 'echo-mw': 'echo', 'echo-auth': 'echo', 'echo-tls': 'echo' };
 
 export const PAYLOAD_BYTES = [100, 10_240] as const;
 export const LOCAL_PAYLOAD_BYTES = 100;

@@ -1,5 +1,6 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import type { SupervisorInfo } from '../supervisor/index.ts';
+import type { Auth } from './auth/auth.ts';
 import type { MeshClient } from './client/client.ts';
 import type { Codecs } from './codec/codecs.ts';
 import type { Config } from './config/config.ts';
@@ -27,6 +28,8 @@ export interface MeshNode {
   readonly sync: Sync;
   /** Settings merged from the config sources, hot-reloaded: `node.config.get('db.port', 5432)`, `watch`, `scan`. */
   readonly config: Config;
+  /** Identity and access: `node.auth.issue(account)`, `setRules`, `useRules(source)`; `enabled` is false when off. */
+  readonly auth: Auth;
   readonly log: Logger;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;

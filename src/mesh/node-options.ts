@@ -10,6 +10,8 @@ import { builtinPlugin } from './plugins/builtin.ts';
 import type { StoreConcernOptions, SyncConcernOptions, TransportConcernOptions } from './plugins/concerns.ts';
 import type { ConfigConcernOptions } from './config/factories.ts';
 import type { ConfigSourceChoice } from './config/open.ts';
+import type { Auth } from './auth/auth.ts';
+import type { AuthConcernOptions } from './auth/concern.ts';
 import type { Plugin } from './plugins/plugin.ts';
 import { createPluginTable, type PluginTable, type Resolved } from './plugins/table.ts';
 import type { AdmitProbe } from './registry/admission.ts';
@@ -72,6 +74,13 @@ export interface NodeOptions {
   config?: ConfigSourceChoice | readonly ConfigSourceChoice[];
   /** Settings handed to the config source factories, and the debounce of changes. @default {} */
   configOptions?: ConfigConcernOptions;
+  /**
+   * `node.auth`: an Auth, or a plugin name: `jwt` (tokens, rules, signed HELLOs) or `none`.
+   * @default env MICRO_AUTH, else 'none' (off)
+   */
+  auth?: Auth | string;
+  /** Settings handed to the auth factory: keys, this node's account, rules, token lifetime. @default {} */
+  authOptions?: AuthConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -102,6 +111,7 @@ export function defaultNodeOptions() {
     transport: 'tcp' as const,
     store: 'file' as const,
     sync: 'memory' as const,
+    auth: 'none' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
     registerTtlMs: 15_000,
@@ -136,6 +146,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     reminders: options.reminders ?? false,
     config: options.config,
     configOptions: options.configOptions ?? {},
+    auth: options.auth,
+    authOptions: options.authOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,
@@ -156,6 +168,7 @@ export interface NodePlugins {
   readonly transport: Resolved<'transport'>;
   readonly store: Resolved<'store'>;
   readonly sync: Resolved<'sync'>;
+  readonly auth: Resolved<'auth'>;
 }
 
 /**
@@ -168,8 +181,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   const d = defaultNodeOptions();
   const table = createPluginTable([builtinPlugin(), ...o.plugins]);
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
-  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync'>> = [];
-  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync'>>(r: R): R => {
+  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth'>> = [];
+  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth'>>(r: R): R => {
     made.push(r);
     return r;
   };
@@ -178,7 +191,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     const transport = keep(await resolveTransports(table, { ...base, options: o.transportOptions }, o.transport, d.transport));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
-    return { table, registry, transport, store, sync };
+    const auth = keep(await table.resolveFromEnv('auth', { ...base, options: o.authOptions }, { choice: o.auth, fallback: d.auth }));
+    return { table, registry, transport, store, sync, auth };
   } catch (err) {
     for (const r of made.reverse()) if (r.owned) await r.value.close().catch(() => {});
     await table.close();

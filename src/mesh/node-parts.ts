@@ -2,9 +2,13 @@ import type { ActorRef, ActorSystem, Logger } from '../actors/index.ts';
 import type { Clock } from '../actors/clock.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts';
+import type { Rule } from './auth/auth.ts';
+import { createAuthMiddleware } from './auth/middleware.ts';
+import { watchedRules } from './auth/sources.ts';
 import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
 import type { Codecs } from './codec/codecs.ts';
+import type { Middleware } from './middleware/middleware.ts';
 import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
 import { createConfigPart, type NodeConfigPart } from './config/component.ts';
 import type { AdmitProbe } from './registry/admission.ts';
@@ -93,7 +97,7 @@ export function registration(service: Service): RegisteredService {
       name: e.name,
       request: e.request,
       response: e.response,
-      metadata: { stream: String(e.kind === 'stream'), idempotent: String(e.kind === 'unary' && e.idempotent) },
+      metadata: { stream: String(e.kind === 'stream'), idempotent: String(e.kind === 'unary' && e.idempotent), ...(e.public ? { public: 'true' } : {}) },
     })),
     nodes: [],
   };
@@ -121,7 +125,9 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     },
   });
   const carried = transport.attachNode?.({ nodeId: system.nodeId, services: () => registrations }) ?? [];
-  const options = { ...input.options, middleware: [...ops.middleware, ...carried, ...input.options.middleware] };
+  const auth = plugins.auth.value;
+  const authMiddleware: Middleware[] = auth.enabled ? [createAuthMiddleware(auth, { isPublic: (s: string, e: string): boolean => server.isPublic(s, e) })] : [];
+  const options = { ...input.options, middleware: [...ops.middleware, ...authMiddleware, ...carried, ...input.options.middleware] };
   const resolver = new ServiceResolver(registry, clock, log, undefined, transport.canDial?.bind(transport));
   const directory = new PeerDirectory({
     nodeId: system.nodeId,
@@ -132,6 +138,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     limits: options.limits,
     dialTimeoutMs: options.dialTimeoutMs,
     addressOf: (id, waitMs) => resolver.addressOf(id, waitMs),
+    identity: auth.hello,
   });
   let services: ActorRef<SupervisorMessage> | undefined;
   const server = new MeshServer({
@@ -181,6 +188,17 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
     { name: 'sync', start: () => {}, stop: () => (plugins.sync.owned ? plugins.sync.value.close() : undefined) },
+    {
+      name: 'auth',
+      // Without rules in authOptions, the rules are the config key `auth.rules`, followed as it changes.
+      start: async () => {
+        if (!auth.enabled || options.authOptions.rules !== undefined) return;
+        const cfg = config.current();
+        const rules = (v: unknown): Rule[] => (v ?? []) as Rule[];
+        await auth.useRules(watchedRules(() => rules(cfg.get('auth.rules', [])), (fn) => cfg.watch('auth.rules', (v) => fn(rules(v)))));
+      },
+      stop: () => (plugins.auth.owned ? auth.close() : undefined),
+    },
     {
       name: 'listener',
       start: async () => {

@@ -1,5 +1,6 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
+import type { Auth } from './auth/auth.ts';
 import type { MeshClient } from './client/client.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import type { Config } from './config/config.ts';
@@ -28,6 +29,7 @@ class Node implements MeshNode {
   readonly health: NodeOps['health'];
   readonly store: Store;
   readonly sync: Sync;
+  readonly auth: Auth;
   #tree: NodeTree | undefined;
   readonly #singletons: AnyRef[] = [];
   #stopping: Promise<void> | undefined;
@@ -47,6 +49,7 @@ class Node implements MeshNode {
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
     this.sync = parts.plugins.sync.value;
+    this.auth = parts.plugins.auth.value;
   }
 
   get config(): Config {

@@ -46,18 +46,22 @@ export interface HelloHeader {
   version: number;
   /** Random per connection; the dialer proves it sent it when the acceptor asks over a connection of its own. */
   nonce: Uint8Array;
+  /** With auth on: a JWT signed by the issuer's key naming this node id, address and nonce. */
+  proof?: string;
 }
 
 export function encodeHello(h: HelloHeader): Uint8Array {
-  return pack([h.version, h.nodeId, h.address, h.nonce]);
+  return pack(h.proof === undefined ? [h.version, h.nodeId, h.address, h.nonce] : [h.version, h.nodeId, h.address, h.nonce, h.proof]);
 }
 
 export function decodeHello(bytes: Uint8Array): HelloHeader {
-  const [version, nodeId, address, nonce] = unpack(bytes, 'hello');
+  const [version, nodeId, address, nonce, proof] = unpack(bytes, 'hello');
   if (version !== PROTOCOL_VERSION) throw new MicroError('PROTOCOL_ERROR', `unsupported protocol version ${String(version)}`);
   if (!(nonce instanceof Uint8Array) || nonce.length < 16 || nonce.length > 64) throw new MicroError('PROTOCOL_ERROR', 'bad nonce in hello');
   const addr = typeof address === 'string' && address.length <= 1024 ? address : '';
-  return { version, nodeId: str(nodeId, 'node id'), address: addr, nonce: Uint8Array.from(nonce) };
+  const hello: HelloHeader = { version, nodeId: str(nodeId, 'node id'), address: addr, nonce: Uint8Array.from(nonce) };
+  if (typeof proof === 'string' && proof.length <= 4096) hello.proof = proof;
+  return hello;
 }
 
 /** VERIFY asks the node listening at an address: did you send `nonce` on a connection you dialed to `verifier`? */
@@ -101,13 +105,17 @@ function packRoute(h: RequestHeader): Uint8Array {
 
 function withTimeout(route: Uint8Array, timeoutMs: number): Uint8Array {
   const out = new Uint8Array(4 + route.length);
+  writeTimeout(out, timeoutMs);
+  out.set(route, 4);
+  return out;
+}
+
+function writeTimeout(out: Uint8Array, timeoutMs: number): void {
   const t = Math.min(0xffff_ffff, Math.max(1, Math.round(timeoutMs)));
   out[0] = t >>> 24;
   out[1] = t >>> 16;
   out[2] = t >>> 8;
   out[3] = t;
-  out.set(route, 4);
-  return out;
 }
 
 /** A request header: `[u32 time left in ms][msgpack [service, endpoint, contentType, metadata?]]`. */
@@ -116,17 +124,26 @@ export function encodeRequest(h: RequestHeader): Uint8Array {
 }
 
 /**
- * Encodes request headers, keeping the packed route of calls without metadata (the common case), so a call
- * costs a small copy instead of a msgpack encode. Bounded: the cache empties past `limit` routes.
+ * Packed routes by service and endpoint, bounded: it empties past `limit` routes. With `reuse`, each route is kept
+ * with room for the time left, and `header` writes it there instead of copying (no allocation per call).
  */
-export class RequestHeaderEncoder {
+class RouteCache {
   readonly #routes = new Map<string, Map<string, Uint8Array>>();
   #size = 0;
 
-  constructor(readonly limit = 1024) {}
+  constructor(
+    readonly limit: number,
+    readonly reuse = false,
+  ) {}
 
-  encode(h: RequestHeader): Uint8Array {
-    if (Object.keys(h.metadata).length > 0) return encodeRequest(h);
+  header(h: RequestHeader): Uint8Array {
+    const route = this.route(h);
+    if (!this.reuse) return withTimeout(route, h.timeoutMs);
+    writeTimeout(route, h.timeoutMs);
+    return route;
+  }
+
+  route(h: RequestHeader): Uint8Array {
     let byEndpoint = this.#routes.get(h.service);
     if (byEndpoint === undefined) {
       if (this.#size >= this.limit) this.#clear();
@@ -137,16 +154,42 @@ export class RequestHeaderEncoder {
     let route = byEndpoint.get(key);
     if (route === undefined) {
       if (this.#size >= this.limit) this.#clear();
-      route = packRoute(h);
+      route = this.reuse ? withTimeout(packRoute(h), h.timeoutMs) : packRoute(h);
       byEndpoint.set(key, route);
       this.#size++;
     }
-    return withTimeout(route, h.timeoutMs);
+    return route;
   }
 
   #clear(): void {
     this.#routes.clear();
     this.#size = 0;
+  }
+}
+
+/**
+ * Encodes request headers, keeping the packed route of calls without metadata (the common case), and of calls whose
+ * metadata is one frozen object reused call after call (a token middleware attaches), so a call costs a small copy
+ * instead of a msgpack encode. Bounded: each cache empties past `limit` routes. The bytes returned for frozen
+ * metadata are the cached ones: send them (a connection copies what it sends) before the next `encode`.
+ */
+export class RequestHeaderEncoder {
+  readonly #plain: RouteCache;
+  readonly #frozen = new WeakMap<Metadata, RouteCache>();
+
+  constructor(readonly limit = 1024) {
+    this.#plain = new RouteCache(limit);
+  }
+
+  encode(h: RequestHeader): Uint8Array {
+    if (Object.keys(h.metadata).length === 0) return this.#plain.header(h);
+    if (!Object.isFrozen(h.metadata)) return encodeRequest(h);
+    let routes = this.#frozen.get(h.metadata);
+    if (routes === undefined) {
+      routes = new RouteCache(this.limit, true);
+      this.#frozen.set(h.metadata, routes);
+    }
+    return routes.header(h);
   }
 }
 

@@ -2,6 +2,8 @@ import type { Logger } from '../actors/index.ts';
 import { MicroError } from './errors.ts';
 import type { Metadata } from './metadata.ts';
 import type { Value } from './registry/registry.ts';
+import type { Account } from './auth/auth.ts';
+import type { PeerCertificate } from './transport/transport.ts';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -14,6 +16,10 @@ export interface CallContext {
   readonly deadline: number;
   /** Id of the calling node. */
   readonly caller: string;
+  /** The calling node's TLS certificate, verified by this node's CA (mutual TLS only). */
+  readonly certificate?: PeerCertificate | undefined;
+  /** With auth on: the caller's verified account (undefined for a public endpoint called without a token). */
+  readonly account?: Account | undefined;
   readonly log: Logger;
 }
 
@@ -32,6 +38,8 @@ export interface UnaryEndpoint<Req = unknown, Res = unknown> {
   handler: UnaryHandler<Req, Res>;
   /** Safe to run twice: the client may retry it on another node after a failure. @default false */
   idempotent?: boolean;
+  /** Callable without a token when auth is on. @default false */
+  public?: boolean;
   request?: Value;
   response?: Value;
   /** Protobuf message types, when called with application/protobuf. */
@@ -41,6 +49,8 @@ export interface UnaryEndpoint<Req = unknown, Res = unknown> {
 
 export interface StreamEndpoint<Req = unknown, Res = unknown> {
   stream: StreamHandler<Req, Res>;
+  /** Callable without a token when auth is on. @default false */
+  public?: boolean;
   request?: Value;
   response?: Value;
   requestType?: string;
@@ -70,8 +80,8 @@ export interface Service<E extends Record<string, AnyEndpoint> = Record<string, 
 }
 
 export type ResolvedEndpoint =
-  | { kind: 'unary'; name: string; handler: UnaryHandler; idempotent: boolean; request?: Value; response?: Value; requestType?: string; responseType?: string }
-  | { kind: 'stream'; name: string; handler: StreamHandler; request?: Value; response?: Value; requestType?: string; responseType?: string };
+  | { kind: 'unary'; name: string; handler: UnaryHandler; idempotent: boolean; public?: boolean; request?: Value; response?: Value; requestType?: string; responseType?: string }
+  | { kind: 'stream'; name: string; handler: StreamHandler; public?: boolean; request?: Value; response?: Value; requestType?: string; responseType?: string };
 
 const ENDPOINT_NAME = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/;
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
@@ -99,12 +109,13 @@ export function defineService<E extends Record<string, AnyEndpoint>>(definition:
 
 function resolve(name: string, def: AnyEndpoint): ResolvedEndpoint {
   if (typeof def === 'function') return { kind: 'unary', name, handler: def, idempotent: false };
-  if ('stream' in def) return { kind: 'stream', name, handler: def.stream, request: def.request, response: def.response, requestType: def.requestType, responseType: def.responseType };
+  if ('stream' in def) return { kind: 'stream', name, handler: def.stream, public: def.public === true, request: def.request, response: def.response, requestType: def.requestType, responseType: def.responseType };
   return {
     kind: 'unary',
     name,
     handler: def.handler,
     idempotent: def.idempotent ?? false,
+    public: def.public === true,
     request: def.request,
     response: def.response,
     requestType: def.requestType,

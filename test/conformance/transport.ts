@@ -2,6 +2,7 @@
  * The Transport conformance suite: every transport (TCP, memory, plugins) runs it through `describeTransport`.
  * Also exports the small helpers the transport unit tests share.
  */
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createRecordingLogger } from '../../src/actors/logger.ts';
@@ -123,6 +124,15 @@ export async function connectPair(server: Transport, client: Transport, address:
 }
 
 const hasReason = (reason: string) => (err: unknown) => err instanceof MicroError && err.reason === reason;
+
+/** A loopback TCP address nothing listens on (bound, then closed). */
+export async function closedTcpAddress(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `127.0.0.1:${port}`;
+}
 
 export function describeTransport(name: string, factory: () => TransportFixture): void {
   describe(`Transport conformance — ${name}`, () => {

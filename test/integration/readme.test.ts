@@ -88,3 +88,14 @@ test('readme — the config block scans with a schema and sees a save by rename'
   const lines = (await runBlock('config.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ["{ host: 'localhost', port: 5432, poolSize: 4 }", 'db.port is now 6432']);
 });
+
+test('readme — the auth block grants, denies with 403s naming the rule, and lets public and user-token calls through', async () => {
+  const lines = (await runBlock('auth.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, [
+    'billing credit: {"ok":5}',
+    'billing drop: 403 service billing may not call ledger Ledger.Drop: denied by rule no-drops',
+    'reports credit: 403 service reports may not call ledger Ledger.Credit: no rule grants it',
+    'reports health: "ok"',
+    'ada credit: {"ok":1}',
+  ]);
+});

@@ -32,8 +32,9 @@ export class RawPeer {
     return new RawPeer(await transport.dial(address));
   }
 
-  hello(nodeId = 'raw', address = '', nonce: Uint8Array = randomBytes(16)): void {
-    this.send({ type: FrameType.HELLO, flags: 0, streamId: 0, header: encodeHello({ version: PROTOCOL_VERSION, nodeId, address, nonce }), body: NO_HEADER });
+  /** Sends a HELLO; `proof` is the signed identity a node with auth on sends. */
+  hello(nodeId = 'raw', address = '', nonce: Uint8Array = randomBytes(16), proof?: string): void {
+    this.send({ type: FrameType.HELLO, flags: 0, streamId: 0, header: encodeHello({ version: PROTOCOL_VERSION, nodeId, address, nonce, proof }), body: NO_HEADER });
   }
 
   send(frame: Frame): void {

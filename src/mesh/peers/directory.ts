@@ -1,5 +1,6 @@
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
+import type { HelloIdentity } from '../auth/auth.ts';
 import { MicroError } from '../errors.ts';
 import { decodeVerify, encodeVerify, type HelloHeader, NO_HEADER } from '../protocol.ts';
 import { ownAddressFor, schemeOf } from '../transport/addresses.ts';
@@ -17,6 +18,8 @@ export interface PeerDirectoryDeps {
   log: Logger;
   limits: PeerLimits;
   dialTimeoutMs: number;
+  /** With auth on: signs this node's HELLOs and checks its peers'. @default undefined (ids proven by dial-back only) */
+  identity?: HelloIdentity | undefined;
   /**
    * The address the registry holds for a node id (its address of `scheme` when given), waiting up to `waitMs` for it
    * to appear; undefined if none.
@@ -145,6 +148,14 @@ export class PeerDirectory implements PeerOwner {
 
   beforeReady(type: number): boolean {
     return this.#deps.router.beforeReady(type);
+  }
+
+  helloProof(nonce: Uint8Array): string | undefined {
+    return this.#deps.identity?.prove({ nodeId: this.#deps.nodeId, address: this.#address, nonce });
+  }
+
+  checkHello(hello: HelloHeader): void {
+    this.#deps.identity?.check(hello, hello.proof);
   }
 
   onHello(peer: Peer, hello: HelloHeader): void {

@@ -22,6 +22,10 @@ export interface PeerOwner {
   route(peer: Peer, frame: Frame): void;
   /** Frame types processed while the acceptor still verifies the dialer's identity. */
   beforeReady(type: number): boolean;
+  /** A proof of this node's identity for the HELLO it sends with `nonce` (auth on), or undefined. */
+  helloProof?(nonce: Uint8Array): string | undefined;
+  /** Throws when the other side's HELLO does not prove its id (auth on): the connection is closed at once. */
+  checkHello?(hello: HelloHeader): void;
   /** The other side's HELLO arrived; an acceptor must call `verified` when it knows who the dialer is. */
   onHello(peer: Peer, hello: HelloHeader): void;
   onGoaway(peer: Peer): void;
@@ -72,7 +76,7 @@ export class Peer implements ConnectionHandler {
     this.ready.catch(() => {});
     this.#timer = owner.clock.setTimeout(() => this.#handshakeTimedOut(), limits.handshakeTimeoutMs);
     conn.setHandler(this);
-    conn.send({ type: FrameType.HELLO, flags: 0, streamId: 0, header: encodeHello({ ...local, version: PROTOCOL_VERSION, nonce: this.nonce }), body: NO_HEADER });
+    conn.send({ type: FrameType.HELLO, flags: 0, streamId: 0, header: encodeHello({ ...local, version: PROTOCOL_VERSION, nonce: this.nonce, proof: owner.helloProof?.(this.nonce) }), body: NO_HEADER });
   }
 
   /** The other node's id as a caller sees it: proven, or 'unverified'. */
@@ -222,6 +226,7 @@ export class Peer implements ConnectionHandler {
   #onHello(frame: Frame): void {
     if (this.#state !== State.Hello) throw new MicroError('PROTOCOL_ERROR', 'second HELLO');
     const hello = decodeHello(frame.header);
+    this.owner.checkHello?.(hello);
     this.remote = hello;
     this.#state = State.Verifying;
     if (this.dialer) {

@@ -2,6 +2,7 @@
  * The plugins every node has: the mDNS and memory registries, the TCP and memory transports. They are factories in
  * a plugin like any other, so a node resolves `'mdns'` the same way it resolves `'nats://…'`.
  */
+import { builtinAuthFactories } from '../auth/concern.ts';
 import { MicroError } from '../errors.ts';
 import { builtinStoreFactories } from '../store/factories.ts';
 import { builtinSyncFactories } from '../sync/factories.ts';
@@ -10,6 +11,7 @@ import { createMdnsRegistry, type MdnsRegistryOptions } from '../registry/mdns.t
 import { createMemoryRegistry } from '../registry/memory.ts';
 import { createMemoryTransport } from '../transport/memory.ts';
 import { createTcpTransport } from '../transport/tcp.ts';
+import { tlsFromEnv } from '../transport/tls.ts';
 import { definePlugin, type Plugin, type PluginContext } from './plugin.ts';
 import type { PluginTarget } from './target.ts';
 
@@ -18,7 +20,8 @@ export const BUILTIN_PLUGIN = 'micromesh';
 
 /**
  * The built-in plugin: registry `mdns` (also `mdns:` URLs) and `memory`, transport `tcp` and `memory`, store `file`
- * (also `file:` URLs) and `memory`, sync `memory`, config `env`, `flags`, `memory` and `file` (also `file:` URLs).
+ * (also `file:` URLs) and `memory`, sync `memory`, config `env`, `flags`, `memory` and `file` (also `file:` URLs), auth
+ * `none` and `jwt`.
  * A node adds it to its table before the user's plugins.
  * @example
  * const table = createPluginTable([builtinPlugin(), ...options.plugins]);
@@ -44,8 +47,8 @@ export function builtinPlugin(): Plugin {
       {
         concern: 'transport',
         name: 'tcp',
-        description: 'one TCP connection per peer pair (the default)',
-        create: (_target, ctx) => createTcpTransport({ logger: ctx.logger, ...ctx.options.tcp }),
+        description: 'one TCP connection per peer pair (the default); TLS from MICRO_TLS_CERT, _KEY, _CA, _REQUEST_CERT',
+        create: (_target, ctx) => createTcpTransport({ logger: ctx.logger, tls: tlsFromEnv(ctx.env), ...ctx.options.tcp }),
       },
       {
         concern: 'transport',
@@ -56,6 +59,7 @@ export function builtinPlugin(): Plugin {
       ...builtinStoreFactories(),
       ...builtinSyncFactories(),
       ...builtinConfigFactories(),
+      ...builtinAuthFactories(),
     ],
   });
 }

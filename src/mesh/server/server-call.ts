@@ -1,5 +1,6 @@
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
+import type { Account } from '../auth/auth.ts';
 import type { Codec } from '../codec/codec.ts';
 import { MicroError } from '../errors.ts';
 import { type Metadata, MetadataKey, mergeMetadata } from '../metadata.ts';
@@ -7,7 +8,7 @@ import type { HandlerNext } from '../middleware/middleware.ts';
 import type { Peer, StreamSlot } from '../peers/peer.ts';
 import { encodeError, NO_HEADER } from '../protocol.ts';
 import type { CallContext, ResolvedEndpoint } from '../service.ts';
-import { type Frame, FrameType } from '../transport/transport.ts';
+import { type Frame, FrameType, type PeerCertificate } from '../transport/transport.ts';
 
 /** Where a served unary call's answer goes: back over a connection, or straight to an in-process caller. */
 export interface ReplySink {
@@ -39,6 +40,8 @@ export class ServerCall implements CallContext, StreamSlot {
   prevCall: ServerCall | undefined = undefined;
   nextCall: ServerCall | undefined = undefined;
   listed = false;
+  /** Set by the auth middleware once the caller's token is verified. */
+  account: Account | undefined = undefined;
   #metadata: Metadata | undefined;
   #controller: AbortController | undefined;
   #timer: unknown;
@@ -64,6 +67,10 @@ export class ServerCall implements CallContext, StreamSlot {
 
   get log(): Logger {
     return this.scope.log;
+  }
+
+  get certificate(): PeerCertificate | undefined {
+    return undefined;
   }
 
   /** The caller's metadata plus the calling node's id (merged on first use). */
@@ -161,6 +168,10 @@ export class WireCall extends ServerCall {
     readonly codec: Codec,
   ) {
     super(scope, endpointDef, rawMetadata, deadlineAt, peer.caller, undefined);
+  }
+
+  override get certificate(): PeerCertificate | undefined {
+    return this.peer.conn.peerCertificate;
   }
 
   protected override deliver(value: unknown): void {

@@ -68,6 +68,11 @@ export class MeshServer {
     return [...this.#services.values()].map((s) => s.def);
   }
 
+  /** Whether a served endpoint was declared public (callable without a token when auth is on). */
+  isPublic(service: string, endpoint: string): boolean {
+    return this.#services.get(service)?.def.endpoints.get(endpoint)?.public === true;
+  }
+
   has(name: string): boolean {
     return this.#services.has(name);
   }

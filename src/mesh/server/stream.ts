@@ -86,6 +86,8 @@ export function startServerStream(s: ServerStreamStart): StreamChannel<unknown, 
     signal: controller.signal,
     deadline: s.deadline,
     caller: s.peer.caller,
+    certificate: s.peer.conn.peerCertificate,
+    account: undefined,
     log: s.scope.log,
   };
   const stream: ServerStream<unknown, unknown> = {

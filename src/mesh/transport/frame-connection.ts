@@ -15,7 +15,7 @@ import {
   isFrameType,
   writeFrame,
 } from './frame-codec.ts';
-import { type Connection, type ConnectionHandler, type Frame, FrameType, type TransportStats } from './transport.ts';
+import { type Connection, type ConnectionHandler, type Frame, FrameType, type PeerCertificate, type TransportStats } from './transport.ts';
 
 export { type ByteChannel, type ConnectionOptions, defaultConnectionOptions, FlushScheduler } from './connection-options.ts';
 
@@ -29,6 +29,8 @@ export interface FrameConnectionInit {
   stats: TransportStats;
   /** Called once when the connection closes, before the handler hears of it. */
   onClosed(conn: FrameConnection): void;
+  /** The other side's verified TLS certificate. @default undefined */
+  peerCertificate?: PeerCertificate;
 }
 
 const SLAB_BYTES = 64 * 1024;
@@ -39,6 +41,7 @@ export class FrameConnection implements Connection {
   readonly id: string;
   readonly localAddress: string;
   readonly remoteAddress: string;
+  readonly peerCertificate: PeerCertificate | undefined;
   readonly #channel: ByteChannel;
   readonly #options: Required<ConnectionOptions>;
   readonly #clock: Clock;
@@ -82,6 +85,7 @@ export class FrameConnection implements Connection {
     this.id = init.id;
     this.localAddress = init.localAddress;
     this.remoteAddress = init.remoteAddress;
+    this.peerCertificate = init.peerCertificate;
     this.#channel = init.channel;
     this.#options = init.options;
     this.#clock = init.options.clock;

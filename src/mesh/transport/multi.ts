@@ -60,7 +60,7 @@ export function createMultiTransport(parts: readonly TransportPart[]): Transport
       const sum = createTransportStats();
       for (const t of transports) {
         const s = t.stats();
-        for (const key of Object.keys(sum) as Array<keyof TransportStats>) sum[key] += s[key];
+        for (const key of Object.keys(s) as Array<keyof TransportStats>) sum[key] = (sum[key] ?? 0) + (s[key] ?? 0);
       }
       return sum;
     },

@@ -4,10 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
 import { MicroError } from '../errors.ts';
 import { schemeOf } from './addresses.ts';
 import { type ConnectionOptions, defaultConnectionOptions } from './connection-options.ts';
 import { FrameConnection } from './frame-connection.ts';
+import { type TcpTlsOptions, tlsClientOptions, tlsServerOptions, verifiedCertificate } from './tls.ts';
 import {
   type Connection,
   createTransportStats,
@@ -20,9 +22,11 @@ import {
 export interface TcpTransportOptions extends ConnectionOptions {
   /** A dial without its own `timeoutMs` fails with CONNECT_FAILED after this long. @default 5000 */
   connectTimeoutMs?: number;
+  /** TLS on every connection, listened and dialed: key, cert, ca, and `requestCert` for mutual TLS. @default undefined (plain TCP) */
+  tls?: TcpTlsOptions;
 }
 
-export function defaultTcpTransportOptions(): Required<TcpTransportOptions> {
+export function defaultTcpTransportOptions(): Required<Omit<TcpTransportOptions, 'tls'>> {
   return { ...defaultConnectionOptions(), connectTimeoutMs: 5000 };
 }
 
@@ -60,7 +64,8 @@ export const formatTcpAddress = (host: string, port: number): string =>
 
 export class TcpTransport implements Transport {
   readonly name = 'tcp' as const;
-  readonly #options: Required<TcpTransportOptions>;
+  readonly #options: Required<Omit<TcpTransportOptions, 'tls'>>;
+  readonly #tls: TcpTlsOptions | undefined;
   readonly #stats = createTransportStats();
   readonly #tag = randomUUID().slice(0, 8);
   readonly #sockets = new Set<net.Socket>();
@@ -72,7 +77,9 @@ export class TcpTransport implements Transport {
   #closed = false;
 
   constructor(options: TcpTransportOptions = {}) {
-    this.#options = { ...defaultTcpTransportOptions(), ...options };
+    const { tls: tlsOptions, ...rest } = options;
+    this.#options = { ...defaultTcpTransportOptions(), ...rest };
+    this.#tls = tlsOptions;
   }
 
   stats(): TransportStats {
@@ -88,7 +95,9 @@ export class TcpTransport implements Transport {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'tcp transport is closed');
     const { host, port } = parseTcpAddress(address);
     const accepted = new Set<FrameConnection>();
-    const server = net.createServer((socket) => {
+    const handshaking = new Set<net.Socket>();
+    const onSocket = (socket: net.Socket): void => {
+      handshaking.delete(socket);
       const conn = this.#wrap(socket, accepted);
       try {
         onConnection(conn);
@@ -96,7 +105,19 @@ export class TcpTransport implements Transport {
         this.#options.logger.error({ connection: conn.id, err }, 'transport: onConnection threw');
         conn.close(MicroError.from(err));
       }
-    });
+    };
+    const server = this.#tls === undefined ? net.createServer(onSocket) : tls.createServer(tlsServerOptions(this.#tls), onSocket);
+    if (this.#tls !== undefined) {
+      // A TLS socket reaches onSocket only once its handshake succeeded; until then it is held here, and dropped on close.
+      server.on('connection', (socket: net.Socket) => {
+        handshaking.add(socket);
+        socket.once('close', () => handshaking.delete(socket));
+      });
+      server.on('tlsClientError', (err, socket) => {
+        this.#stats.handshakeFailures = (this.#stats.handshakeFailures ?? 0) + 1;
+        this.#options.logger.warn({ address, remote: socket.remoteAddress, reason: err.message }, 'transport: TLS handshake refused');
+      });
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(new MicroError('UNAVAILABLE', `cannot listen on ${address}: ${err.message}`, { cause: err })),
@@ -111,6 +132,7 @@ export class TcpTransport implements Transport {
         this.#listeners.delete(listener);
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const conn of accepted) conn.close();
+        for (const socket of handshaking) socket.destroy();
         return done;
       },
     };
@@ -132,7 +154,7 @@ export class TcpTransport implements Transport {
     const clock = this.#options.clock;
     if (signal?.aborted) return Promise.reject(new MicroError('CANCELLED', `dial ${address} aborted`));
     return new Promise<Connection>((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = this.#tls === undefined ? net.connect({ host, port }) : tls.connect(tlsClientOptions(this.#tls, host, port));
       this.#track(socket);
       const settle = (error: MicroError | undefined): void => {
         if (!this.#pendingDials.delete(settle)) return;
@@ -155,7 +177,7 @@ export class TcpTransport implements Transport {
         () => settle(new MicroError('CONNECT_FAILED', `dial ${address} timed out after ${timeoutMs} ms`)),
         timeoutMs,
       );
-      socket.once('connect', () => settle(undefined));
+      socket.once(this.#tls === undefined ? 'connect' : 'secureConnect', () => settle(undefined));
       socket.once('error', onError);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -193,6 +215,7 @@ export class TcpTransport implements Transport {
       channel: socket,
       options: this.#options,
       stats: this.#stats,
+      peerCertificate: this.#tls === undefined ? undefined : verifiedCertificate(socket as TLSSocket),
       onClosed: (closed) => {
         this.#connections.delete(closed);
         group?.delete(closed);

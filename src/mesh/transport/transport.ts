@@ -56,9 +56,21 @@ export interface ConnectionHandler {
 }
 
 /** One multiplexed connection to a peer. */
+/** The other side's certificate, verified against the transport's CA (TLS transports only). */
+export interface PeerCertificate {
+  /** The subject's common name (CN). */
+  readonly name: string;
+  /** The subject's organizational units (OU), e.g. the scopes given to a service. */
+  readonly units: readonly string[];
+  /** SHA-256 fingerprint. */
+  readonly fingerprint: string;
+}
+
 export interface Connection {
   /** Unique within the process. */
   readonly id: string;
+  /** The other side's verified certificate, on a TLS connection that asked for one. */
+  readonly peerCertificate?: PeerCertificate | undefined;
   readonly localAddress: string;
   readonly remoteAddress: string;
   /** Installs (or replaces) the handler. Frames and a close that arrived before the first handler are delivered now. */
@@ -107,6 +119,8 @@ export interface TransportStats {
   connectionsClosed: number;
   /** Connections closed because of bad bytes (garbled, oversized or unknown frames). */
   protocolErrors: number;
+  /** TLS handshakes refused (a certificate missing, or not signed by the CA); TLS transports only. */
+  handshakeFailures?: number;
   framesIn: number;
   framesOut: number;
   bytesIn: number;
@@ -151,5 +165,5 @@ export interface Transport {
 }
 
 export function createTransportStats(): TransportStats {
-  return { connectionsOpened: 0, connectionsClosed: 0, protocolErrors: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  return { connectionsOpened: 0, connectionsClosed: 0, protocolErrors: 0, handshakeFailures: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
 }

@@ -15,6 +15,15 @@ test('protocol — request headers round-trip; the cached encoder gives the same
   }
 });
 
+test('protocol — frozen metadata reused call after call (a token) is packed once per route, and each object keeps its own', () => {
+  const enc = new RequestHeaderEncoder();
+  const first = Object.freeze({ authorization: 'Bearer one' });
+  const second = Object.freeze({ authorization: 'Bearer two' });
+  for (const h of [{ ...base, metadata: first }, { ...base, metadata: first, timeoutMs: 9 }, { ...base, metadata: second }, { ...base, endpoint: 'Say.Bye', metadata: first }]) {
+    assert.deepEqual([...enc.encode(h)], [...encodeRequest(h)]);
+  }
+});
+
 test('protocol — the decoder reuses a repeated route and notices every change', () => {
   const dec = new RequestHeaderDecoder();
   const enc = new RequestHeaderEncoder();
