@@ -9,6 +9,7 @@ import type { Service } from './service.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
+import type { Events } from './events/events.ts';
 
 /** One process's membership in the mesh. */
 export interface MeshNode {
@@ -24,6 +25,8 @@ export interface MeshNode {
   readonly store: Store;
   /** Locks with fencing tokens and leader election: `node.sync.lock('id')`, `node.sync.elect('name')`. */
   readonly sync: Sync;
+  /** Event streams with consumer groups, acks and dead letters: `node.events.publish(topic, e)`, `node.events.consume(topic, { group }, handler)`. */
+  readonly events: Events;
   readonly log: Logger;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;

@@ -15,6 +15,8 @@ import type { MdnsRegistryOptions } from './registry/mdns.ts';
 import type { Registry } from './registry/registry.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
+import type { EventsBackend } from './events/events.ts';
+import type { EventsConcernOptions } from './events/factories.ts';
 import type { Transport } from './transport/transport.ts';
 import type { Clock } from '../actors/clock.ts';
 import { createNodeLogger } from './ops/logger.ts';
@@ -48,6 +50,14 @@ export interface NodeOptions {
   sync?: Sync | string;
   /** Settings handed to the sync factory: lock defaults (ttlMs, waitMs), and each back end's own. @default {} */
   syncOptions?: SyncConcernOptions;
+  /**
+   * `node.events`, event streams with consumer groups and acks: a back end, a plugin name (`file`, `memory`) or URL
+   * (`file:///path`, `nats://…` for JetStream, `redis://…` for Redis Streams). @default env MICRO_EVENTS, else 'file'
+   * (under `.micromesh/events`, opened on first use)
+   */
+  events?: EventsBackend | string;
+  /** Settings handed to the events factory: each back end's own. @default {} */
+  eventsOptions?: EventsConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -78,6 +88,7 @@ export function defaultNodeOptions() {
     transport: 'tcp' as const,
     store: 'file' as const,
     sync: 'memory' as const,
+    events: 'file' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
     registerTtlMs: 15_000,
@@ -108,6 +119,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     storeOptions: options.storeOptions ?? {},
     sync: options.sync,
     syncOptions: options.syncOptions ?? {},
+    events: options.events,
+    eventsOptions: options.eventsOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,
@@ -128,6 +141,7 @@ export interface NodePlugins {
   readonly transport: Resolved<'transport'>;
   readonly store: Resolved<'store'>;
   readonly sync: Resolved<'sync'>;
+  readonly events: Resolved<'events'>;
 }
 
 /**
@@ -140,8 +154,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   const d = defaultNodeOptions();
   const table = createPluginTable([builtinPlugin(), ...o.plugins]);
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
-  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync'>> = [];
-  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync'>>(r: R): R => {
+  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'events'>> = [];
+  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'events'>>(r: R): R => {
     made.push(r);
     return r;
   };
@@ -150,7 +164,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     const transport = keep(await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: d.transport }));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
-    return { table, registry, transport, store, sync };
+    const events = keep(await table.resolveFromEnv('events', { ...base, options: o.eventsOptions }, { choice: o.events, fallback: d.events }));
+    return { table, registry, transport, store, sync, events };
   } catch (err) {
     for (const r of made.reverse()) if (r.owned) await r.value.close().catch(() => {});
     await table.close();

@@ -18,6 +18,8 @@ import { createNodeHealth } from './selector/node-health.ts';
 import { MeshServer } from './server/server.ts';
 import type { Service } from './service.ts';
 import type { Listener } from './transport/transport.ts';
+import { createEvents } from './events/create-events.ts';
+import type { Events } from './events/events.ts';
 
 /**
  * How a node supervises what the network can make fail (its services, its top-level actors): restart with backoff,
@@ -35,6 +37,8 @@ export interface NodeParts {
   readonly remote: RemoteActors;
   readonly registrations: RegisteredService[];
   readonly plugins: NodePlugins;
+  /** `node.events`: the events back end with codecs, middleware and consumer actors on top. */
+  readonly events: Events;
   /** The probe of registry records from the network: the address must answer as that node, and a node that still answers at its known address is not displaced. */
   readonly admit: AdmitProbe;
   /** Components in start order. */
@@ -148,6 +152,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const remote = new RemoteActors({ system, asks: kernel.asks, router, log, middleware: options.middleware, peerForNode: (id) => directory.peerForNode(id), deadLetter: (to, m, meta, reason) => kernel.deadLetter(to, m, meta, reason) });
   kernel.addResolver(remote.resolver);
   directory.onNodeGone((id) => remote.nodeGone(id));
+  const events = createEvents(plugins.events.value, { system, codecs, clock, log, middleware: options.middleware, ownsBackend: plugins.events.owned });
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
     const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
@@ -170,6 +175,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
     { name: 'sync', start: () => {}, stop: () => (plugins.sync.owned ? plugins.sync.value.close() : undefined) },
+    { name: 'events', start: () => {}, stop: () => events.close() },
     {
       name: 'listener',
       start: async () => {
@@ -206,7 +212,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     if (!(await answersAs(address, id))) return false;
     return known === undefined || known === address || !(await answersAs(known, id));
   };
-  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, events, admit, ops: ops.ops };
 }
 
 /** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */

@@ -15,6 +15,7 @@ import type { Service } from './service.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
+import type { Events } from './events/events.ts';
 
 export { NODE_SERVICE } from './client/resolver.ts';
 
@@ -26,6 +27,7 @@ class Node implements MeshNode {
   readonly health: NodeOps['health'];
   readonly store: Store;
   readonly sync: Sync;
+  readonly events: Events;
   #tree: NodeTree | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -44,6 +46,7 @@ class Node implements MeshNode {
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
     this.sync = parts.plugins.sync.value;
+    this.events = parts.events;
   }
 
   get id(): string {
