@@ -250,6 +250,30 @@ export function describeEvents(name: string, factory: () => Promise<EventsUnderT
       assert.deepEqual(got.map((e) => e.data), ['good']);
     }));
 
+    test('events — streams and group positions survive a restart of the back end', withEvents(async (events, topic, under, cleanups) => {
+      if (under.reopen === undefined) return;
+      for (const n of [1, 2, 3]) await events.publish(topic, n, { key: `k${n}` });
+      const acked: number[] = [];
+      const first = await events.consume(topic, { group: 'durable', ack: 'manual', ackWaitMs: 5000 }, async (e) => {
+        if (e.data === 1) {
+          await e.ack();
+          acked.push(e.sequence);
+        }
+      });
+      await until('the first ack', () => acked.length === 1);
+      await first.stop();
+      await events.close();
+      const again = frontOf(await under.reopen());
+      cleanups.push(() => again.close());
+      const { got } = await collect(again.events, topic, 'durable', { ackWaitMs: 300 });
+      const s4 = await again.events.publish(topic, 4);
+      await until('the unacked events and the new one', () => got.length === 3);
+      assert.deepEqual(got.map((e) => e.data).sort(), [2, 3, 4]);
+      assert.ok(!got.some((e) => e.sequence === acked[0]), 'the acked event is not delivered again');
+      assert.ok(s4 > (got.find((e) => e.data === 3)?.sequence ?? Infinity), 'sequences continue after the restart');
+      assert.equal(got.find((e) => e.data === 2)?.key, 'k2');
+    }));
+
     test('events — stopping a consumer lets its handler finish, and an unsettled event goes to the next member', withEvents(async (events, topic) => {
       await events.publish(topic, 'handover');
       let first!: EventConsumer;
