@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createFileEvents } from '../../src/mesh/events/file.ts';
 import { createMemoryEvents } from '../../src/mesh/events/memory.ts';
 import { after } from 'node:test';
+import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import { builtinPlugin } from '../../src/mesh/plugins/builtin.ts';
 import { createPluginTable } from '../../src/mesh/plugins/table.ts';
@@ -42,3 +43,19 @@ async function deleteStreams(prefix: string): Promise<void> {
     await nc.close();
   }
 }
+
+describeEvents('redis', async () => {
+  if (!(await engineAvailable('Redis', 6379))) return undefined;
+  const prefix = runId();
+  const open = async () => (await enginePlugins.resolve('events', `redis://127.0.0.1:6379?prefix=${prefix}`, { nodeId: 'conformance', options: { redis: { pollMs: 200 } } })).value;
+  return {
+    backend: await open(),
+    reopen: open,
+    cleanup: async () => {
+      const redis = new Redis('redis://127.0.0.1:6379');
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+});

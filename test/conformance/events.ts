@@ -208,6 +208,22 @@ export function describeEvents(name: string, factory: () => Promise<EventsUnderT
       assert.ok(maxInFlight <= 3, `at most one per key: ${maxInFlight}`);
     }));
 
+    test('events — a consumer of a wildcard topic gets the events of each matching topic (where the back end has wildcards)', withEvents(async (events, topic, under) => {
+      if (!under.backend.wildcards) {
+        await assert.rejects(events.consume(`${topic}.*`, { group: 'wild' }, () => {}), badRequest(/wildcards/));
+        return;
+      }
+      const one = await collect(events, `${topic}.*`, 'wild-one');
+      const rest = await collect(events, `${topic}.>`, 'wild-rest');
+      await events.publish(`${topic}.eu`, 'eu');
+      await events.publish(`${topic}.us.east`, 'us-east');
+      await events.publish(`${topic}x.eu`, 'other');
+      await until('matching events', () => one.got.length === 1 && rest.got.length === 2);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(one.got.map((e) => [e.topic, e.data]), [[`${topic}.eu`, 'eu']]);
+      assert.deepEqual(rest.got.map((e) => e.data), ['eu', 'us-east']);
+    }));
+
     test('events — a publish retried with the same id is stored once', withEvents(async (events, topic) => {
       const a = await events.publish(topic, 'once', { id: 'order-7' });
       const b = await events.publish(topic, 'once', { id: 'order-7' });
@@ -241,7 +257,7 @@ export function describeEvents(name: string, factory: () => Promise<EventsUnderT
       await assert.rejects(events.publish('', 1), badRequest(/non-empty/));
       await assert.rejects(events.publish(`${topic}.a b`, 1), badRequest(/letters, digits/));
       await assert.rejects(events.publish(topic, { n: 10n }), (err: unknown) => err instanceof MicroError && err.code === 400);
-      await assert.rejects(events.consume(`${topic}.>.x`, { group: 'g' }, () => {}), badRequest(/last token/));
+      await assert.rejects(events.consume(`${topic}.>.x`, { group: 'g' }, () => {}), badRequest(/last token|wildcards/));
       await assert.rejects(events.consume(topic, { group: 'bad group' }, () => {}), badRequest(/group/));
       await events.publish(topic, 'good');
       const { got } = await collect(events, topic, 'after-bad');

@@ -106,6 +106,7 @@ class MeshEvents implements Events {
     p[RESULT].sequence = await this.#backend.append({
       topic: p.topic,
       id: options.id ?? randomUUID(),
+      dedupe: options.id !== undefined,
       type: options.type ?? p.topic,
       source: this.#source,
       key: options.key,

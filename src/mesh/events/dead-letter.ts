@@ -17,6 +17,7 @@ export function deadLetterEvent(d: StoredDelivery, deadLetterTopic: string, grou
   return {
     topic: deadLetterTopic,
     id: `${d.id}.${group}.dead`,
+    dedupe: true,
     type: 'micromesh.dead-letter',
     source,
     key: d.key,

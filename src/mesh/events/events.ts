@@ -109,6 +109,8 @@ export interface Events {
 export interface OutgoingEvent {
   readonly topic: string;
   readonly id: string;
+  /** True when the publisher gave the id: the back end stores a publish with an id it saw recently only once. */
+  readonly dedupe: boolean;
   readonly type: string;
   readonly source: string;
   readonly key: string | undefined;

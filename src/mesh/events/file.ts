@@ -30,7 +30,7 @@ export function defaultFileEventsOptions() {
 }
 
 function encodeRecord(r: StoredRecord): Buffer {
-  const head = Buffer.from(JSON.stringify({ s: r.sequence, t: r.topic, i: r.id, k: r.key, y: r.type, o: r.source, m: r.time, c: r.contentType, h: r.metadata }));
+  const head = Buffer.from(JSON.stringify({ s: r.sequence, t: r.topic, i: r.id, d: r.dedupe ? 1 : undefined, k: r.key, y: r.type, o: r.source, m: r.time, c: r.contentType, h: r.metadata }));
   const out = Buffer.allocUnsafe(4 + head.length + r.data.length);
   out.writeUInt32BE(head.length, 0);
   head.copy(out, 4);
@@ -41,7 +41,7 @@ function encodeRecord(r: StoredRecord): Buffer {
 function decodeRecord(p: Buffer): StoredRecord {
   const length = p.readUInt32BE(0);
   const h = JSON.parse(p.toString('utf8', 4, 4 + length));
-  return { sequence: h.s, topic: h.t, id: h.i, key: h.k, type: h.y, source: h.o, time: h.m, contentType: h.c, metadata: h.h, data: new Uint8Array(p.subarray(4 + length)) };
+  return { sequence: h.s, topic: h.t, id: h.i, dedupe: h.d === 1, key: h.k, type: h.y, source: h.o, time: h.m, contentType: h.c, metadata: h.h, data: new Uint8Array(p.subarray(4 + length)) };
 }
 
 async function openPersistence(o: ReturnType<typeof defaultFileEventsOptions> & { logger: Logger }): Promise<{ persistence: LogPersistence; snapshot: LogSnapshot }> {

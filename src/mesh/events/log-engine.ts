@@ -70,14 +70,14 @@ class LogEngine implements EventsBackend {
     this.#records = options.snapshot?.records ?? [];
     this.#snapshotGroups = options.snapshot?.groups ?? new Map();
     this.#next = this.#records.length + 1;
-    for (const r of this.#records) this.#dedup.add(r.id, r.sequence, r.time);
+    for (const r of this.#records) if (r.dedupe) this.#dedup.add(r.id, r.sequence, r.time);
   }
 
   async append(event: OutgoingEvent): Promise<number> {
-    const seen = this.#dedup.get(event.id, this.#o.now());
+    const seen = event.dedupe ? this.#dedup.get(event.id, this.#o.now()) : undefined;
     if (seen !== undefined) return seen;
     const record: StoredRecord = { ...event, sequence: this.#next++ };
-    this.#dedup.add(event.id, record.sequence, event.time);
+    if (event.dedupe) this.#dedup.add(event.id, record.sequence, event.time);
     await this.#o.persistence?.appendEvent(record);
     // Persistence resolves in append order, so records stay in sequence order.
     this.#records.push(record);

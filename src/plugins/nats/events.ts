@@ -109,7 +109,7 @@ class JetStreamEvents implements EventsBackend {
       throw new MicroError('BAD_REQUEST', `jetstream: metadata cannot be NATS headers: ${err instanceof Error ? err.message : String(err)}`);
     }
     try {
-      const ack = await this.#js.publish(event.topic, event.data, { msgID: event.id, headers: h, timeout: this.#o.publishTimeoutMs });
+      const ack = await this.#js.publish(event.topic, event.data, { ...(event.dedupe ? { msgID: event.id } : {}), headers: h, timeout: this.#o.publishTimeoutMs });
       return ack.seq;
     } catch (err) {
       throw natsError(`jetstream: publish to ${event.topic}`, err);

@@ -6,6 +6,7 @@ import { type RedisConnectionOptions, shareRedis } from './connection.ts';
 import { RedisStoreBackend, type RedisStoreOptions } from './store.ts';
 import { RedisSyncBackend, type RedisSyncOptions } from './sync.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
+import { createRedisEvents, type RedisEventsOptions } from './events.ts';
 
 declare module '../../mesh/plugins/concerns.ts' {
   interface StoreConcernOptions {
@@ -15,6 +16,13 @@ declare module '../../mesh/plugins/concerns.ts' {
   interface SyncConcernOptions {
     /** Settings of the `redis` sync; a URL's `?prefix=` overrides them. @default {} */
     redis?: RedisSyncOptions & RedisConnectionOptions;
+  }
+}
+
+declare module '../../mesh/events/factories.ts' {
+  interface EventsConcernOptions {
+    /** Settings of the `redis` (Streams) events; a URL's `?prefix=` overrides them. @default {} */
+    redis?: RedisEventsOptions & RedisConnectionOptions;
   }
 }
 
@@ -54,11 +62,23 @@ export function redisPlugin(): Plugin {
           return createSync(new RedisSyncBackend(lease, settings), { clock: ctx.clock, holder: ctx.nodeId, ...lockDefaults(ctx.options) });
         },
       },
+      {
+        concern: 'events',
+        name: 'redis',
+        schemes: ['redis', 'rediss'],
+        description: 'Redis Streams and consumer groups, one structured CloudEvent per entry; redis://host:6379/db?prefix=micro:events',
+        create: async (target, ctx) => {
+          const url = target.url ?? new URL(DEFAULT_REDIS_URL);
+          const settings = { ...ctx.options.redis, ...urlSettings(url, 'events') };
+          const lease = await shareRedis(url, ctx, settings);
+          return createRedisEvents(lease, settings);
+        },
+      },
     ],
   });
 }
 
-function urlSettings(url: URL, concern: 'store' | 'sync'): RedisStoreOptions & RedisSyncOptions {
+function urlSettings(url: URL, concern: 'store' | 'sync' | 'events'): RedisStoreOptions & RedisSyncOptions {
   const settings: RedisStoreOptions & RedisSyncOptions = {};
   for (const [key, value] of url.searchParams) {
     if (key === 'prefix' && value !== '') settings.prefix = value;
