@@ -81,6 +81,8 @@ export type { PostgresSyncOptions } from './plugins/postgres/sync.ts';
 export type { PostgresConnectionOptions } from './plugins/postgres/connection.ts';
 export type { RedisStoreOptions } from './plugins/redis/store.ts';
 export type { RedisSyncOptions } from './plugins/redis/sync.ts';
+export type { RedisEventsOptions } from './plugins/redis/events.ts';
+export type { JetStreamEventsOptions } from './plugins/nats/events.ts';
 export type { RedisConnectionOptions } from './plugins/redis/connection.ts';
 export type { MeshNode } from './mesh/node.ts';
 export { defaultNodeOptions } from './mesh/node-options.ts';
@@ -155,6 +157,29 @@ export { createSync, defaultCreateSyncOptions, ELECTION_PREFIX } from './mesh/sy
 export type { CreateSyncOptions } from './mesh/sync/locks.ts';
 export { createMemorySync, MemorySyncBackend } from './mesh/sync/memory.ts';
 export type { MemorySyncOptions } from './mesh/sync/memory.ts';
+export type {
+  ConsumeOptions,
+  EventConsumer,
+  EventDelivery,
+  EventHandler,
+  Events,
+  EventSource,
+  EventsBackend,
+  GroupSettings,
+  OutgoingEvent,
+  PublishEventOptions,
+  StartFrom,
+  StoredDelivery,
+} from './mesh/events/events.ts';
+export { createEvents, defaultConsumeOptions } from './mesh/events/create-events.ts';
+export type { CreateEventsOptions } from './mesh/events/create-events.ts';
+export { createMemoryEvents } from './mesh/events/memory.ts';
+export type { MemoryEventsOptions } from './mesh/events/memory.ts';
+export { createFileEvents, defaultFileEventsOptions } from './mesh/events/file.ts';
+export type { FileEventsOptions } from './mesh/events/file.ts';
+export type { FsyncPolicy } from './mesh/events/frame-log.ts';
+export type { EventsConcernOptions } from './mesh/events/factories.ts';
+export { DeadLetterKey } from './mesh/events/dead-letter.ts';
 export { createSelector } from './mesh/selector/selector.ts';
 export type { Selector, SelectorStrategy } from './mesh/selector/selector.ts';
 export { createNodeHealth } from './mesh/selector/node-health.ts';
