@@ -46,7 +46,7 @@ test('node.events — publish and consume pass through the middleware publish an
   }
 });
 
-test('node.events — a consumer is a child of the node\'s events supervisor, and the node stops it on stop', async () => {
+test('node.events — stopping the node stops its consumers; later publishes are 503', async () => {
   const mesh = memoryMesh();
   try {
     const node = await mesh.node('tree', { events: 'memory' });
@@ -72,5 +72,45 @@ test('node.events — MICRO_EVENTS chooses the back end; the file default opens 
   } finally {
     await mesh.close();
     await rm(directory, { recursive: true, force: true });
+  }
+});
+
+test('node.events — a consumer whose source fails is restarted by its supervisor and resumes, losing nothing', async () => {
+  const mesh = memoryMesh();
+  const inner = createMemoryEvents({ pollMs: 50 });
+  let opens = 0;
+  let failures = 0;
+  const flaky = {
+    ...inner,
+    name: 'flaky',
+    wildcards: true,
+    append: (e: Parameters<typeof inner.append>[0]) => inner.append(e),
+    close: () => inner.close(),
+    open: async (topic: string, settings: Parameters<typeof inner.open>[1]) => {
+      opens++;
+      const source = await inner.open(topic, settings);
+      return {
+        close: () => source.close(),
+        next: async (max: number) => {
+          const batch = await source.next(max);
+          if (batch.length > 0 && failures < 2) {
+            failures++;
+            throw new MicroError('UNAVAILABLE', 'connection lost');
+          }
+          return batch;
+        },
+      };
+    },
+  };
+  try {
+    const node = await mesh.node('flaky', { events: flaky });
+    const got: number[] = [];
+    await node.events.consume('t.x', { group: 'g', ackWaitMs: 200 }, (e) => void got.push(e.data as number));
+    for (const n of [1, 2, 3]) await node.events.publish('t.x', n);
+    await until('every event after two restarts', () => new Set(got).size === 3);
+    assert.equal(opens, 3, 'the source was opened again after each failure');
+    assert.deepEqual([...new Set(got)].sort(), [1, 2, 3]);
+  } finally {
+    await mesh.close();
   }
 });
