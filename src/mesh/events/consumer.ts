@@ -118,7 +118,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
   }
 
   #admit(d: StoredDelivery): void {
-    if (d.malformed !== undefined) return void this.#deadLetter(d, `malformed: ${d.malformed}`);
+    if (d.malformed !== undefined) return void this.#deadLetter(d, `malformed: ${d.malformed}`, true);
     if (d.deliveryCount > this.#p.maxDeliver) {
       const last = this.#d.lastErrors.get(d.sequence) ?? `not settled within ackWaitMs (${this.#p.settings.ackWaitMs} ms)`;
       return void this.#deadLetter(d, `delivered ${d.deliveryCount - 1} times (maxDeliver ${this.#p.maxDeliver}); last error: ${last}`);
@@ -160,7 +160,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
     try {
       data = await this.#d.decode(d.contentType, d.data);
     } catch (err) {
-      return this.#deadLetter(d, `malformed: ${err instanceof Error ? err.message : String(err)}`);
+      return this.#deadLetter(d, `malformed: ${err instanceof Error ? err.message : String(err)}`, true);
     }
     let settled = false;
     const settle = (fn: () => Promise<void>) => (): Promise<void> => {
@@ -211,9 +211,9 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
   }
 
   /** Publishes the event to the dead-letter topic, then stops its delivery; if the publish fails it is delivered again. */
-  async #deadLetter(d: StoredDelivery, error: string): Promise<void> {
+  async #deadLetter(d: StoredDelivery, error: string, unreadable = false): Promise<void> {
     try {
-      await this.#d.backend.append(deadLetterEvent(d, this.#p.deadLetter, this.#p.settings.group, error, this.#d.source, Date.now()));
+      await this.#d.backend.append(deadLetterEvent(d, this.#p.deadLetter, this.#p.settings.group, error, this.#d.source, Date.now(), unreadable));
       await d.term();
       this.#d.stats.deadLettered++;
       this.#d.lastErrors.delete(d.sequence);

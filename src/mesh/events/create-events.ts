@@ -120,7 +120,9 @@ class MeshEvents implements Events {
   async consume<T>(topic: string, options: ConsumeOptions, handler: EventHandler<T>): Promise<EventConsumer> {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'events: closed');
     if (typeof handler !== 'function') throw new MicroError('BAD_REQUEST', 'consume needs a handler function');
-    const plan = planConsumer(topic, options, this.#o.system.nodeId, this.#backend.wildcards);
+    // The member name is stable across restarts of the actor and of the process (consumers made in the same order).
+    const n = ++this.#count;
+    const plan = planConsumer(topic, options, `${this.#o.system.nodeId}-${n}`, this.#backend.wildcards);
     const stats = { handled: 0, failed: 0, deadLettered: 0 };
     let started!: (err?: unknown) => void;
     const ready = new Promise<void>((resolve, reject) => {
@@ -141,7 +143,7 @@ class MeshEvents implements Events {
         deps.started = () => {};
       },
     };
-    const id = `consumer-${plan.settings.group}-${++this.#count}`;
+    const id = `consumer-${plan.settings.group}-${n}`;
     const supervisor = (this.#supervisor ??= this.#o.system.spawn(createSupervisor({ strategy: 'one_for_one', ...RESILIENT_EVENTS, children: [] }), { name: 'events' }));
     await supervisor.ask({ type: 'start-child', spec: { id, start: fromFactory(() => new ConsumerActor(plan, deps)) } });
     let stopping: Promise<void> | undefined;

@@ -8,12 +8,15 @@ export const DeadLetterKey = {
   Deliveries: 'dead-letter-deliveries',
   Error: 'dead-letter-error',
   Group: 'dead-letter-group',
+  /** The original content type, when the event could not be read with it (the dead letter is then octet-stream). */
+  ContentType: 'dead-letter-content-type',
 } as const;
 
 /** The most characters of an error kept in a dead letter. */
 const MAX_ERROR = 1024;
 
-export function deadLetterEvent(d: StoredDelivery, deadLetterTopic: string, group: string, error: string, source: string, now: number): OutgoingEvent {
+/** The dead letter of `d`; `unreadable` keeps its bytes as octet-stream, so a dead-letter consumer can read them. */
+export function deadLetterEvent(d: StoredDelivery, deadLetterTopic: string, group: string, error: string, source: string, now: number, unreadable = false): OutgoingEvent {
   return {
     topic: deadLetterTopic,
     id: `${d.id}.${group}.dead`,
@@ -22,8 +25,9 @@ export function deadLetterEvent(d: StoredDelivery, deadLetterTopic: string, grou
     source,
     key: d.key,
     time: now,
-    contentType: d.contentType,
+    contentType: unreadable ? 'application/octet-stream' : d.contentType,
     metadata: {
+      ...(unreadable ? { [DeadLetterKey.ContentType]: d.contentType } : {}),
       ...d.metadata,
       [DeadLetterKey.Topic]: d.topic,
       [DeadLetterKey.Sequence]: String(d.sequence),

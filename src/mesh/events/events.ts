@@ -146,7 +146,7 @@ export interface GroupSettings {
   readonly group: string;
   readonly from: StartFrom;
   readonly ackWaitMs: number;
-  /** This member's stable name (the node id), for back ends that track members. */
+  /** This member's stable name (`<node id>-<n>`, n counting the node's consumers), for back ends that track members. */
   readonly member: string;
 }
 

@@ -59,7 +59,6 @@ class RedisEvents implements EventsBackend {
   readonly wildcards = false;
   readonly #lease: SharedLease<Redis>;
   readonly #o: Required<RedisEventsOptions>;
-  readonly #members = new Map<string, number>();
   readonly #sources = new Set<EventSource>();
 
   constructor(lease: SharedLease<Redis>, options: RedisEventsOptions) {
@@ -97,10 +96,7 @@ class RedisEvents implements EventsBackend {
     } catch (err) {
       if (!/BUSYGROUP/.test(String((err as Error)?.message))) throw redisError(`redis events: cannot create group ${settings.group} on ${topic}`, err);
     }
-    const slot = `${key} ${settings.group}`;
-    const n = (this.#members.get(slot) ?? 0) + 1;
-    this.#members.set(slot, n);
-    const source = new GroupReader(redis, redis.duplicate(), { topic, key, group: settings.group, consumer: `${settings.member}-${n}`, ackWaitMs: settings.ackWaitMs, pollMs: this.#o.pollMs }, () => {
+    const source = new GroupReader(redis, redis.duplicate(), { topic, key, group: settings.group, consumer: settings.member, ackWaitMs: settings.ackWaitMs, pollMs: this.#o.pollMs }, () => {
       this.#sources.delete(source);
     });
     this.#sources.add(source);
