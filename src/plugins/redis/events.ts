@@ -96,7 +96,10 @@ class RedisEvents implements EventsBackend {
     } catch (err) {
       if (!/BUSYGROUP/.test(String((err as Error)?.message))) throw redisError(`redis events: cannot create group ${settings.group} on ${topic}`, err);
     }
-    const source = new GroupReader(redis, redis.duplicate(), { topic, key, group: settings.group, consumer: settings.member, ackWaitMs: settings.ackWaitMs, pollMs: this.#o.pollMs }, () => {
+    const blocking = redis.duplicate();
+    // Its failures reach the reader as rejected commands; without a listener ioredis would report them as unhandled.
+    blocking.on('error', () => {});
+    const source = new GroupReader(redis, blocking, { topic, key, group: settings.group, consumer: settings.member, ackWaitMs: settings.ackWaitMs, pollMs: this.#o.pollMs }, () => {
       this.#sources.delete(source);
     });
     this.#sources.add(source);
