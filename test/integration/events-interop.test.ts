@@ -94,6 +94,23 @@ describe('events interop over NATS JetStream (CloudEvents binary mode), with pla
     }
   }));
 
+  test('interop — a topic captured by an existing stream is stored there; a sibling topic gets a stream of its own', withNats(async (nc, url, topic) => {
+    const jsm = await nc.jetstreamManager();
+    const prefix = new URL(url).searchParams.get('streamPrefix') as string;
+    const theirs = `${prefix}THEIRS`;
+    await jsm.streams.add({ name: theirs, subjects: [`${topic}.created`], storage: 'memory' as never });
+    const mm = await micromesh(url, `${topic}.created`);
+    try {
+      const seq = await mm.events.publish(`${topic}.created`, { n: 1 });
+      assert.equal((await jsm.streams.getMessage(theirs, { seq })).subject, `${topic}.created`);
+      await mm.events.publish(`${topic}.updated`, { n: 2 });
+      assert.equal(await jsm.streams.find(`${topic}.updated`), `${prefix}${topic.replace(/\./g, '_')}_updated`);
+      await until('the event', () => mm.got.length === 1);
+    } finally {
+      await mm.close();
+    }
+  }));
+
   test('interop — a malformed foreign message is dead-lettered with the reason, and the consumer goes on', withNats(async (nc, url, topic) => {
     const mm = await micromesh(url, topic);
     try {

@@ -1,6 +1,7 @@
 /**
  * Events on NATS JetStream. A topic is the subject itself; it is stored in the stream that already captures it, or
- * else in a stream micromesh creates per first token (`EVENTS_<token>`, subjects `<token>` and `<token>.>`). A group
+ * else in a stream micromesh creates per first token (`EVENTS_<token>`, subjects `<token>` and `<token>.>`; when
+ * another stream holds some of those subjects, one stream for the topic alone, `EVENTS_<topic>`). A group
  * is a durable pull consumer per stream named `<group>__<topic>` with `.`, `*` and `>` made filename-safe,
  * AckExplicit, the group's ack wait, and MaxDeliver unlimited: micromesh counts deliveries and dead-letters itself,
  * since JetStream only raises an advisory. Events travel as CloudEvents in binary mode, `Nats-Msg-Id` = event id.
@@ -84,18 +85,20 @@ class JetStreamEvents implements EventsBackend {
     const found = await find();
     if (found !== undefined) return found;
     const name = `${this.#o.streamPrefix}${filenameSafe(first)}`;
+    const config = {
+      storage: this.#o.storage === 'memory' ? this.#mod.StorageType.Memory : this.#mod.StorageType.File,
+      duplicate_window: this.#mod.nanos(this.#o.duplicateWindowMs),
+    };
     try {
-      await jsm.streams.add({
-        name,
-        subjects: [first, `${first}.>`],
-        storage: this.#o.storage === 'memory' ? this.#mod.StorageType.Memory : this.#mod.StorageType.File,
-        duplicate_window: this.#mod.nanos(this.#o.duplicateWindowMs),
-      });
+      await jsm.streams.add({ ...config, name, subjects: [first, `${first}.>`] });
     } catch (err) {
-      // Made meanwhile by another node, or another stream captures some of these subjects.
+      // Made meanwhile by another node; or another stream captures some of these subjects: one stream for this topic.
       const again = await find();
       if (again !== undefined) return again;
-      throw err;
+      if (!/overlap/i.test(String((err as Error)?.message)) || topic === first) throw err;
+      const exact = `${this.#o.streamPrefix}${filenameSafe(topic)}`;
+      await jsm.streams.add({ ...config, name: exact, subjects: [topic] });
+      return exact;
     }
     return name;
   }
