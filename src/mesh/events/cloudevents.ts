@@ -16,7 +16,10 @@ export interface ReadEvent {
   readonly key: string | undefined;
   readonly contentType: string | undefined;
   readonly metadata: Metadata;
+  /** The data's bytes; empty when `value` holds it instead (see {@link dataBytes}). */
   readonly data: Uint8Array;
+  /** The data as parsed from structured JSON (JSON content types only), so it need not be decoded again. */
+  readonly value?: { readonly value: unknown };
   /** Why the event cannot be read (a bad specversion, bad JSON), if it cannot. */
   readonly malformed?: string;
 }
@@ -112,11 +115,20 @@ export function fromStructured(text: string, metadata: Metadata = {}): ReadEvent
   if (spec === undefined || !spec.startsWith('1.')) return bad(`unsupported CloudEvents specversion ${JSON.stringify(ce.specversion)}`);
   const contentType = str('datacontenttype') ?? 'application/json';
   let data: Uint8Array;
+  let value: { value: unknown } | undefined;
   if (typeof ce.data_base64 === 'string') data = Buffer.from(ce.data_base64, 'base64');
   else if (ce.data === undefined) data = new Uint8Array(0);
-  else if (isJson(contentType)) data = Buffer.from(JSON.stringify(ce.data), 'utf8');
-  else if (typeof ce.data === 'string') data = Buffer.from(ce.data, 'utf8');
+  else if (isJson(contentType)) {
+    // No bytes: the consumer takes the parsed value; dataBytes() makes them when needed (a dead letter).
+    value = { value: ce.data };
+    data = new Uint8Array(0);
+  } else if (typeof ce.data === 'string') data = Buffer.from(ce.data, 'utf8');
   else return bad(`data of content type ${contentType} must be a string or data_base64`);
   const time = str('time') === undefined ? undefined : Date.parse(str('time') as string);
-  return { id: str('id'), type: str('type'), source: str('source'), time: time === undefined || Number.isNaN(time) ? undefined : time, key: str('partitionkey'), contentType, metadata, data };
+  return { id: str('id'), type: str('type'), source: str('source'), time: time === undefined || Number.isNaN(time) ? undefined : time, key: str('partitionkey'), contentType, metadata, data, ...(value === undefined ? {} : { value }) };
+}
+
+/** The data of a read event as bytes, encoding a parsed JSON `value` again if that is where it is. */
+export function dataBytes(event: ReadEvent): Uint8Array {
+  return event.value === undefined ? event.data : Buffer.from(JSON.stringify(event.value.value), 'utf8');
 }

@@ -158,7 +158,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
   async #handle(d: StoredDelivery): Promise<void> {
     let data: unknown;
     try {
-      data = await this.#d.decode(d.contentType, d.data);
+      data = d.decoded !== undefined ? d.decoded.value : await this.#d.decode(d.contentType, d.data);
     } catch (err) {
       return this.#deadLetter(d, `malformed: ${err instanceof Error ? err.message : String(err)}`, true);
     }
@@ -189,7 +189,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
       this.#d.stats.handled++;
       if (!settled && !this.#p.manual) {
         settled = true;
-        d.ack().catch((err: unknown) => this.#d.log.warn({ topic: d.topic, sequence: d.sequence, err }, 'events: ack failed; the event will be delivered again'));
+        d.ack(false).catch((err: unknown) => this.#d.log.warn({ topic: d.topic, sequence: d.sequence, err }, 'events: ack failed; the event will be delivered again'));
       }
     } catch (err) {
       this.#d.stats.failed++;

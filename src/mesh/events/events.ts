@@ -133,8 +133,11 @@ export interface StoredDelivery {
   readonly data: Uint8Array;
   /** Set when the back end could not read the stored event (a foreign publisher's bad message): it is dead-lettered. */
   readonly malformed?: string;
+  /** The data already decoded, when the back end had to parse it anyway (structured CloudEvents JSON). */
+  readonly decoded?: { readonly value: unknown };
   readonly deliveryCount: number;
-  ack(): Promise<void>;
+  /** Settles it; with `confirm` (the default) resolves once the back end confirmed, else once sent. */
+  ack(confirm?: boolean): Promise<void>;
   nak(delayMs: number): Promise<void>;
   /** Stop delivering it (the caller dead-lettered it already). */
   term(): Promise<void>;

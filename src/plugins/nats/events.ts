@@ -210,7 +210,8 @@ class JetStreamEvents implements EventsBackend {
       data: ce.data,
       ...(ce.malformed === undefined ? {} : { malformed: ce.malformed }),
       deliveryCount: m.info.deliveryCount,
-      ack: async () => {
+      ack: async (confirm = true) => {
+        if (!confirm) return m.ack();
         await m.ackAck().catch((err: unknown) => {
           throw natsError('jetstream: ack', err);
         });

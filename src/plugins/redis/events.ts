@@ -11,7 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { MicroError } from '../../mesh/errors.ts';
-import { fromStructured, toStructured } from '../../mesh/events/cloudevents.ts';
+import { dataBytes, fromStructured, toStructured } from '../../mesh/events/cloudevents.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { redisError } from './connection.ts';
@@ -216,6 +216,7 @@ class GroupReader implements EventSource {
     const sequence = sequenceOf(id);
     const { key, group, consumer, ackWaitMs } = this.#p;
     const redis = this.#redis;
+    let bytes: Uint8Array | undefined;
     const settle = async (): Promise<void> => {
       await redis.xack(key, group, id).catch((err: unknown) => {
         throw redisError('redis events: ack', err);
@@ -229,8 +230,12 @@ class GroupReader implements EventSource {
       time: ce?.time ?? Math.floor(sequence / SPAN),
       contentType: ce?.contentType ?? 'application/octet-stream',
       metadata,
-      data: ce?.data ?? new Uint8Array(0),
-      ...(malformed === undefined ? {} : { malformed }),
+      get data() {
+        bytes ??= ce === undefined ? new Uint8Array(0) : dataBytes(ce);
+        return bytes;
+      },
+      malformed,
+      decoded: malformed === undefined ? ce?.value : undefined,
       deliveryCount,
       ack: settle,
       term: settle,
