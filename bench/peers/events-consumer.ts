@@ -14,7 +14,7 @@ let stop: () => Promise<void> = async () => {};
 
 if (values.impl === 'micromesh') {
   const node = await createNode({ id: 'bench-consumer', registry: 'memory', transport: 'memory', address: 'mem://bench-consumer', events: values.url });
-  await node.events.consume(topic, { group, concurrency: 64 }, () => {
+  await node.events.consume(topic, { group, concurrency: 64, prefetch: 256 }, () => {
     count++;
   });
   stop = () => node.stop();

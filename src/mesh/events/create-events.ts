@@ -52,15 +52,16 @@ export function planConsumer(topic: string, options: ConsumeOptions, member: str
   }
   if (o.ack !== 'auto' && o.ack !== 'manual') throw new MicroError('BAD_REQUEST', `consume option ack must be 'auto' or 'manual'`);
   const concurrency = positive('concurrency', o.concurrency, true);
+  const prefetch = positive('prefetch', o.prefetch ?? Math.max(concurrency * 2, 64), true);
   return {
     topic,
-    settings: { group, from, ackWaitMs: positive('ackWaitMs', o.ackWaitMs, false), member },
+    settings: { group, from, ackWaitMs: positive('ackWaitMs', o.ackWaitMs, false), member, prefetch },
     manual: o.ack === 'manual',
     maxDeliver: positive('maxDeliver', o.maxDeliver, true),
     deadLetter: checkTopic(o.deadLetter ?? `dead-letter.${group}`, false),
     concurrency,
     retryDelayMs: o.retryDelayMs,
-    prefetch: Math.max(concurrency * 2, 64),
+    prefetch,
   };
 }
 

@@ -47,6 +47,8 @@ export interface ConsumeOptions {
   readonly concurrency?: number;
   /** Delay of the redelivery after a handler throws, doubled per delivery. @default 1000 */
   readonly retryDelayMs?: number;
+  /** Deliveries this member holds at most (running and waiting): small spreads a group's events over its members, large is faster. @default max(2 × concurrency, 64) */
+  readonly prefetch?: number;
 }
 
 /** One delivery of an event, as a handler gets it. */
@@ -149,6 +151,8 @@ export interface GroupSettings {
   readonly group: string;
   readonly from: StartFrom;
   readonly ackWaitMs: number;
+  /** Deliveries the member holds at most: how many a back end may send ahead. */
+  readonly prefetch: number;
   /** This member's stable name (`<node id>-<n>`, n counting the node's consumers), for back ends that track members. */
   readonly member: string;
 }

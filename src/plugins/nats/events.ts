@@ -132,7 +132,7 @@ class JetStreamEvents implements EventsBackend {
         await jsm.consumers.update(stream, durable, { ack_wait: ackWait });
       }
       const consumer = await this.#js.consumers.get(stream, durable);
-      const messages = await consumer.consume({ max_messages: 256, expires: Math.max(1000, this.#o.pollMs) });
+      const messages = await consumer.consume({ max_messages: Math.max(1, settings.prefetch), expires: Math.max(1000, this.#o.pollMs) });
       return this.#source(messages);
     } catch (err) {
       throw natsError(`jetstream: cannot consume ${topic} as ${settings.group}`, err);
