@@ -33,7 +33,7 @@ after(() => rm(DIR, { recursive: true, force: true }));
 const runBlock = (name: string) => run(process.execPath, ['--import', 'tsx', `${DIR}/${name}`], { timeout: 30_000 });
 
 test('readme — every TypeScript block is a program a test runs', () => {
-  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
+  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'events.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
 });
 
 test('readme — the first actor restarts with fresh state', async () => {
@@ -70,4 +70,9 @@ test('readme — the operations block serves metrics and readiness as shown', as
 test('readme — the locks block holds, times out a second try, then leads', async () => {
   const lines = (await runBlock('locks.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['held with token 1; a second try: LOCK_TIMEOUT', 'leading with token 1']);
+});
+
+test('readme — the events block bills one order and dead-letters the other', async () => {
+  const lines = (await runBlock('events.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, ['billed order 1 at sequence 1', 'dead letter from orders.placed: delivered 2 times (maxDeliver 2); last error: negative total']);
 });
