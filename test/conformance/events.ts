@@ -292,13 +292,16 @@ export function describeEvents(name: string, factory: () => Promise<EventsUnderT
 
     test('events — stopping a consumer lets its handler finish, and an unsettled event goes to the next member', withEvents(async (events, topic) => {
       await events.publish(topic, 'handover');
-      let first!: EventConsumer;
       const firstGot: unknown[] = [];
-      first = await events.consume(topic, { group: 'handover', ack: 'manual', ackWaitMs: 400 }, (e) => {
+      let finished = false;
+      const first: EventConsumer = await events.consume(topic, { group: 'handover', ack: 'manual', ackWaitMs: 400 }, async (e) => {
         firstGot.push(e.data);
+        await new Promise((r) => setTimeout(r, 300));
+        finished = true;
       });
       await until('the first member got it', () => firstGot.length === 1);
       await first.stop();
+      assert.ok(finished, 'stop() resolves after the running handler finished');
       const { got } = await collect(events, topic, 'handover', { ackWaitMs: 400 });
       await until('redelivery to the next member', () => got.length === 1);
       assert.equal(got[0]?.deliveryCount, 2);

@@ -42,6 +42,8 @@ export interface ConsumerDeps {
   readonly lastErrors: Map<number, string>;
   /** Called once the first source opened, or with the error when it could not be. */
   readonly started: (err?: unknown) => void;
+  /** Called when an incarnation has stopped, its handlers finished. */
+  readonly stopped: () => void;
 }
 
 const MAX_ERRORS_KEPT = 10_000;
@@ -90,6 +92,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
     this.#wake?.();
     await this.#source?.close().catch(() => {});
     if (this.#running.size > 0) await this.#idle;
+    this.#d.stopped();
   }
 
   async #loop(): Promise<void> {

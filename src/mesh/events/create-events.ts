@@ -28,6 +28,9 @@ export interface CreateEventsOptions {
   readonly ownsBackend?: boolean;
 }
 
+/** Past the child's default shutdown time (5 s), stop() stops waiting for its handlers. */
+const STOP_WAIT_MS = 6000;
+
 const RESULT: unique symbol = Symbol('micromesh.events.result');
 type Publish = OutboundPublish & { [RESULT]: { sequence?: number; options: PublishEventOptions } };
 
@@ -129,6 +132,8 @@ class MeshEvents implements Events {
     const ready = new Promise<void>((resolve, reject) => {
       started = (err) => (err === undefined ? resolve() : reject(err));
     });
+    let stopped!: () => void;
+    const finished = new Promise<void>((resolve) => (stopped = resolve));
     const deps = {
       backend: this.#backend,
       clock: this.#o.clock,
@@ -143,6 +148,7 @@ class MeshEvents implements Events {
         started(err);
         deps.started = () => {};
       },
+      stopped: () => {},
     };
     const id = `consumer-${plan.settings.group}-${n}`;
     const supervisor = (this.#supervisor ??= this.#o.system.spawn(createSupervisor({ strategy: 'one_for_one', ...RESILIENT_EVENTS, children: [] }), { name: 'events' }));
@@ -155,7 +161,12 @@ class MeshEvents implements Events {
       stop: (): Promise<void> => {
         stopping ??= (async () => {
           this.#consumers.delete(consumer);
-          await supervisor.ask({ type: 'stop-child', id }).catch(() => {});
+          deps.stopped = stopped;
+          // The actor's stop lets its running handlers finish (bounded by the child's shutdown time).
+          if (!(await supervisor.ask({ type: 'stop-child', id }).catch(() => false))) return;
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS).unref()))]);
+          clearTimeout(timer);
         })();
         return stopping;
       },
