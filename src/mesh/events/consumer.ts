@@ -10,7 +10,8 @@ import type { Actor, ActorContext } from '../../actors/index.ts';
 import { MicroError } from '../errors.ts';
 import type { InboundDelivery } from '../middleware/middleware.ts';
 import { deadLetterEvent } from './dead-letter.ts';
-import type { EventDelivery, EventHandler, EventSource, EventsBackend, GroupSettings, StoredDelivery } from './events.ts';
+import { Delivery, isThenable } from './delivery.ts';
+import type { EventDelivery, EventSource, EventsBackend, GroupSettings, StoredDelivery } from './events.ts';
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/logger.ts';
 
@@ -33,10 +34,10 @@ export interface ConsumerDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly source: string;
-  readonly decode: (contentType: string, data: Uint8Array) => Promise<unknown>;
-  /** The handler wrapped in the middleware `subscribe` chain. */
-  readonly deliver: (delivery: InboundDelivery, run: () => Promise<void>) => Promise<void>;
-  readonly handler: EventHandler<unknown>;
+  /** Decodes a body: a value, or a promise of one for bodies decoded off the main thread. */
+  readonly decode: (contentType: string, data: Uint8Array) => unknown;
+  /** Runs the handler on `event`, inside the middleware `subscribe` chain when there is one; may return a promise. */
+  readonly deliver: (delivery: InboundDelivery, event: EventDelivery) => unknown;
   readonly stats: { handled: number; failed: number; deadLettered: number };
   /** The last error per sequence, for dead letters after a restart of the process' handler. Bounded. */
   readonly lastErrors: Map<number, string>;
@@ -60,8 +61,9 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
   readonly #busyKeys = new Set<string>();
   #wake: (() => void) | undefined;
   #heartbeat: unknown;
-  #idle: Promise<void> = Promise.resolve();
   #idleResolve: (() => void) | undefined;
+  #pumping = false;
+  #repump = false;
 
   constructor(plan: ConsumerPlan, deps: ConsumerDeps) {
     this.#p = plan;
@@ -86,20 +88,31 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
     throw message.error instanceof Error ? message.error : new MicroError('UNAVAILABLE', String(message.error));
   }
 
+  /** A restart makes a new instance: this one stops reading; its running handlers still settle their events. */
+  async preRestart(): Promise<void> {
+    await this.#shutdown();
+  }
+
   async postStop(): Promise<void> {
+    await this.#shutdown();
+    if (this.#running.size > 0) await new Promise<void>((resolve) => (this.#idleResolve = resolve));
+    this.#d.stopped();
+  }
+
+  async #shutdown(): Promise<void> {
     this.#stopped = true;
     this.#d.clock.clearTimeout(this.#heartbeat);
     this.#wake?.();
     await this.#source?.close().catch(() => {});
-    if (this.#running.size > 0) await this.#idle;
-    this.#d.stopped();
   }
 
   async #loop(): Promise<void> {
     const source = this.#source as EventSource;
+    // Refill once half the prefetch is free: one big read instead of a read per finished handler.
+    const refillAt = Math.max(1, Math.floor(this.#p.prefetch / 2));
     while (!this.#stopped) {
       const room = this.#p.prefetch - this.#held.length - this.#running.size;
-      if (room <= 0) {
+      if (room < refillAt) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });
@@ -130,81 +143,103 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
   }
 
   #pump(): void {
-    for (let i = 0; i < this.#held.length && this.#running.size < this.#p.concurrency; ) {
-      const d = this.#held[i] as StoredDelivery;
-      if (d.key !== undefined && this.#busyKeys.has(d.key)) {
-        i++;
-        continue;
-      }
-      this.#held.splice(i, 1);
-      void this.#run(d);
+    if (this.#pumping) {
+      this.#repump = true;
+      return;
     }
+    this.#pumping = true;
+    do {
+      this.#repump = false;
+      for (let i = 0; i < this.#held.length && this.#running.size < this.#p.concurrency; ) {
+        const d = this.#held[i] as StoredDelivery;
+        if (d.key !== undefined && this.#busyKeys.has(d.key)) {
+          i++;
+          continue;
+        }
+        this.#held.splice(i, 1);
+        this.#run(d);
+      }
+    } while (this.#repump && !this.#stopped);
+    this.#pumping = false;
   }
 
-  async #run(d: StoredDelivery): Promise<void> {
+  #run(d: StoredDelivery): void {
     this.#running.add(d);
     if (d.key !== undefined) this.#busyKeys.add(d.key);
-    if (this.#running.size === 1) this.#idle = new Promise((resolve) => (this.#idleResolve = resolve));
-    try {
-      await this.#handle(d);
-    } finally {
-      this.#running.delete(d);
-      if (d.key !== undefined) this.#busyKeys.delete(d.key);
-      if (this.#running.size === 0) this.#idleResolve?.();
-      if (!this.#stopped) this.#pump();
-      const wake = this.#wake;
-      this.#wake = undefined;
-      wake?.();
+    const done = this.#handle(d);
+    if (done === undefined) this.#finish(d);
+    else {
+      const finish = (): void => this.#finish(d);
+      done.then(finish, finish);
     }
   }
 
-  async #handle(d: StoredDelivery): Promise<void> {
+  #finish(d: StoredDelivery): void {
+    this.#running.delete(d);
+    if (d.key !== undefined) this.#busyKeys.delete(d.key);
+    if (this.#running.size === 0) this.#idleResolve?.();
+    if (!this.#stopped) this.#pump();
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Decodes and runs the handler; returns a promise only when something had to be awaited. Never rejects. */
+  #handle(d: StoredDelivery): Promise<void> | undefined {
+    if (d.decoded !== undefined) return this.#invoke(d, d.decoded.value);
     let data: unknown;
     try {
-      data = d.decoded !== undefined ? d.decoded.value : await this.#d.decode(d.contentType, d.data);
+      data = this.#d.decode(d.contentType, d.data);
     } catch (err) {
-      return this.#deadLetter(d, `malformed: ${err instanceof Error ? err.message : String(err)}`, true);
+      return this.#malformed(d, err);
     }
-    let settled = false;
-    const settle = (fn: () => Promise<void>) => (): Promise<void> => {
-      if (settled) return Promise.resolve();
-      settled = true;
-      return fn();
-    };
-    const delivery: EventDelivery = {
-      topic: d.topic,
-      sequence: d.sequence,
-      id: d.id,
-      key: d.key,
-      time: new Date(d.time),
-      metadata: d.metadata,
-      deliveryCount: d.deliveryCount,
-      data,
-      ack: settle(() => d.ack()),
-      nak: (options) => settle(() => d.nak(options?.delayMs ?? 0))(),
-      term: (reason) => settle(() => this.#deadLetter(d, `terminated: ${reason ?? 'no reason given'}`))(),
-      working: () => d.working(),
-    };
-    try {
-      await this.#d.deliver({ topic: d.topic, message: data, metadata: d.metadata }, async () => {
-        await this.#d.handler(delivery);
-      });
-      this.#d.stats.handled++;
-      if (!settled && !this.#p.manual) {
-        settled = true;
-        d.ack(false).catch((err: unknown) => this.#d.log.warn({ topic: d.topic, sequence: d.sequence, err }, 'events: ack failed; the event will be delivered again'));
-      }
-    } catch (err) {
-      this.#d.stats.failed++;
-      const message = err instanceof Error ? err.message : String(err);
-      this.#remember(d.sequence, message);
-      if (settled) return;
-      settled = true;
-      if (d.deliveryCount >= this.#p.maxDeliver) return this.#deadLetter(d, `delivered ${d.deliveryCount} times (maxDeliver ${this.#p.maxDeliver}); last error: ${message}`);
-      const delay = Math.min(this.#p.retryDelayMs * 2 ** (d.deliveryCount - 1), 60_000);
-      await d.nak(delay).catch(() => {});
-    }
+    if (!isThenable(data)) return this.#invoke(d, data);
+    return Promise.resolve(data).then(
+      (value) => this.#invoke(d, value),
+      (err: unknown) => this.#malformed(d, err),
+    );
   }
+
+  #malformed(d: StoredDelivery, err: unknown): Promise<void> {
+    return this.#deadLetter(d, `malformed: ${err instanceof Error ? err.message : String(err)}`, true);
+  }
+
+  #invoke(d: StoredDelivery, data: unknown): Promise<void> | undefined {
+    const delivery = new Delivery(d, data, this.#terminate);
+    let out: unknown;
+    try {
+      out = this.#d.deliver({ topic: d.topic, message: data, metadata: d.metadata }, delivery);
+    } catch (err) {
+      return this.#failed(delivery, err);
+    }
+    if (!isThenable(out)) return this.#succeeded(delivery);
+    return Promise.resolve(out).then(
+      () => this.#succeeded(delivery),
+      (err: unknown) => this.#failed(delivery, err),
+    );
+  }
+
+  #succeeded(delivery: Delivery): undefined {
+    this.#d.stats.handled++;
+    if (!this.#p.manual && delivery.take()) {
+      const d = delivery.stored;
+      d.ack(false).catch((err: unknown) => this.#d.log.warn({ topic: d.topic, sequence: d.sequence, err }, 'events: ack failed; the event will be delivered again'));
+    }
+    return undefined;
+  }
+
+  async #failed(delivery: Delivery, err: unknown): Promise<void> {
+    this.#d.stats.failed++;
+    const d = delivery.stored;
+    const message = err instanceof Error ? err.message : String(err);
+    this.#remember(d.sequence, message);
+    if (!delivery.take()) return;
+    if (d.deliveryCount >= this.#p.maxDeliver) return this.#deadLetter(d, `delivered ${d.deliveryCount} times (maxDeliver ${this.#p.maxDeliver}); last error: ${message}`);
+    const delay = Math.min(this.#p.retryDelayMs * 2 ** (d.deliveryCount - 1), 60_000);
+    await d.nak(delay).catch(() => {});
+  }
+
+  readonly #terminate = (d: StoredDelivery, reason: string): Promise<void> => this.#deadLetter(d, reason);
 
   #remember(sequence: number, error: string): void {
     const errors = this.#d.lastErrors;

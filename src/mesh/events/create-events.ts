@@ -11,10 +11,10 @@ import { createSupervisor, type SupervisorMessage } from '../../supervisor/index
 import type { Codecs } from '../codec/codecs.ts';
 import { MicroError } from '../errors.ts';
 import { EMPTY_METADATA } from '../metadata.ts';
-import { compose, type InboundDelivery, type Middleware, type OutboundPublish } from '../middleware/middleware.ts';
+import { compose, hasHook, type InboundDelivery, type Middleware, type OutboundPublish } from '../middleware/middleware.ts';
 import { RESILIENT_EVENTS } from './resilience.ts';
 import { ConsumerActor, type ConsumerPlan } from './consumer.ts';
-import type { ConsumeOptions, EventConsumer, EventHandler, Events, EventsBackend, PublishEventOptions } from './events.ts';
+import type { ConsumeOptions, EventConsumer, EventDelivery, EventHandler, Events, EventsBackend, PublishEventOptions } from './events.ts';
 import { checkGroup, checkTopic } from './topic.ts';
 
 export interface CreateEventsOptions {
@@ -24,6 +24,8 @@ export interface CreateEventsOptions {
   readonly log: Logger;
   /** Middleware whose `publish` and `subscribe` hooks wrap events. @default [] */
   readonly middleware?: readonly Middleware[];
+  /** Bodies of at least this many bytes are decoded in the codecs' worker pool. @default 262144 */
+  readonly offloadThresholdBytes?: number;
   /** Whether closing closes the back end. @default true */
   readonly ownsBackend?: boolean;
 }
@@ -75,6 +77,8 @@ class MeshEvents implements Events {
   readonly #subscribe: ReturnType<typeof compose<'subscribe'>>;
   readonly #source: string;
   readonly #consumers = new Set<{ stop(): Promise<void> }>();
+  readonly #withMiddleware: boolean;
+  readonly #offloadBytes: number;
   #supervisor: ActorRef<SupervisorMessage> | undefined;
   #count = 0;
   #closed = false;
@@ -85,6 +89,8 @@ class MeshEvents implements Events {
     this.#source = `micromesh://${options.system.nodeId}`;
     const middleware = options.middleware ?? [];
     this.#publish = compose(middleware, 'publish', (p) => this.#store(p as Publish));
+    this.#withMiddleware = hasHook(middleware, 'subscribe');
+    this.#offloadBytes = options.offloadThresholdBytes ?? 262_144;
     this.#subscribe = compose(middleware, 'subscribe', (d) => (d as InboundDelivery & { [RESULT]: () => Promise<void> })[RESULT]());
   }
 
@@ -139,9 +145,10 @@ class MeshEvents implements Events {
       clock: this.#o.clock,
       log: this.#o.log,
       source: this.#source,
-      decode: (contentType: string, data: Uint8Array) => this.#o.codecs.decodeAsync(contentType, data),
-      deliver: (delivery: InboundDelivery, run: () => Promise<void>) => this.#subscribe({ ...delivery, [RESULT]: run } as InboundDelivery),
-      handler: handler as EventHandler<unknown>,
+      decode: (contentType: string, data: Uint8Array) => (data.length < this.#offloadBytes ? this.#o.codecs.get(contentType).decode(data) : this.#o.codecs.decodeAsync(contentType, data)),
+      deliver: this.#withMiddleware
+        ? (delivery: InboundDelivery, event: EventDelivery) => this.#subscribe({ ...delivery, [RESULT]: async () => void (await handler(event as EventDelivery<T>)) } as InboundDelivery)
+        : (_delivery: InboundDelivery, event: EventDelivery) => handler(event as EventDelivery<T>),
       stats,
       lastErrors: new Map<number, string>(),
       started: (err?: unknown) => {
