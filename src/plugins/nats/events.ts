@@ -10,21 +10,10 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, NatsCo
 import { MicroError } from '../../mesh/errors.ts';
 import { binaryHeaders, fromBinary } from '../../mesh/events/cloudevents.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
+import type { JetStreamEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { natsError } from './connection.ts';
 
-export interface JetStreamEventsOptions {
-  /** Name prefix of the streams micromesh creates. @default 'EVENTS_' */
-  streamPrefix?: string;
-  /** Publishes with an id seen within this window are stored once (the stream's duplicate window). @default 120000 */
-  duplicateWindowMs?: number;
-  /** Storage of the streams micromesh creates. @default 'file' */
-  storage?: 'file' | 'memory';
-  /** How long a publish waits for the stream's acknowledgement. @default 5000 */
-  publishTimeoutMs?: number;
-  /** How long a consumer's read waits for events before it asks again. @default 1000 */
-  pollMs?: number;
-}
 
 type NatsModule = typeof import('nats');
 
@@ -49,7 +38,7 @@ class JetStreamEvents implements EventsBackend {
   constructor(lease: SharedLease<NatsConnection>, mod: NatsModule, options: JetStreamEventsOptions) {
     this.#lease = lease;
     this.#mod = mod;
-    this.#o = { streamPrefix: 'EVENTS_', duplicateWindowMs: 120_000, storage: 'file', publishTimeoutMs: 5000, pollMs: 1000, ...options };
+    this.#o = { streamPrefix: 'EVENTS_', duplicateWindowMs: 120_000, storage: 'file', publishTimeoutMs: 5000, pollMs: 1000, connectTimeoutMs: 5000, reconnectTimeWaitMs: 250, ...options };
     this.#js = lease.value.jetstream();
   }
 

@@ -2,13 +2,14 @@
 import { MicroError } from '../../mesh/errors.ts';
 import { importOptional } from '../../mesh/plugins/import-optional.ts';
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
-import { type NatsConnectionOptions, shareNats } from './connection.ts';
-import { createJetStreamEvents, type JetStreamEventsOptions } from './events.ts';
+import { shareNats } from './connection.ts';
+import { createJetStreamEvents } from './events.ts';
+import type { JetStreamEventsOptions } from './events-options.ts';
 
 declare module '../../mesh/events/factories.ts' {
   interface EventsConcernOptions {
     /** Settings of the `nats` (JetStream) events; a URL's `?streamPrefix=` and `?storage=` override them. @default {} */
-    nats?: JetStreamEventsOptions & NatsConnectionOptions;
+    nats?: JetStreamEventsOptions;
   }
 }
 

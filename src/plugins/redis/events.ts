@@ -13,17 +13,10 @@ import type { Redis } from 'ioredis';
 import { MicroError } from '../../mesh/errors.ts';
 import { dataBytes, fromStructured, toStructured } from '../../mesh/events/cloudevents.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
+import type { RedisEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { redisError } from './connection.ts';
 
-export interface RedisEventsOptions {
-  /** Stream keys are `<prefix>:<topic>`. @default 'micro:events' */
-  prefix?: string;
-  /** Publishes with an id seen within this window are stored once. @default 120000 */
-  duplicateWindowMs?: number;
-  /** How long a consumer's read blocks waiting for entries, and how often it looks for abandoned ones. @default 1000 */
-  pollMs?: number;
-}
 
 const SPAN = 1024;
 const MAX_SEQ = '18446744073709551615';

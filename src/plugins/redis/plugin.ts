@@ -6,7 +6,8 @@ import { type RedisConnectionOptions, shareRedis } from './connection.ts';
 import { RedisStoreBackend, type RedisStoreOptions } from './store.ts';
 import { RedisSyncBackend, type RedisSyncOptions } from './sync.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
-import { createRedisEvents, type RedisEventsOptions } from './events.ts';
+import { createRedisEvents } from './events.ts';
+import type { RedisEventsOptions } from './events-options.ts';
 
 declare module '../../mesh/plugins/concerns.ts' {
   interface StoreConcernOptions {
