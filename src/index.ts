@@ -89,6 +89,8 @@ export type { NatsConfigOptions, NatsConnectionOptions, NatsStoreOptions, NatsSy
 export type { NatsTransportOptions } from './plugins/nats/transport-options.ts';
 export { createMultiTransport } from './mesh/transport/multi.ts';
 export type { TransportChoice } from './mesh/plugins/transports.ts';
+export type { RedisEventsOptions } from './plugins/redis/events-options.ts';
+export type { JetStreamEventsOptions } from './plugins/nats/events-options.ts';
 export type { MeshNode } from './mesh/node.ts';
 export { defaultNodeOptions } from './mesh/node-options.ts';
 export type { NodeOptions } from './mesh/node-options.ts';
@@ -177,6 +179,29 @@ export type { ConfigConcernOptions } from './mesh/config/factories.ts';
 export type { ConfigSourceChoice } from './mesh/config/open.ts';
 export { CLIENT_CONFIG_KEY, clientSettingsOf } from './mesh/config/client-settings.ts';
 export type { StandardSchemaV1 } from './mesh/config/schema.ts';
+export type {
+  ConsumeOptions,
+  EventConsumer,
+  EventDelivery,
+  EventHandler,
+  Events,
+  EventSource,
+  EventsBackend,
+  GroupSettings,
+  OutgoingEvent,
+  PublishEventOptions,
+  StartFrom,
+  StoredDelivery,
+} from './mesh/events/events.ts';
+export { createEvents, defaultConsumeOptions } from './mesh/events/create-events.ts';
+export type { CreateEventsOptions } from './mesh/events/create-events.ts';
+export { createMemoryEvents } from './mesh/events/memory.ts';
+export type { MemoryEventsOptions } from './mesh/events/memory.ts';
+export { createFileEvents, defaultFileEventsOptions } from './mesh/events/file.ts';
+export type { FileEventsOptions } from './mesh/events/file.ts';
+export type { FsyncPolicy } from './mesh/events/frame-log.ts';
+export type { EventsConcernOptions } from './mesh/events/factories.ts';
+export { DeadLetterKey } from './mesh/events/dead-letter.ts';
 export { createSelector } from './mesh/selector/selector.ts';
 export type { Selector, SelectorStrategy } from './mesh/selector/selector.ts';
 export { createNodeHealth } from './mesh/selector/node-health.ts';

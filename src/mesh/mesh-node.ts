@@ -11,6 +11,7 @@ import type { Service } from './service.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
+import type { Events } from './events/events.ts';
 
 /** One process's membership in the mesh. */
 export interface MeshNode {
@@ -30,6 +31,8 @@ export interface MeshNode {
   readonly config: Config;
   /** Identity and access: `node.auth.issue(account)`, `setRules`, `useRules(source)`; `enabled` is false when off. */
   readonly auth: Auth;
+  /** Event streams with consumer groups, acks and dead letters: `node.events.publish(topic, e)`, `node.events.consume(topic, { group }, handler)`. */
+  readonly events: Events;
   readonly log: Logger;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;

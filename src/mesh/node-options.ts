@@ -20,6 +20,8 @@ import type { Registry } from './registry/registry.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
 import { resolveTransports, type TransportChoice } from './plugins/transports.ts';
+import type { EventsBackend } from './events/events.ts';
+import type { EventsConcernOptions } from './events/factories.ts';
 import type { Clock } from '../actors/clock.ts';
 import { createNodeLogger } from './ops/logger.ts';
 import type { OpsOptions } from './ops/node-ops.ts';
@@ -81,6 +83,14 @@ export interface NodeOptions {
   auth?: Auth | string;
   /** Settings handed to the auth factory: keys, this node's account, rules, token lifetime. @default {} */
   authOptions?: AuthConcernOptions;
+  /**
+   * `node.events`, event streams with consumer groups and acks: a back end, a plugin name (`file`, `memory`) or URL
+   * (`file:///path`, `nats://…` for JetStream, `redis://…` for Redis Streams). @default env MICRO_EVENTS, else 'file'
+   * (under `.micromesh/events`, opened on first use)
+   */
+  events?: EventsBackend | string;
+  /** Settings handed to the events factory: each back end's own. @default {} */
+  eventsOptions?: EventsConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -112,6 +122,7 @@ export function defaultNodeOptions() {
     store: 'file' as const,
     sync: 'memory' as const,
     auth: 'none' as const,
+    events: 'file' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
     registerTtlMs: 15_000,
@@ -148,6 +159,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     configOptions: options.configOptions ?? {},
     auth: options.auth,
     authOptions: options.authOptions ?? {},
+    events: options.events,
+    eventsOptions: options.eventsOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,
@@ -169,6 +182,7 @@ export interface NodePlugins {
   readonly store: Resolved<'store'>;
   readonly sync: Resolved<'sync'>;
   readonly auth: Resolved<'auth'>;
+  readonly events: Resolved<'events'>;
 }
 
 /**
@@ -181,8 +195,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   const d = defaultNodeOptions();
   const table = createPluginTable([builtinPlugin(), ...o.plugins]);
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
-  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth'>> = [];
-  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth'>>(r: R): R => {
+  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events'>> = [];
+  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events'>>(r: R): R => {
     made.push(r);
     return r;
   };
@@ -192,7 +206,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
     const auth = keep(await table.resolveFromEnv('auth', { ...base, options: o.authOptions }, { choice: o.auth, fallback: d.auth }));
-    return { table, registry, transport, store, sync, auth };
+    const events = keep(await table.resolveFromEnv('events', { ...base, options: o.eventsOptions }, { choice: o.events, fallback: d.events }));
+    return { table, registry, transport, store, sync, auth, events };
   } catch (err) {
     for (const r of made.reverse()) if (r.owned) await r.value.close().catch(() => {});
     await table.close();

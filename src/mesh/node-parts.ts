@@ -25,6 +25,8 @@ import { MeshServer } from './server/server.ts';
 import type { Service } from './service.ts';
 import { ADDRESSES_KEY } from './transport/addresses.ts';
 import type { Listener } from './transport/transport.ts';
+import { createEvents } from './events/create-events.ts';
+import type { Events } from './events/events.ts';
 
 /**
  * How a node supervises what the network can make fail (its services, its top-level actors): restart with backoff,
@@ -42,6 +44,8 @@ export interface NodeParts {
   readonly remote: RemoteActors;
   readonly registrations: RegisteredService[];
   readonly plugins: NodePlugins;
+  /** `node.events`: the events back end with codecs, middleware and consumer actors on top. */
+  readonly events: Events;
   /** The probe of registry records from the network: the address must answer as that node, and a node that still answers at its known address is not displaced. */
   readonly admit: AdmitProbe;
   /** Components in start order. */
@@ -164,6 +168,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const reminders = new NodeReminders({ store: () => plugins.store.value, clock, lookup: (path) => kernel.lookup(path), log }, typeof options.reminders === 'object' ? options.reminders : {});
   kernel.setReminders((self) => reminders.for(self));
   const config = createConfigPart({ choice: options.config, options: options.configOptions, table: plugins.table, system, nodeId: system.nodeId, logger: log, env: options.env, clock, client });
+  const events = createEvents(plugins.events.value, { system, codecs, clock, log, middleware: options.middleware, offloadThresholdBytes: options.offloadThresholdBytes, ownsBackend: plugins.events.owned });
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
     const all: Record<string, string> = directory.addresses.length > 1 ? { [ADDRESSES_KEY]: directory.addresses.join(' ') } : {};
@@ -188,6 +193,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
     { name: 'store', start: () => {}, stop: () => (plugins.store.owned ? plugins.store.value.close() : undefined) },
     { name: 'sync', start: () => {}, stop: () => (plugins.sync.owned ? plugins.sync.value.close() : undefined) },
+    { name: 'events', start: () => {}, stop: () => events.close() },
     {
       name: 'auth',
       // Without rules in authOptions, the rules are the config key `auth.rules`, followed as it changes.
@@ -236,7 +242,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     if (!(await answersAs(address, id))) return false;
     return known === undefined || known === address || !(await answersAs(known, id));
   };
-  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops, config };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, events, admit, ops: ops.ops, config };
 }
 
 /** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */

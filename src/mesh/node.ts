@@ -18,6 +18,7 @@ import { startSingleton } from './singleton.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
+import type { Events } from './events/events.ts';
 
 export { NODE_SERVICE } from './client/resolver.ts';
 
@@ -30,6 +31,7 @@ class Node implements MeshNode {
   readonly store: Store;
   readonly sync: Sync;
   readonly auth: Auth;
+  readonly events: Events;
   #tree: NodeTree | undefined;
   readonly #singletons: AnyRef[] = [];
   #stopping: Promise<void> | undefined;
@@ -49,6 +51,7 @@ class Node implements MeshNode {
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
     this.sync = parts.plugins.sync.value;
+    this.events = parts.events;
     this.auth = parts.plugins.auth.value;
   }
 

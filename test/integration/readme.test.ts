@@ -99,3 +99,8 @@ test('readme — the auth block grants, denies with 403s naming the rule, and le
     'ada credit: {"ok":1}',
   ]);
 });
+
+test('readme — the events block bills one order and dead-letters the other', async () => {
+  const lines = (await runBlock('events.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, ['billed order 1 at sequence 1', 'dead letter from orders.placed: delivered 2 times (maxDeliver 2); last error: negative total']);
+});

@@ -7,6 +7,7 @@ import { MicroError } from '../errors.ts';
 import { builtinStoreFactories } from '../store/factories.ts';
 import { builtinSyncFactories } from '../sync/factories.ts';
 import { builtinConfigFactories } from '../config/factories.ts';
+import { builtinEventsFactories } from '../events/factories.ts';
 import { createMdnsRegistry, type MdnsRegistryOptions } from '../registry/mdns.ts';
 import { createMemoryRegistry } from '../registry/memory.ts';
 import { createMemoryTransport } from '../transport/memory.ts';
@@ -60,6 +61,7 @@ export function builtinPlugin(): Plugin {
       ...builtinSyncFactories(),
       ...builtinConfigFactories(),
       ...builtinAuthFactories(),
+      ...builtinEventsFactories(),
     ],
   });
 }

@@ -1,6 +1,8 @@
 /** The nats plugin: the concerns NATS backs (`nats` and `nats://` URLs), each sharing one connection per URL. */
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { natsConfigFactory } from './config.ts';
+import type { JetStreamEventsOptions } from './events-options.ts';
+import { natsEventsFactory } from './events-factory.ts';
 import type { NatsConfigOptions, NatsConnectionOptions, NatsStoreOptions, NatsSyncOptions } from './options.ts';
 import { natsStateFactories } from './state-factories.ts';
 import { natsTransportFactory } from './transport-factory.ts';
@@ -14,6 +16,13 @@ declare module '../../mesh/plugins/concerns.ts' {
   interface SyncConcernOptions {
     /** Settings of the `nats` sync (one KV bucket of leases); a URL's `?prefix=` overrides them. @default {} */
     nats?: NatsSyncOptions & NatsConnectionOptions;
+  }
+}
+
+declare module '../../mesh/events/factories.ts' {
+  interface EventsConcernOptions {
+    /** Settings of the `nats` (JetStream) events; a URL's `?streamPrefix=` and `?storage=` override them. @default {} */
+    nats?: JetStreamEventsOptions;
   }
 }
 
@@ -34,5 +43,5 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
  */
 export function natsPlugin(): Plugin {
   // Each concern NATS backs adds its factory here, from a module of its own in this folder.
-  return definePlugin({ name: 'nats', factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL), natsTransportFactory(DEFAULT_NATS_URL)] });
+  return definePlugin({ name: 'nats', factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL), natsTransportFactory(DEFAULT_NATS_URL), natsEventsFactory(DEFAULT_NATS_URL)] });
 }

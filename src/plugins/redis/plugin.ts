@@ -7,6 +7,8 @@ import type { RedisConnectionOptions, RedisStoreOptions, RedisSyncOptions } from
 import { RedisStoreBackend } from './store.ts';
 import { RedisSyncBackend } from './sync.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
+import { createRedisEvents } from './events.ts';
+import type { RedisEventsOptions } from './events-options.ts';
 
 declare module '../../mesh/plugins/concerns.ts' {
   interface StoreConcernOptions {
@@ -16,6 +18,13 @@ declare module '../../mesh/plugins/concerns.ts' {
   interface SyncConcernOptions {
     /** Settings of the `redis` sync; a URL's `?prefix=` overrides them. @default {} */
     redis?: RedisSyncOptions & RedisConnectionOptions;
+  }
+}
+
+declare module '../../mesh/events/factories.ts' {
+  interface EventsConcernOptions {
+    /** Settings of the `redis` (Streams) events; a URL's `?prefix=` overrides them. @default {} */
+    redis?: RedisEventsOptions & RedisConnectionOptions;
   }
 }
 
@@ -55,11 +64,23 @@ export function redisPlugin(): Plugin {
           return createSync(new RedisSyncBackend(lease, settings), { clock: ctx.clock, holder: ctx.nodeId, ...lockDefaults(ctx.options) });
         },
       },
+      {
+        concern: 'events',
+        name: 'redis',
+        schemes: ['redis', 'rediss'],
+        description: 'Redis Streams and consumer groups, one structured CloudEvent per entry; redis://host:6379/db?prefix=micro:events',
+        create: async (target, ctx) => {
+          const url = target.url ?? new URL(DEFAULT_REDIS_URL);
+          const settings = { ...ctx.options.redis, ...urlSettings(url, 'events') };
+          const lease = await shareRedis(url, ctx, settings);
+          return createRedisEvents(lease, settings);
+        },
+      },
     ],
   });
 }
 
-function urlSettings(url: URL, concern: 'store' | 'sync'): RedisStoreOptions & RedisSyncOptions {
+function urlSettings(url: URL, concern: 'store' | 'sync' | 'events'): RedisStoreOptions & RedisSyncOptions {
   const settings: RedisStoreOptions & RedisSyncOptions = {};
   for (const [key, value] of url.searchParams) {
     if (key === 'prefix' && value !== '') settings.prefix = value;

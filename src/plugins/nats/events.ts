@@ -1,0 +1,223 @@
+/**
+ * Events on NATS JetStream. A topic is the subject itself; it is stored in the stream that already captures it, or
+ * else in a stream micromesh creates per first token (`EVENTS_<token>`, subjects `<token>` and `<token>.>`; when
+ * another stream holds some of those subjects, one stream for the topic alone, `EVENTS_<topic>`). A group
+ * is a durable pull consumer per stream named `<group>__<topic>` with `.`, `*` and `>` made filename-safe,
+ * AckExplicit, the group's ack wait, and MaxDeliver unlimited: micromesh counts deliveries and dead-letters itself,
+ * since JetStream only raises an advisory. Events travel as CloudEvents in binary mode, `Nats-Msg-Id` = event id.
+ */
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import { MicroError } from '../../mesh/errors.ts';
+import { binaryHeaders, fromBinary } from '../../mesh/events/cloudevents.ts';
+import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
+import type { JetStreamEventsOptions } from './events-options.ts';
+import type { SharedLease } from '../../mesh/plugins/resources.ts';
+import { natsError } from './connection.ts';
+
+
+type NatsModule = typeof import('nats');
+
+/** `orders.*` → `orders_STAR`: a name JetStream accepts for a stream or durable consumer. */
+export function filenameSafe(name: string): string {
+  return name.replace(/\./g, '_').replace(/\*/g, 'STAR').replace(/>/g, 'ALL');
+}
+
+const TRANSPORT_HEADER = /^nats-/;
+
+class JetStreamEvents implements EventsBackend {
+  readonly name = 'jetstream';
+  readonly wildcards = true;
+  readonly #lease: SharedLease<NatsConnection>;
+  readonly #mod: NatsModule;
+  readonly #o: Required<JetStreamEventsOptions>;
+  readonly #streams = new Map<string, Promise<string>>();
+  #js: JetStreamClient;
+  #jsm: Promise<JetStreamManager> | undefined;
+  readonly #sources = new Set<EventSource>();
+
+  constructor(lease: SharedLease<NatsConnection>, mod: NatsModule, options: JetStreamEventsOptions) {
+    this.#lease = lease;
+    this.#mod = mod;
+    this.#o = { streamPrefix: 'EVENTS_', duplicateWindowMs: 120_000, storage: 'file', publishTimeoutMs: 5000, pollMs: 1000, connectTimeoutMs: 5000, reconnectTimeWaitMs: 250, ...options };
+    this.#js = lease.value.jetstream();
+  }
+
+  #manager(): Promise<JetStreamManager> {
+    this.#jsm ??= this.#lease.value.jetstreamManager().catch((err: unknown) => {
+      this.#jsm = undefined;
+      throw natsError('jetstream: cannot reach JetStream', err);
+    });
+    return this.#jsm;
+  }
+
+  /** The stream holding `topic`: one that captures it, else `<prefix><first token>` made now. */
+  #streamOf(topic: string): Promise<string> {
+    const first = topic.split('.')[0] as string;
+    if (first === '*' || first === '>') {
+      return Promise.reject(new MicroError('BAD_REQUEST', `bad topic ${JSON.stringify(topic)}: on JetStream the first token must not be a wildcard (it names the stream)`));
+    }
+    let stream = this.#streams.get(topic);
+    if (stream === undefined) {
+      stream = this.#ensureStream(topic, first).catch((err: unknown) => {
+        this.#streams.delete(topic);
+        throw natsError(`jetstream: no stream for ${topic}`, err);
+      });
+      if (this.#streams.size > 10_000) this.#streams.clear();
+      this.#streams.set(topic, stream);
+    }
+    return stream;
+  }
+
+  async #ensureStream(topic: string, first: string): Promise<string> {
+    const jsm = await this.#manager();
+    const find = () => jsm.streams.find(topic).catch(() => undefined);
+    const found = await find();
+    if (found !== undefined) return found;
+    const name = `${this.#o.streamPrefix}${filenameSafe(first)}`;
+    const config = {
+      storage: this.#o.storage === 'memory' ? this.#mod.StorageType.Memory : this.#mod.StorageType.File,
+      duplicate_window: this.#mod.nanos(this.#o.duplicateWindowMs),
+    };
+    try {
+      await jsm.streams.add({ ...config, name, subjects: [first, `${first}.>`] });
+    } catch (err) {
+      // Made meanwhile by another node; or another stream captures some of these subjects: one stream for this topic.
+      const again = await find();
+      if (again !== undefined) return again;
+      if (!/overlap/i.test(String((err as Error)?.message)) || topic === first) throw err;
+      const exact = `${this.#o.streamPrefix}${filenameSafe(topic)}`;
+      await jsm.streams.add({ ...config, name: exact, subjects: [topic] });
+      return exact;
+    }
+    return name;
+  }
+
+  async append(event: OutgoingEvent): Promise<number> {
+    await this.#streamOf(event.topic);
+    const h = this.#mod.headers();
+    try {
+      for (const [k, v] of binaryHeaders(event)) h.set(k, v);
+    } catch (err) {
+      throw new MicroError('BAD_REQUEST', `jetstream: metadata cannot be NATS headers: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      const ack = await this.#js.publish(event.topic, event.data, { ...(event.dedupe ? { msgID: event.id } : {}), headers: h, timeout: this.#o.publishTimeoutMs });
+      return ack.seq;
+    } catch (err) {
+      throw natsError(`jetstream: publish to ${event.topic}`, err);
+    }
+  }
+
+  async open(topic: string, settings: GroupSettings): Promise<EventSource> {
+    const stream = await this.#streamOf(topic);
+    const durable = filenameSafe(`${settings.group}__${topic}`);
+    const jsm = await this.#manager();
+    const ackWait = this.#mod.nanos(settings.ackWaitMs);
+    try {
+      const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
+      if (info === undefined) {
+        await jsm.consumers.add(stream, { durable_name: durable, ack_policy: this.#mod.AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, max_ack_pending: 10_000, filter_subject: topic, ...this.#deliverPolicy(settings.from) });
+      } else if (info.config.ack_wait !== ackWait) {
+        await jsm.consumers.update(stream, durable, { ack_wait: ackWait });
+      }
+      const consumer = await this.#js.consumers.get(stream, durable);
+      const messages = await consumer.consume({ max_messages: Math.max(1, settings.prefetch), expires: Math.max(1000, this.#o.pollMs) });
+      return this.#source(messages);
+    } catch (err) {
+      throw natsError(`jetstream: cannot consume ${topic} as ${settings.group}`, err);
+    }
+  }
+
+  #deliverPolicy(from: StartFrom): Record<string, unknown> {
+    const D = this.#mod.DeliverPolicy;
+    if (from === 'first') return { deliver_policy: D.All };
+    if (from === 'last') return { deliver_policy: D.New };
+    if (typeof from === 'number') return { deliver_policy: D.StartSequence, opt_start_seq: Math.max(1, from) };
+    return { deliver_policy: D.StartTime, opt_start_time: from.toISOString() };
+  }
+
+  #source(messages: ConsumerMessages): EventSource {
+    const queue: JsMsg[] = [];
+    let failure: unknown;
+    let ended = false;
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    void (async () => {
+      try {
+        for await (const m of messages) {
+          queue.push(m);
+          notify();
+        }
+      } catch (err) {
+        failure = err;
+      }
+      ended = true;
+      notify();
+    })();
+    let closed = false;
+    const source: EventSource = {
+      next: async (max) => {
+        if (queue.length === 0 && !ended && !closed) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, this.#o.pollMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        if (queue.length === 0 && ended && !closed) throw natsError('jetstream: the consumer stopped', failure ?? new Error('its feed ended'));
+        return queue.splice(0, max).map((m) => this.#delivery(m));
+      },
+      close: async () => {
+        closed = true;
+        this.#sources.delete(source);
+        notify();
+        await messages.close().catch(() => {});
+      },
+    };
+    this.#sources.add(source);
+    return source;
+  }
+
+  #delivery(m: JsMsg): StoredDelivery {
+    const entries: Array<[string, string]> = [];
+    if (m.headers !== undefined) for (const k of m.headers.keys()) entries.push([k, m.headers.get(k)]);
+    const ce = fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name));
+    return {
+      topic: m.subject,
+      sequence: m.seq,
+      id: ce.id ?? `${m.info.stream}-${m.seq}`,
+      key: ce.key,
+      time: ce.time ?? Math.floor(m.info.timestampNanos / 1e6),
+      contentType: ce.contentType ?? 'application/json',
+      metadata: ce.metadata,
+      data: ce.data,
+      ...(ce.malformed === undefined ? {} : { malformed: ce.malformed }),
+      deliveryCount: m.info.deliveryCount,
+      ack: async (confirm = true) => {
+        if (!confirm) return m.ack();
+        await m.ackAck().catch((err: unknown) => {
+          throw natsError('jetstream: ack', err);
+        });
+      },
+      nak: async (delayMs) => m.nak(delayMs),
+      term: async () => m.term(),
+      working: async () => m.working(),
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.#sources]) await s.close();
+    await this.#lease.release();
+  }
+}
+
+/** Events on the JetStream of the shared connection `lease`; `mod` is the lazily imported `nats` module. */
+export function createJetStreamEvents(lease: SharedLease<NatsConnection>, mod: NatsModule, options: JetStreamEventsOptions = {}): EventsBackend {
+  return new JetStreamEvents(lease, mod, options);
+}
