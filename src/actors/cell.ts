@@ -81,6 +81,11 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     return this.#path;
   }
 
+  /** User messages waiting in the mailbox. */
+  get mailboxDepth(): number {
+    return this.#mailbox.userLength;
+  }
+
   get restart(): RestartType {
     return this.options.restart;
   }
