@@ -95,10 +95,21 @@ function within<T>(span: Span, ctx: Context, run: () => T): T {
   return out;
 }
 
+/** Messaging attributes: `messaging.system`, `messaging.operation.type` and `.name`, `messaging.destination.name`. */
+function messagingAttributes(system: string | undefined, type: string, name: string, destination: string): Attributes {
+  return {
+    'messaging.system': system ?? RPC_SYSTEM,
+    'messaging.operation.type': type,
+    'messaging.operation.name': name,
+    'messaging.destination.name': destination,
+  };
+}
+
 /**
  * Spans for every outbound call (CLIENT), attempt, client stream (CLIENT, ended when the stream closes), inbound
- * call and stream (SERVER) and remote actor message (PRODUCER on send, CONSUMER on receive). Publish and subscribe
- * are left to the messaging hooks.
+ * call and stream (SERVER), remote actor message (PRODUCER on send, CONSUMER on receive), publish (PRODUCER
+ * `publish <topic>`, its trace context written into the message's metadata) and delivery to a subscriber
+ * (CONSUMER `process <topic>`, a child of the publish span found in the metadata).
  * @example
  * const node = await createNode({ middleware: [tracingMiddleware()] }); // or createNode({ tracing: true })
  */
@@ -173,6 +184,15 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
       const attributes = { 'messaging.system': RPC_SYSTEM, 'messaging.operation.type': 'process', 'messaging.destination.name': message.to };
       const { span, ctx } = inbound(message.metadata, 'process actor', SpanKind.CONSUMER, attributes);
       within(span, ctx, () => next(message));
+    },
+    publish: (next) => (p) => {
+      const { span, ctx } = outbound(`publish ${p.topic}`, SpanKind.PRODUCER, messagingAttributes(p.system, 'send', 'publish', p.topic));
+      p.metadata = carry(ctx, p.metadata);
+      return within(span, ctx, () => next(p));
+    },
+    subscribe: (next) => (d) => {
+      const { span, ctx } = inbound(d.metadata, `process ${d.topic}`, SpanKind.CONSUMER, messagingAttributes(d.system, 'process', 'process', d.topic));
+      return within(span, ctx, () => next(d));
     },
   };
 }
