@@ -75,7 +75,8 @@ export function snapshotTree(root: Cell, limits: SnapshotLimits = {}): TreeSnaps
   const build = (d: Draft): ActorSnapshot => ({
     name: d.cell.name === '' ? '/' : d.cell.name,
     path: d.cell.path,
-    state: STATES[d.cell.status] ?? 'stopped',
+    // The root never runs a start of its own: it lives as long as the system.
+    state: d.cell.parent === undefined ? 'running' : (STATES[d.cell.status] ?? 'stopped'),
     kind: kindOf(d.cell),
     mailbox: d.cell.mailboxDepth,
     restarts: d.cell.restarts,
