@@ -55,14 +55,15 @@ test('dashboard — a browser sees the nodes and their trees, and a crashed acto
     assert.equal(await restarts.getAttribute('data-value'), '0');
     assert.equal(await page.locator('[data-node="front"] [data-path="/system/node/ops"]').count(), 1, 'the front node and its tree');
     assert.equal(await page.locator('[data-node="worker"] [data-path="/user/services/orders/instance-2"]').count(), 1, 'service instances in the tree');
-    assert.match(await page.locator('[data-node="worker"] [data-endpoint="orders/Orders.Create"]').innerText(), /20 calls/);
+    assert.match((await page.locator('[data-node="worker"] [data-endpoint="orders/Orders.Create"]').textContent()) ?? '', /20 calls/);
     assert.equal(await page.locator('[data-node="worker"] [data-endpoint="orders/Orders.Watch"]').count(), 1, 'stream endpoints are listed');
 
     crashy.tell('crash');
     await page.waitForSelector('[data-node="worker"] [data-path="/user/crashy"] .restarts[data-value="1"]', { timeout: 15_000 });
-    assert.match(await restarts.innerText(), /restarts 1/);
+    assert.match((await restarts.textContent()) ?? '', /restarts 1/);
     for (let i = 0; i < 30; i++) await front.client.call('orders', 'Orders.Create', { item: 'more' });
-    await page.waitForFunction(() => /[1-9][0-9.]*\/s/.test(document.querySelector('[data-node="worker"] [data-endpoint="orders/Orders.Create"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    const rate = page.locator('[data-node="worker"] [data-endpoint="orders/Orders.Create"] td.num').first();
+    await rate.filter({ hasText: /^[1-9][0-9]*\.[0-9]\/s$/ }).waitFor({ timeout: 15_000 });
 
     const shot = join(dir, 'dashboard.png');
     await page.screenshot({ path: shot });

@@ -11,16 +11,17 @@ test('health — a hung check fails ready after its timeout on the node clock, a
   const health = createHealthChecks({ registered: () => undefined }, clock);
   health.addCheck('db', () => new Promise(() => {}), { timeoutMs: 500 });
   health.addCheck('cache', () => true, { timeoutMs: 500 });
-  let result: Readiness | undefined;
+  const answer: { result?: Readiness } = {};
   void health.readiness().then((r) => {
-    result = r;
+    answer.result = r;
   });
   await settle();
   clock.advance(499);
   await settle();
-  assert.equal(result, undefined, 'still waiting for the hung check');
+  assert.equal(answer.result, undefined, 'still waiting for the hung check');
   clock.advance(1);
   await settle();
+  const result = answer.result as Readiness | undefined;
   assert.ok(result, 'answered at the timeout');
   assert.equal(result.ready, false);
   assert.deepEqual(result.checks.db, { ok: false, critical: true, error: 'no answer within 500 ms' });
