@@ -4,12 +4,15 @@
  * so no discovery runs. Calls use the JSON codec, like the other implementations.
  * {@link micromeshNoopMiddlewareImpl} is the same with the no-op middleware on both nodes, and
  * {@link micromeshLocalImpl} one node calling the echo service it serves itself (the in-process path).
- * `BENCH_MICROMESH_INSTANCES` (default 1) sets the echo service's instance actors.
+ * {@link micromeshTracedImpl}, {@link micromeshTracedSdkImpl} and {@link micromeshMetricsImpl} turn on tracing
+ * or metrics on both nodes (./micromesh-ops.ts). `BENCH_MICROMESH_INSTANCES` (default 1) sets the echo service's
+ * instance actors.
  */
 import { createMemoryRegistry, createNode, type Middleware } from '../../src/index.ts';
 import { spawnTsx } from '../lib/child-process.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
 import { ECHO_ENDPOINT, ECHO_SERVICE, echoService, noopMiddleware } from './micromesh-echo.ts';
+import { type OpsMode, opsOptions } from './micromesh-ops.ts';
 
 const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
 const HOST = '127.0.0.1';
@@ -24,24 +27,25 @@ function instances(): string {
   return process.env.BENCH_MICROMESH_INSTANCES ?? '1';
 }
 
-function remoteImpl(clientId: string, middleware: readonly Middleware[]): RpcImpl {
+function remoteImpl(clientId: string, middleware: readonly Middleware[], mode: OpsMode = 'none'): RpcImpl {
   return {
     name: 'micromesh',
     async startServer(): Promise<RpcServer> {
-      const args = ['--instances', instances(), ...(middleware.length > 0 ? ['--noop-middleware'] : [])];
+      const args = ['--instances', instances(), '--ops', mode, ...(middleware.length > 0 ? ['--noop-middleware'] : [])];
       const child = await spawnTsx(SERVER_FILE, { args });
       return { address: `${HOST}:${child.port}`, stop: child.stop };
     },
     async createClient(address: string): Promise<RpcClient> {
       const registry = createMemoryRegistry();
       await registry.register({ name: ECHO_SERVICE, version: 'latest', metadata: {}, endpoints: [], nodes: [{ id: SERVER_NODE_ID, address, metadata: {} }] });
-      const node = await createNode({ id: clientId, registry, address: `${HOST}:0`, middleware });
+      const ops = opsOptions(mode, false);
+      const node = await createNode({ id: clientId, registry, address: `${HOST}:0`, middleware, ...ops.options });
       const { client } = node;
       let closed: Promise<void> | undefined;
       return {
         call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS),
         close: () => {
-          closed ??= node.stop().then(() => registry.close());
+          closed ??= node.stop().then(() => Promise.all([registry.close(), ops.close()])).then(() => {});
           return closed;
         },
       };
@@ -53,6 +57,15 @@ export const micromeshImpl: RpcImpl = remoteImpl('bench-client', []);
 
 /** The rpc suite's `echo-mw` rows: {@link micromeshImpl} with the no-op middleware on the client and the server node. */
 export const micromeshNoopMiddlewareImpl: RpcImpl = remoteImpl('bench-client-mw', [noopMiddleware]);
+
+/** The rpc suite's `echo-traced` rows: the tracing middleware with the API's no-op tracer on both nodes. */
+export const micromeshTracedImpl: RpcImpl = remoteImpl('bench-client-traced', [], 'noop');
+
+/** The rpc suite's `echo-traced-sdk` rows: the tracing middleware with the SDK and its batch span processor on both nodes. */
+export const micromeshTracedSdkImpl: RpcImpl = remoteImpl('bench-client-traced-sdk', [], 'sdk');
+
+/** The rpc suite's `echo-metrics` rows: prom-client metrics on both nodes. */
+export const micromeshMetricsImpl: RpcImpl = remoteImpl('bench-client-metrics', [], 'metrics');
 
 /** The rpc suite's `local` rows: `node.client.call` to the echo service the same node serves; memory registry and transport. */
 export const micromeshLocalImpl: LocalImpl = {

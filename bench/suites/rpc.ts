@@ -2,7 +2,10 @@
  * Request/response. Case `echo`: over loopback TCP between two processes, the client here, the
  * server in a child, with JSON bodies of about 100 B and 10 KB at concurrency 1, 64 and 256. Case
  * `echo-mw`: micromesh's echo with a no-op middleware (`call`, `attempt`, `handler`) on both nodes,
- * compared with every `echo` row as well (see `compare`). Case `local`: an in-process call to a
+ * compared with every `echo` row as well (see `compare`). Cases `echo-traced` (the tracing middleware with a
+ * no-op tracer), `echo-traced-sdk` (with the OpenTelemetry SDK's batch span processor) and `echo-metrics`
+ * (prom-client metrics on) are micromesh's echo with operations on, on both nodes, compared the same way: their
+ * ratio to micromesh's own `echo` row is what turning them on costs. Case `local`: an in-process call to a
  * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies.
  * Cases run payload by payload and concurrency by concurrency, every implementation in turn, so a
  * noisy machine skews all of them alike; each implementation starts once. micromesh runs as
@@ -16,7 +19,14 @@ import type { BenchContext } from '../lib/context.ts';
 import { measure } from '../lib/measure.ts';
 import type { CompareCases } from '../lib/report.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
-import { micromeshImpl, micromeshLocalImpl, micromeshNoopMiddlewareImpl } from '../peers/micromesh.ts';
+import {
+  micromeshImpl,
+  micromeshLocalImpl,
+  micromeshMetricsImpl,
+  micromeshNoopMiddlewareImpl,
+  micromeshTracedImpl,
+  micromeshTracedSdkImpl,
+} from '../peers/micromesh.ts';
 import { moleculerImpl, moleculerLocalImpl } from '../peers/moleculer.ts';
 import { rawTcpImpl } from '../peers/raw-tcp.ts';
 
@@ -32,13 +42,16 @@ export const echoRuns: readonly EchoRun[] = [
   { case: 'echo', impl: moleculerImpl },
   { case: 'echo', impl: micromeshImpl },
   { case: 'echo-mw', impl: micromeshNoopMiddlewareImpl },
+  { case: 'echo-traced', impl: micromeshTracedImpl },
+  { case: 'echo-traced-sdk', impl: micromeshTracedSdkImpl },
+  { case: 'echo-metrics', impl: micromeshMetricsImpl },
 ];
 
 /** Every in-process implementation of case `local`, in the order they run at each concurrency. */
 export const localImpls: readonly LocalImpl[] = [moleculerLocalImpl, micromeshLocalImpl];
 
-/** micromesh's `echo-mw` rows are also compared with the peers' and micromesh's own `echo` rows. */
-export const compare: CompareCases = { 'echo-mw': 'echo' };
+/** micromesh's `echo-mw`, `echo-traced*` and `echo-metrics` rows are also compared with the `echo` rows. */
+export const compare: CompareCases = { 'echo-mw': 'echo', 'echo-traced': 'echo', 'echo-traced-sdk': 'echo', 'echo-metrics': 'echo' };
 
 export const PAYLOAD_BYTES = [100, 10_240] as const;
 export const LOCAL_PAYLOAD_BYTES = 100;

@@ -33,7 +33,7 @@ after(() => rm(DIR, { recursive: true, force: true }));
 const runBlock = (name: string) => run(process.execPath, ['--import', 'tsx', `${DIR}/${name}`], { timeout: 30_000 });
 
 test('readme — every TypeScript block is a program a test runs', () => {
-  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
+  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'inspect.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
 });
 
 test('readme — the first actor restarts with fresh state', async () => {
@@ -65,6 +65,11 @@ test('readme — actors across nodes, middleware and plugins run as shown', asyn
 test('readme — the operations block serves metrics and readiness as shown', async () => {
   const lines = (await runBlock('operations.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['rpc_server_call_duration_seconds_count{service="clock",endpoint="Clock.Now",status="OK"} 1', 'ready 200', 'ready 503']);
+});
+
+test('readme — the inspect block shows the crashed actor’s restart and the node’s readiness', async () => {
+  const lines = (await runBlock('inspect.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, ['/user/services running mailbox 0 restarts 0', '/user/crashy running mailbox 0 restarts 1', 'worker ready: true']);
 });
 
 test('readme — the locks block holds, times out a second try, then leads', async () => {
