@@ -11,7 +11,7 @@
  * noisy machine skews all of them alike; each implementation starts once. micromesh runs as
  * bench/peers/micromesh.ts (set BENCH_MICROMESH_INSTANCES to change its echo service's instance
  * actors); to add an implementation, add its {@link RpcImpl} to `echoRuns` or its {@link LocalImpl}
- * to `localImpls`.
+ * to `localImpls`. `BENCH_RPC_CASES=echo,echo-traced` runs only the listed cases (every implementation of each).
  */
 import { deepStrictEqual } from 'node:assert/strict';
 import { makePayload } from '../fixtures/payload.ts';
@@ -113,15 +113,22 @@ async function measureAll(ctx: BenchContext, running: readonly Running[], payloa
   }
 }
 
+/** The cases BENCH_RPC_CASES lists, or every case. */
+function wanted(name: string): boolean {
+  const only = process.env.BENCH_RPC_CASES;
+  return only === undefined || only === '' || only.split(',').includes(name);
+}
+
 export default async function rpc(ctx: BenchContext): Promise<void> {
   await ctx.ensurePeerDeps();
   const running: Running[] = [];
   try {
-    for (const run of echoRuns) await startEcho(ctx, run, running);
-    for (const payloadBytes of PAYLOAD_BYTES) await measureAll(ctx, running, payloadBytes);
+    for (const run of echoRuns) if (wanted(run.case)) await startEcho(ctx, run, running);
+    if (running.length > 0) for (const payloadBytes of PAYLOAD_BYTES) await measureAll(ctx, running, payloadBytes);
     // The networked implementations are gone before the in-process ones run, so that no idle
     // connection or child shares the event loop with them.
     await stopAll(running);
+    if (!wanted('local')) return;
     for (const impl of localImpls) await startLocal(ctx, impl, running);
     await measureAll(ctx, running, LOCAL_PAYLOAD_BYTES);
   } finally {

@@ -3,34 +3,12 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { randomMdnsPort, startProcess, stopProcess } from '../support/processes.ts';
+import { randomMdnsPort, runMicro, startProcess, stopProcess } from '../support/processes.ts';
 
 const port = String(randomMdnsPort());
 const children: ChildProcess[] = [];
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function micro(args: string[]): Promise<Ran> {
-  const child = spawn(process.execPath, ['bin/micro.js', ...args, '--mdns-port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`micro ${args.join(' ')} ran over 30 s\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const micro = (args: string[]) => runMicro([...args, '--mdns-port', port]);
 
 before(async () => {
   const started = await Promise.all([

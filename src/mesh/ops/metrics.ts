@@ -71,6 +71,24 @@ function timed<T>(run: () => T, done: (status: string) => void): T {
 }
 
 /**
+ * Records a duration since `t0` (performance.now ms) in `h` under service, endpoint and status. The labelled child
+ * of each combination is kept, so a call costs a map lookup instead of hashing its labels: the combinations are
+ * the endpoints this node serves or calls, times the statuses, which the labels are bounded by anyway.
+ */
+function observer(h: Histogram): (service: string, endpoint: string, status: string, t0: number) => void {
+  const children = new Map<string, Histogram.Internal<string>>();
+  return (service, endpoint, status, t0) => {
+    const key = `${service}\u0000${endpoint}\u0000${status}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = h.labels({ service, endpoint, status });
+      children.set(key, child);
+    }
+    child.observe((performance.now() - t0) / 1000);
+  };
+}
+
+/**
  * The call, stream, actor message and messaging metrics of one node, in `registry` (the node's own, never
  * prom-client's global one): call duration histograms, open streams, remote actor messages, publishes and
  * deliveries (counted in `messaging`, which also takes a broker's redeliveries and dead letters).
@@ -81,20 +99,22 @@ export function metricsMiddleware(registry: MetricsRegistry, messaging: Messagin
   const streams = gauge(registry, 'rpc_streams_open');
   const sent = counter(registry, 'actor_remote_messages_sent_total');
   const received = counter(registry, 'actor_remote_messages_received_total');
+  const observeClient = observer(client);
+  const observeServer = observer(server);
   return {
     name: 'metrics',
     call: (next) => (call) => {
-      const end = client.startTimer({ service: call.service, endpoint: call.endpoint });
+      const t0 = performance.now();
       return timed(
         () => next(call),
-        (status) => end({ status }),
+        (status) => observeClient(call.service, call.endpoint, status, t0),
       );
     },
     handler: (next) => (request, ctx) => {
-      const end = server.startTimer({ service: ctx.service, endpoint: ctx.endpoint });
+      const t0 = performance.now();
       return timed(
         () => next(request, ctx),
-        (status) => end({ status }),
+        (status) => observeServer(ctx.service, ctx.endpoint, status, t0),
       );
     },
     stream: (next) => async (call) => {

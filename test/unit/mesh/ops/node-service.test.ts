@@ -6,6 +6,7 @@ import { inspectNode, nodeHealth } from '../../../../src/mesh/ops/node-service.t
 import { REPORT_LIMITS } from '../../../../src/mesh/ops/node-report.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
+import { nextEvent } from '../../../support/wait.ts';
 
 const echo = defineService({
   name: 'echo',
@@ -44,7 +45,9 @@ test('inspect — a node reports its actor tree (mailbox depth, restarts, state)
       },
       { name: 'crashy' },
     );
+    const restarted = nextEvent(b.system, 'actor-restarted', (e) => e.actor === '/user/crashy');
     crashy.tell('crash');
+    await restarted;
     const a = await mesh.node('a');
     for (let i = 0; i < 3; i++) await a.client.call('echo', 'Echo.Call', { i });
     await assert.rejects(a.client.call('echo', 'Echo.Fail', {}));
