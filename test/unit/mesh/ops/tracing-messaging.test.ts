@@ -103,3 +103,22 @@ test('tracing — a publish the next step refuses is an ERROR span and the refus
   assert.equal(span?.kind, SpanKind.PRODUCER);
   assert.equal(span?.attributes['error.type'], 'UNAVAILABLE');
 });
+
+test('tracing — without an SDK a call is passed through untouched, and an incoming trace is carried on unchanged', async () => {
+  const mw = [tracingMiddleware({ propagator })]; // the API's own tracer: no SDK registered, spans record nothing
+  const seen: Metadata[] = [];
+  const attempt = compose(mw, 'attempt', async (a) => {
+    seen.push(a.call.metadata);
+  });
+  const call = { kind: 'unary' as const, service: 's', endpoint: 'A.B', request: {}, metadata: { 'x-a': '1' }, deadline: 0 };
+  const original = call.metadata;
+  await attempt({ call, node: { id: 'n', address: '127.0.0.1:1', metadata: {} }, number: 1, local: false });
+  assert.equal(seen[0], original, 'the same metadata object: nothing copied, no traceparent added');
+  const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const handler = compose(mw, 'handler', async () => {
+    const onward = { ...call, metadata: {} };
+    await attempt({ call: onward, node: { id: 'n', address: '127.0.0.1:1', metadata: {} }, number: 1, local: false });
+  });
+  await handler({}, { service: 's', endpoint: 'A.B', metadata: { traceparent: incoming }, signal: new AbortController().signal, deadline: 0, caller: 'c', log: console as never });
+  assert.equal(seen[1]?.traceparent, incoming, 'the caller’s trace continues through this node');
+});
