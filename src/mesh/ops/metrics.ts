@@ -1,9 +1,10 @@
-import { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
+import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
 import type { ActorSystem } from '../../actors/index.ts';
 import { kernelOf } from '../../actors/internal.ts';
 import { MicroError } from '../errors.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import type { Registry } from '../registry/registry.ts';
+import { CallHistogram } from './call-histogram.ts';
 import { actorKind, createLabelCap, supervisorKind } from './labels.ts';
 import { createMessagingCounters, type MessagingCounters } from './messaging-metrics.ts';
 import { type MetricName, Metrics } from './metric-names.ts';
@@ -18,9 +19,8 @@ const MAX_ACTORS_SCRAPED = 100_000;
 /** Seconds, from 0.5 ms to 10 s: in-process calls take microseconds, remote ones milliseconds. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-function histogram(registry: MetricsRegistry, name: MetricName): Histogram {
-  const spec = Metrics[name];
-  return new Histogram({ name, help: spec.help, labelNames: [...spec.labels], buckets: DURATION_BUCKETS, registers: [registry] });
+function histogram(registry: MetricsRegistry, name: MetricName): CallHistogram {
+  return new CallHistogram(name, Metrics[name].help, DURATION_BUCKETS, registry);
 }
 
 function counter(registry: MetricsRegistry, name: MetricName): Counter {
@@ -71,24 +71,6 @@ function timed<T>(run: () => T, done: (status: string) => void): T {
 }
 
 /**
- * Records a duration since `t0` (performance.now ms) in `h` under service, endpoint and status. The labelled child
- * of each combination is kept, so a call costs a map lookup instead of hashing its labels: the combinations are
- * the endpoints this node serves or calls, times the statuses, which the labels are bounded by anyway.
- */
-function observer(h: Histogram): (service: string, endpoint: string, status: string, t0: number) => void {
-  const children = new Map<string, Histogram.Internal<string>>();
-  return (service, endpoint, status, t0) => {
-    const key = `${service}\u0000${endpoint}\u0000${status}`;
-    let child = children.get(key);
-    if (child === undefined) {
-      child = h.labels({ service, endpoint, status });
-      children.set(key, child);
-    }
-    child.observe((performance.now() - t0) / 1000);
-  };
-}
-
-/**
  * The call, stream, actor message and messaging metrics of one node, in `registry` (the node's own, never
  * prom-client's global one): call duration histograms, open streams, remote actor messages, publishes and
  * deliveries (counted in `messaging`, which also takes a broker's redeliveries and dead letters).
@@ -99,22 +81,20 @@ export function metricsMiddleware(registry: MetricsRegistry, messaging: Messagin
   const streams = gauge(registry, 'rpc_streams_open');
   const sent = counter(registry, 'actor_remote_messages_sent_total');
   const received = counter(registry, 'actor_remote_messages_received_total');
-  const observeClient = observer(client);
-  const observeServer = observer(server);
   return {
     name: 'metrics',
     call: (next) => (call) => {
       const t0 = performance.now();
       return timed(
         () => next(call),
-        (status) => observeClient(call.service, call.endpoint, status, t0),
+        (status) => client.observe(call.service, call.endpoint, status, (performance.now() - t0) / 1000),
       );
     },
     handler: (next) => (request, ctx) => {
       const t0 = performance.now();
       return timed(
         () => next(request, ctx),
-        (status) => observeServer(ctx.service, ctx.endpoint, status, t0),
+        (status) => server.observe(ctx.service, ctx.endpoint, status, (performance.now() - t0) / 1000),
       );
     },
     stream: (next) => async (call) => {
