@@ -50,7 +50,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   lastFailure: unknown = undefined;
   readonly ctx: CellContext<M>;
   #path: string | undefined;
-  readonly #mailbox: Mailbox<SystemMessage>;
+  readonly mailbox: Mailbox<SystemMessage>;
   readonly children = new Children<Cell>();
   #watchers: Set<Watcher> | undefined;
   watching: Set<AnyRef> | undefined;
@@ -70,7 +70,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     pathOverride?: string,
   ) {
     this.uid = this.incarnation = system.nextIncarnation();
-    this.#mailbox = new Mailbox<SystemMessage>(options.capacity, options.overflow, this);
+    this.mailbox = new Mailbox<SystemMessage>(options.capacity, options.overflow, this);
     this.ref = new LocalRef(this, system.asks);
     this.ctx = new CellContext(this);
     this.#path = pathOverride;
@@ -79,11 +79,6 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   get path(): string {
     if (this.#path === undefined) this.#path = this.parent === undefined || this.parent.path === '/' ? `/${this.name}` : `${this.parent.path}/${this.name}`;
     return this.#path;
-  }
-
-  /** User messages waiting in the mailbox. */
-  get mailboxDepth(): number {
-    return this.#mailbox.userLength;
   }
 
   get restart(): RestartType {
@@ -118,7 +113,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.system.deadLetter(this.path, message, meta, DeadLetterReason.Stopped);
       return false;
     }
-    const result = this.#mailbox.offer(message, meta);
+    const result = this.mailbox.offer(message, meta);
     if (result === true && !this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
     return result;
   }
@@ -130,13 +125,13 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   /** Graceful stop: handled after everything already queued. */
   enqueuePoison(): void {
     if (this.status >= Status.Stopping) return;
-    this.#mailbox.offerPoison();
+    this.mailbox.offerPoison();
     if (!this.scheduled && this.status === Status.Running && !this.busy) this.system.dispatcher.schedule(this);
   }
 
   sendSystem(message: SystemMessage): void {
     if (this.status === Status.Stopped) return;
-    this.#mailbox.pushSystem(message);
+    this.mailbox.pushSystem(message);
     if (!this.scheduled && !this.busy) this.system.dispatcher.schedule(this);
   }
 
@@ -144,7 +139,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   run(): number {
     if (this.busy) return 0;
-    const mailbox = this.#mailbox;
+    const mailbox = this.mailbox;
     if (mailbox.hasSystem) this.#drainSystem();
     if (this.status === Status.New) this.#create(undefined);
     if (this.status !== Status.Running || this.busy) return 0;
@@ -165,9 +160,9 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   hasWork(): boolean {
     if (this.busy || this.status === Status.Stopped) return false;
-    if (this.#mailbox.hasSystem) return true;
+    if (this.mailbox.hasSystem) return true;
     if (this.status === Status.New) return true;
-    return this.status === Status.Running && this.#mailbox.userLength > 0;
+    return this.status === Status.Running && this.mailbox.userLength > 0;
   }
 
   #invoke(message: unknown, meta: Meta): void {
@@ -239,7 +234,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
   }
 
   #drainSystem(): void {
-    const mailbox = this.#mailbox;
+    const mailbox = this.mailbox;
     while (mailbox.hasSystem && !this.busy && this.status !== Status.Stopped) {
       const m = mailbox.takeSystem() as SystemMessage;
       switch (m.kind) {
@@ -392,7 +387,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.system.log.warn({ actor: this.path, err: error }, 'preStop threw; stopping anyway');
     }
     this.#timers?.cancelAll();
-    this.#mailbox.deadLetterAll();
+    this.mailbox.deadLetterAll();
     const children = this.stopChildren();
     if (children !== undefined) children.then(() => this.#postStop(reason));
     else this.#postStop(reason);
@@ -436,7 +431,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     const afterMs = this.options.shutdownMs;
     for (const kid of this.children.inOrder().reverse()) kid.force();
     this.#abandonHandler();
-    this.#mailbox.deadLetterAll();
+    this.mailbox.deadLetterAll();
     this.system.events.publish({ type: 'forced-stop', actor: this.path, afterMs });
     this.system.log.warn({ actor: this.path, afterMs }, 'actor did not stop in time; forced');
     this.finalize({ type: 'forced', afterMs });
@@ -449,8 +444,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     this.#token++;
     this.busy = false;
     this.#timers?.cancelAll();
-    this.#mailbox.deadLetterAll();
-    this.#mailbox.clearSystem();
+    this.mailbox.deadLetterAll();
+    this.mailbox.clearSystem();
     this.actor = undefined;
     this.ctx.disposeControl();
     if (this.watching !== undefined) for (const ref of this.watching) (ref as LocalRef).removeWatcher?.(this);

@@ -78,7 +78,7 @@ export function snapshotTree(root: Cell, limits: SnapshotLimits = {}): TreeSnaps
     // The root never runs a start of its own: it lives as long as the system.
     state: d.cell.parent === undefined ? 'running' : (STATES[d.cell.status] ?? 'stopped'),
     kind: kindOf(d.cell),
-    mailbox: d.cell.mailboxDepth,
+    mailbox: d.cell.mailbox.userLength,
     restarts: d.cell.restarts,
     children: d.children.map(build),
     ...(d.omitted > 0 ? { omitted: d.omitted } : {}),
