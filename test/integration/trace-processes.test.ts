@@ -10,16 +10,8 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createNode, type MeshNode } from '../../src/index.ts';
+import { type SpanLine, spanLine } from '../support/inspect.ts';
 import { randomMdnsPort, startProcess } from '../support/processes.ts';
-
-interface SpanLine {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  attributes: Record<string, unknown>;
-}
 
 const port = String(randomMdnsPort());
 const children: ChildProcess[] = [];
@@ -58,14 +50,7 @@ test('tracing — one call through three processes is one trace, each span paren
   const reply = await client.client.call('front', 'Front.Call', { n: 7 }, { timeoutMs: 15_000 });
   assert.deepEqual(reply, { front: 'trace-front', back: { back: 'trace-back', n: 7 } });
   const [frontSpans, backSpans] = await Promise.all([spansOf(front.child), spansOf(back.child)]);
-  const mine: SpanLine[] = exporter.getFinishedSpans().map((s) => ({
-    name: s.name,
-    kind: s.kind,
-    traceId: s.spanContext().traceId,
-    spanId: s.spanContext().spanId,
-    parentSpanId: s.parentSpanContext?.spanId,
-    attributes: s.attributes,
-  }));
+  const mine = exporter.getFinishedSpans().map(spanLine);
   const one = (spans: SpanLine[], name: string, kind: SpanKind): SpanLine => {
     const found = spans.filter((s) => s.name === name && s.kind === kind);
     assert.equal(found.length, 1, `one ${SpanKind[kind]} ${name} in ${spans.map((s) => `${s.name}/${SpanKind[s.kind]}`).join(', ')}`);

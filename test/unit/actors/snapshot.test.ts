@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kernelOf } from '../../../src/actors/internal.ts';
-import type { ActorSnapshot } from '../../../src/actors/snapshot.ts';
 import { createActorSystem } from '../../../src/supervisor/index.ts';
+import { findActor as find } from '../../support/inspect.ts';
 import { nextEvent } from '../../support/wait.ts';
-
-function find(a: ActorSnapshot, path: string): ActorSnapshot | undefined {
-  if (a.path === path) return a;
-  for (const c of a.children) {
-    const f = find(c, path);
-    if (f) return f;
-  }
-  return undefined;
-}
 
 test('snapshot — each actor with its state, behaviour class, mailbox depth and restarts, children in start order', async () => {
   const system = createActorSystem({ nodeId: 's' });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ActorSnapshot } from '../../../../src/actors/snapshot.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import { inspectNode, nodeHealth } from '../../../../src/mesh/ops/node-service.ts';
 import { REPORT_LIMITS } from '../../../../src/mesh/ops/node-report.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
+import { findActor as find } from '../../../support/inspect.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
 import { nextEvent } from '../../../support/wait.ts';
 
@@ -18,15 +18,6 @@ const echo = defineService({
     'Echo.Stream': { stream: async () => {} },
   },
 });
-
-function find(a: ActorSnapshot, path: string): ActorSnapshot | undefined {
-  if (a.path === path) return a;
-  for (const c of a.children) {
-    const f = find(c, path);
-    if (f) return f;
-  }
-  return undefined;
-}
 
 test('inspect — a node reports its actor tree (mailbox depth, restarts, state), its services and call counts to another node', async () => {
   const mesh = memoryMesh();
