@@ -132,6 +132,9 @@ export type { NodeOps, OpsOptions } from './mesh/ops/node-ops.ts';
 export type { CheckResult, HealthCheckFn, HealthCheckOptions, HealthChecks, Readiness } from './mesh/ops/health.ts';
 export { createNodeLogger, requestLogMiddleware } from './mesh/ops/logger.ts';
 export type { NodeLoggerOptions } from './mesh/ops/logger.ts';
+export { inspectNode, nodeHealth } from './mesh/ops/node-service.ts';
+export type { ActorSnapshot, CallCount, HealthReport, NodeReport, ServiceReport } from './mesh/ops/node-report.ts';
+export type { MessagingMetrics } from './mesh/ops/messaging-metrics.ts';
 
 // Pluggable parts and their embedded implementations
 export { createMemoryRegistry } from './mesh/registry/memory.ts';

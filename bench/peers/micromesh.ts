@@ -4,7 +4,9 @@
  * so no discovery runs. Calls use the JSON codec, like the other implementations.
  * {@link micromeshNoopMiddlewareImpl} is the same with the no-op middleware on both nodes, and
  * {@link micromeshLocalImpl} one node calling the echo service it serves itself (the in-process path);
- * {@link micromeshAuthImpl} and {@link micromeshTlsImpl} run it with auth (JWT + rules) or mutual TLS.
+ * {@link micromeshAuthImpl} and {@link micromeshTlsImpl} run it with auth (JWT + rules) or mutual TLS;
+ * {@link micromeshTracedImpl}, {@link micromeshTracedSdkImpl} and {@link micromeshMetricsImpl} turn on tracing
+ * or metrics on both nodes (./micromesh-ops.ts).
  * `BENCH_MICROMESH_INSTANCES` (default 1) sets the echo service's instance actors.
  */
 import { createMemoryRegistry, createNode, type Middleware, type NodeOptions } from '../../src/index.ts';
@@ -12,6 +14,7 @@ import { spawnTsx } from '../lib/child-process.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
 import { BENCH_NATS_URL, benchRunToken } from './nats-bench.ts';
 import { ECHO_ENDPOINT, ECHO_SERVICE, echoService, noopMiddleware } from './micromesh-echo.ts';
+import { type OpsMode, opsOptions } from './micromesh-ops.ts';
 import { clientOptions, type Protection, serverSetup } from './micromesh-secure.ts';
 
 const SERVER_FILE = new URL('./micromesh-server.ts', import.meta.url).pathname;
@@ -28,7 +31,7 @@ function instances(): string {
 }
 
 /** A client node whose in-memory registry holds the echo server `serverId` at `address`. */
-async function echoClient(serverId: string, address: string, options: NodeOptions): Promise<RpcClient> {
+async function echoClient(serverId: string, address: string, options: NodeOptions, after: () => Promise<unknown> = async () => {}): Promise<RpcClient> {
   const registry = createMemoryRegistry();
   await registry.register({ name: ECHO_SERVICE, version: 'latest', metadata: {}, endpoints: [], nodes: [{ id: serverId, address, metadata: {} }] });
   const node = await createNode({ ...options, registry });
@@ -37,22 +40,33 @@ async function echoClient(serverId: string, address: string, options: NodeOption
   return {
     call: (body: unknown) => client.call(ECHO_SERVICE, ECHO_ENDPOINT, body, CALL_OPTIONS),
     close: () => {
-      closed ??= node.stop().then(() => registry.close());
+      closed ??= node.stop().then(() => Promise.all([registry.close(), after()])).then(() => {});
       return closed;
     },
   };
 }
 
-function remoteImpl(clientId: string, middleware: readonly Middleware[], protection: Protection = 'none'): RpcImpl {
+/** Which protection (auth, mutual TLS) and operations (tracing, metrics) both nodes run with. */
+interface Variant {
+  protection?: Protection;
+  mode?: OpsMode;
+}
+
+function remoteImpl(clientId: string, middleware: readonly Middleware[], variant: Variant = {}): RpcImpl {
+  const protection = variant.protection ?? 'none';
+  const mode = variant.mode ?? 'none';
   return {
     name: 'micromesh',
     async startServer(): Promise<RpcServer> {
       const secure = await serverSetup(protection);
-      const args = ['--instances', instances(), ...(middleware.length > 0 ? ['--noop-middleware'] : []), ...secure.args];
+      const args = ['--instances', instances(), '--ops', mode, ...(middleware.length > 0 ? ['--noop-middleware'] : []), ...secure.args];
       const child = await spawnTsx(SERVER_FILE, { args, env: secure.env });
       return { address: `${HOST}:${child.port}`, stop: child.stop };
     },
-    createClient: async (address: string) => echoClient(SERVER_NODE_ID, address, { id: clientId, address: `${HOST}:0`, middleware, ...(await clientOptions(protection)) }),
+    async createClient(address: string): Promise<RpcClient> {
+      const ops = opsOptions(mode, false);
+      return echoClient(SERVER_NODE_ID, address, { id: clientId, address: `${HOST}:0`, middleware, ...(await clientOptions(protection)), ...ops.options }, ops.close);
+    },
   };
 }
 
@@ -74,10 +88,19 @@ export const micromeshNatsImpl: RpcImpl = {
 export const micromeshNoopMiddlewareImpl: RpcImpl = remoteImpl('bench-client-mw', [noopMiddleware]);
 
 /** The rpc suite's `echo-auth` rows: both nodes with auth on; the server verifies the client's token and applies a rule on every call. */
-export const micromeshAuthImpl: RpcImpl = remoteImpl('bench-client-auth', [], 'auth');
+export const micromeshAuthImpl: RpcImpl = remoteImpl('bench-client-auth', [], { protection: 'auth' });
 
 /** The rpc suite's `echo-tls` rows: both nodes on TCP with mutual TLS. */
-export const micromeshTlsImpl: RpcImpl = remoteImpl('bench-client-tls', [], 'tls');
+export const micromeshTlsImpl: RpcImpl = remoteImpl('bench-client-tls', [], { protection: 'tls' });
+
+/** The rpc suite's `echo-traced` rows: the tracing middleware with the API's no-op tracer on both nodes. */
+export const micromeshTracedImpl: RpcImpl = remoteImpl('bench-client-traced', [], { mode: 'noop' });
+
+/** The rpc suite's `echo-traced-sdk` rows: the tracing middleware with the SDK and its batch span processor on both nodes. */
+export const micromeshTracedSdkImpl: RpcImpl = remoteImpl('bench-client-traced-sdk', [], { mode: 'sdk' });
+
+/** The rpc suite's `echo-metrics` rows: prom-client metrics on both nodes. */
+export const micromeshMetricsImpl: RpcImpl = remoteImpl('bench-client-metrics', [], { mode: 'metrics' });
 
 /** The rpc suite's `local` rows: `node.client.call` to the echo service the same node serves; memory registry and transport. */
 export const micromeshLocalImpl: LocalImpl = {

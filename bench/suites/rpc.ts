@@ -4,7 +4,9 @@
  * `echo-mw`: micromesh's echo with a no-op middleware (`call`, `attempt`, `handler`) on both nodes,
  * compared with every `echo` row as well (see `compare`). Cases `echo-auth` (both nodes with auth on: the token
  * verified, from the cache, and a rule applied on every call) and `echo-tls` (mutual TLS) are compared the same
- * way; their ratio to micromesh's own `echo` is what they cost. Case `local`: an in-process call to a
+ * way; their ratio to micromesh's own `echo` is what they cost. Cases `echo-traced` (the tracing middleware with a
+ * no-op tracer), `echo-traced-sdk` (with the OpenTelemetry SDK's batch span processor) and `echo-metrics`
+ * (prom-client metrics on) are micromesh's echo with operations on, on both nodes, compared the same way. Case `local`: an in-process call to a
  * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies. Case `echo-nats`
  * (see `natsRuns`): the same echo over a NATS server, 100 B.
  * Cases run payload by payload and concurrency by concurrency, every implementation in turn, so a
@@ -20,7 +22,17 @@ import type { BenchContext } from '../lib/context.ts';
 import { measure } from '../lib/measure.ts';
 import type { CompareCases } from '../lib/report.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
-import { micromeshAuthImpl, micromeshImpl, micromeshLocalImpl, micromeshNatsImpl, micromeshNoopMiddlewareImpl, micromeshTlsImpl } from '../peers/micromesh.ts';
+import {
+  micromeshAuthImpl,
+  micromeshImpl,
+  micromeshLocalImpl,
+  micromeshMetricsImpl,
+  micromeshNatsImpl,
+  micromeshNoopMiddlewareImpl,
+  micromeshTlsImpl,
+  micromeshTracedImpl,
+  micromeshTracedSdkImpl,
+} from '../peers/micromesh.ts';
 import { moleculerImpl, moleculerLocalImpl } from '../peers/moleculer.ts';
 import { moleculerNatsImpl } from '../peers/moleculer-nats.ts';
 import { BENCH_NATS_URL } from '../peers/nats-bench.ts';
@@ -41,6 +53,9 @@ export const echoRuns: readonly EchoRun[] = [
   { case: 'echo-mw', impl: micromeshNoopMiddlewareImpl },
   { case: 'echo-auth', impl: micromeshAuthImpl },
   { case: 'echo-tls', impl: micromeshTlsImpl },
+  { case: 'echo-traced', impl: micromeshTracedImpl },
+  { case: 'echo-traced-sdk', impl: micromeshTracedSdkImpl },
+  { case: 'echo-metrics', impl: micromeshMetricsImpl },
 ];
 
 /**
@@ -58,7 +73,14 @@ export const NATS_PAYLOAD_BYTES = 100;
 export const localImpls: readonly LocalImpl[] = [moleculerLocalImpl, micromeshLocalImpl];
 
 /** micromesh's `echo-mw` rows are also compared with the peers' and micromesh's own `echo` rows. */
-export const compare: CompareCases = { 'echo-mw': 'echo', 'echo-auth': 'echo', 'echo-tls': 'echo' };
+export const compare: CompareCases = {
+  'echo-mw': 'echo',
+  'echo-auth': 'echo',
+  'echo-tls': 'echo',
+  'echo-traced': 'echo',
+  'echo-traced-sdk': 'echo',
+  'echo-metrics': 'echo',
+};
 
 export const PAYLOAD_BYTES = [100, 10_240] as const;
 export const LOCAL_PAYLOAD_BYTES = 100;
@@ -134,22 +156,31 @@ function natsReachable(): Promise<boolean> {
   });
 }
 
+/** The cases BENCH_RPC_CASES lists (comma-separated), or every case. */
+function wanted(name: string): boolean {
+  const only = process.env.BENCH_RPC_CASES;
+  return only === undefined || only === '' || only.split(',').includes(name);
+}
+
 export default async function rpc(ctx: BenchContext): Promise<void> {
   await ctx.ensurePeerDeps();
   const running: Running[] = [];
   try {
-    for (const run of echoRuns) await startEcho(ctx, run, running);
-    for (const payloadBytes of PAYLOAD_BYTES) await measureAll(ctx, running, payloadBytes);
+    for (const run of echoRuns) if (wanted(run.case)) await startEcho(ctx, run, running);
+    if (running.length > 0) for (const payloadBytes of PAYLOAD_BYTES) await measureAll(ctx, running, payloadBytes);
     // The networked implementations are gone before the in-process ones run, so that no idle
     // connection or child shares the event loop with them.
     await stopAll(running);
-    if (await natsReachable()) {
+    if (!wanted('echo-nats')) {
+      // left out by BENCH_RPC_CASES
+    } else if (await natsReachable()) {
       for (const run of natsRuns) await startEcho(ctx, run, running);
       await measureAll(ctx, running, NATS_PAYLOAD_BYTES);
       await stopAll(running);
     } else {
       ctx.log(`echo-nats: nothing listens at ${BENCH_NATS_URL}; its rows are left out`);
     }
+    if (!wanted('local')) return;
     for (const impl of localImpls) await startLocal(ctx, impl, running);
     await measureAll(ctx, running, LOCAL_PAYLOAD_BYTES);
   } finally {

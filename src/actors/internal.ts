@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts';
 import type { DeadLetterReason } from './event-stream.ts';
 import type { RemoteResolver } from './kernel.ts';
 import type { Meta } from './refs.ts';
+import type { SnapshotLimits, TreeSnapshot } from './snapshot.ts';
 import type { ActorSystem } from './system.ts';
 import type { AnyRef, Reminders } from './types.ts';
 
@@ -30,6 +31,8 @@ export interface KernelInternals {
    * given (an ask made on another node gets it as an error reply), else with MAILBOX_FULL or ACTOR_STOPPED.
    */
   deadLetter(recipient: string, message: unknown, meta: Meta, reason: DeadLetterReason, error?: Error): void;
+  /** The actor tree from the root, bounded by `limits` (see snapshot.ts). */
+  snapshot(limits?: SnapshotLimits): TreeSnapshot;
 }
 
 // Module-private: the only way from a system to its kernel.

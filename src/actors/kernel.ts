@@ -11,6 +11,7 @@ import type { KernelInternals } from './internal.ts';
 import { DeadRef } from './local-ref.ts';
 import type { Logger } from './logger.ts';
 import { type Meta, senderOf } from './refs.ts';
+import { type SnapshotLimits, snapshotTree, type TreeSnapshot } from './snapshot.ts';
 import type { SystemDefaults, SystemServices } from './services.ts';
 import type { SupervisorStrategy } from './strategy.ts';
 import type { ActorFactory, ActorRef, AnyRef, Behavior, Reminders, SerializedRef, SpawnOptions, StopReason } from './types.ts';
@@ -264,6 +265,10 @@ export class Kernel implements SystemServices, KernelInternals {
     this.log.error({ actor, err: error }, 'failure escalated to the root; stopping the actor system');
     this.events.publish({ type: 'root-failure', actor, error });
     void this.terminate({ type: 'failure', error });
+  }
+
+  snapshot(limits?: SnapshotLimits): TreeSnapshot {
+    return snapshotTree(this.#root, limits);
   }
 
   stats(): KernelStats {

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addCallCommand } from './commands/call.ts';
+import { addDashboardCommand } from './commands/dashboard.ts';
 import { addDescribeCommand } from './commands/describe.ts';
+import { addHealthCommand } from './commands/health.ts';
+import { addInspectCommand } from './commands/inspect.ts';
 import { addNewCommand } from './commands/new.ts';
 import { addRunCommand } from './commands/run.ts';
 import { addServicesCommand } from './commands/services.ts';
@@ -24,6 +27,9 @@ addServicesCommand(program);
 addDescribeCommand(program);
 addCallCommand(program);
 addStreamCommand(program);
+addHealthCommand(program);
+addInspectCommand(program);
+addDashboardCommand(program);
 addGenCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -120,7 +120,10 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     system,
     registry,
     log,
-    connections: () => [...directory.peers()].length,
+    connections: () => directory.peers(),
+    address: () => directory.address,
+    registrations: () => registrations,
+    client: () => client,
     conditions: {
       registered: () => (registrations.length > 0 ? undefined : 'not registered'),
       registry: () => state.refreshError,
@@ -226,7 +229,8 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     {
       name: 'registration',
       start: async () => {
-        await register({ name: NODE_SERVICE, version: String(PROTOCOL_VERSION), metadata: {}, endpoints: [], nodes: [] });
+        if (!server.has(NODE_SERVICE)) await server.serve(ops.nodeService);
+        await register(registration(ops.nodeService));
         heartbeat.start();
       },
       stop: () => heartbeat.stop(),

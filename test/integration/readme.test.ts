@@ -74,6 +74,11 @@ test('readme — the operations block serves metrics and readiness as shown', as
   assert.deepEqual(lines, ['rpc_server_call_duration_seconds_count{service="clock",endpoint="Clock.Now",status="OK"} 1', 'ready 200', 'ready 503']);
 });
 
+test('readme — the inspect block shows the crashed actor’s restart and the node’s readiness', async () => {
+  const lines = (await runBlock('inspect.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, ['/user/services running mailbox 0 restarts 0', '/user/crashy running mailbox 0 restarts 1', 'worker ready: true']);
+});
+
 test('readme — the locks block holds, times out a second try, then leads', async () => {
   const lines = (await runBlock('locks.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['held with token 1; a second try: LOCK_TIMEOUT', 'leading with token 1']);

@@ -72,3 +72,29 @@ export function spawnUntil(file: string, text: string, timeoutMs = 20_000): Prom
     });
   });
 }
+
+/** What a finished command printed, and how it exited. */
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bin/micro.js <args>` with stdin closed; fails after `timeoutMs` (the child is killed). */
+export function runMicro(args: string[], timeoutMs = 30_000): Promise<Ran> {
+  const child = spawn(process.execPath, ['bin/micro.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`micro ${args.join(' ')} ran over ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

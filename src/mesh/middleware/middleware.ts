@@ -71,6 +71,8 @@ export interface InboundMessage {
 /** A publish on its way out (messaging). */
 export interface OutboundPublish {
   readonly topic: string;
+  /** The messaging system that carries it (`nats`, `redis`…), for traces. @default 'micromesh' */
+  readonly system?: string;
   readonly message: unknown;
   metadata: Metadata;
 }
@@ -78,6 +80,8 @@ export interface OutboundPublish {
 /** A message being delivered to a subscriber (messaging). */
 export interface InboundDelivery {
   readonly topic: string;
+  /** The messaging system that carried it, for traces. @default 'micromesh' */
+  readonly system?: string;
   readonly message: unknown;
   readonly metadata: Metadata;
 }

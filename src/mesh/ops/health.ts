@@ -2,6 +2,7 @@
  * Readiness: the node's own conditions (registered, registry and transport up, not draining) and checks users add
  * (a database ping…). A critical check that fails makes the node not ready; a non-critical one is only reported.
  */
+import { type Clock, systemClock } from '../../actors/clock.ts';
 
 /** A check passes unless it throws, rejects or returns false. */
 export type HealthCheckFn = () => boolean | undefined | void | Promise<boolean | undefined | void>;
@@ -42,10 +43,11 @@ interface Entry {
   readonly timeoutMs: number;
 }
 
-async function run(entry: Entry): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined;
+/** A check's outcome; one with no answer within its timeout (on `clock`) fails, whatever it does later. */
+async function run(entry: Entry, clock: Clock): Promise<CheckResult> {
+  let timer: unknown;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${entry.timeoutMs} ms`)), entry.timeoutMs);
+    timer = clock.setTimeout(() => reject(new Error(`no answer within ${entry.timeoutMs} ms`)), entry.timeoutMs);
   });
   try {
     const out = await Promise.race([Promise.resolve().then(entry.check), timeout]);
@@ -53,12 +55,15 @@ async function run(entry: Entry): Promise<CheckResult> {
   } catch (err) {
     return { ok: false, critical: entry.critical, error: err instanceof Error ? err.message : String(err) };
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }
 
-/** Health checks starting with `builtin` (critical, checked in order, each a synchronous condition with its failure text). */
-export function createHealthChecks(builtin: Readonly<Record<string, () => string | undefined>>): HealthChecks {
+/**
+ * Health checks starting with `builtin` (critical, checked in order, each a synchronous condition with its failure
+ * text). Check timeouts run on `clock` (the node's), so a test can advance it past a hung check.
+ */
+export function createHealthChecks(builtin: Readonly<Record<string, () => string | undefined>>, clock: Clock = systemClock): HealthChecks {
   const checks = new Map<string, Entry>();
   return {
     addCheck(name, check, options = {}) {
@@ -76,7 +81,7 @@ export function createHealthChecks(builtin: Readonly<Record<string, () => string
         results[name] = error === undefined ? { ok: true, critical: true } : { ok: false, critical: true, error };
       }
       const user = [...checks.entries()];
-      const outcomes = await Promise.all(user.map(([, entry]) => run(entry)));
+      const outcomes = await Promise.all(user.map(([, entry]) => run(entry, clock)));
       user.forEach(([name], i) => {
         results[name] = outcomes[i] as CheckResult;
       });

@@ -1,7 +1,7 @@
 /**
  * Every metric a node exports, in one list: name, type, help and labels. docs/metrics.md documents the same list and
  * a test fails when they disagree. Labels are low cardinality: service and endpoint names, statuses and kinds, never
- * node, call or actor ids.
+ * node, call or actor ids; actor kinds and topics are also capped (labels.ts).
  */
 export const MetricKind = {
   Counter: 'counter',
@@ -44,8 +44,13 @@ export const Metrics = {
   },
   actor_dead_letters_total: {
     kind: 'counter',
-    help: 'Messages that reached no actor, by reason (stopped, unknown, overflow and rejected for a full mailbox, unprocessed).',
-    labels: ['reason'],
+    help: 'Messages that reached no actor, by the kind of their recipient (its path with instance segments folded to *) and reason (stopped, unknown, overflow and rejected for a full mailbox, unprocessed).',
+    labels: ['kind', 'reason'],
+  },
+  actor_mailbox_depth: {
+    kind: 'gauge',
+    help: 'Messages waiting in mailboxes now, summed by actor kind (its path with instance segments folded to *).',
+    labels: ['kind'],
   },
   actor_restarts_total: {
     kind: 'counter',
@@ -54,13 +59,43 @@ export const Metrics = {
   },
   mesh_connections: {
     kind: 'gauge',
-    help: 'Connections to other nodes open now, dialed and accepted.',
+    help: 'Connections to other nodes open now, by direction (dialed or accepted).',
+    labels: ['direction'],
+  },
+  mesh_peers: {
+    kind: 'gauge',
+    help: 'Other nodes connected now; mesh_connections / mesh_peers is the connections per peer.',
     labels: [],
   },
   registry_services: {
     kind: 'gauge',
     help: 'Services the registry lists (names, all versions).',
     labels: [],
+  },
+  registry_nodes: {
+    kind: 'gauge',
+    help: 'Nodes the registry lists (distinct node ids across all services).',
+    labels: [],
+  },
+  messaging_published_total: {
+    kind: 'counter',
+    help: 'Messages published, by topic and status (OK or the error reason).',
+    labels: ['topic', 'status'],
+  },
+  messaging_consumed_total: {
+    kind: 'counter',
+    help: 'Messages handed to subscribers, by topic and status (OK, or the error reason of a handler that failed).',
+    labels: ['topic', 'status'],
+  },
+  messaging_redeliveries_total: {
+    kind: 'counter',
+    help: 'Messages delivered again after a failed or unacknowledged delivery, by topic.',
+    labels: ['topic'],
+  },
+  messaging_dead_letters_total: {
+    kind: 'counter',
+    help: 'Messages given up on after their last delivery failed (moved to a dead-letter topic or dropped), by topic.',
+    labels: ['topic'],
   },
 } as const satisfies Record<string, MetricSpec>;
 export type MetricName = keyof typeof Metrics;

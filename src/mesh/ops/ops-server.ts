@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '../../actors/index.ts';
 import { MicroError } from '../errors.ts';
 import type { NodeComponent } from '../node-tree.ts';
+import type { DashboardFeed } from './dashboard/feed.ts';
 import type { HealthChecks } from './health.ts';
 
 /** What the operations port serves. */
@@ -14,6 +16,8 @@ export interface OpsServerDeps {
   /** Served at /metrics; without it /metrics is 404. */
   metrics: MetricsRegistry | undefined;
   log: Logger;
+  /** The dashboard: its page at `/`, its live feed as a WebSocket at `/live`. */
+  dashboard?: { page: string; feed: DashboardFeed };
 }
 
 type Route = (res: ServerResponse) => Promise<void>;
@@ -34,7 +38,8 @@ export function parseHostPort(address: string): { host: string; port: number } {
 
 /**
  * The operations port: a small HTTP server (a NodeComponent) serving `GET /metrics` (Prometheus text),
- * `GET /health/live` and `GET /health/ready`. Unknown paths are 404, other methods 405.
+ * `GET /health/live`, `GET /health/ready`, and the dashboard (`GET /`, WebSocket `/live`). Unknown paths are 404,
+ * other methods 405.
  */
 export class OpsServer implements NodeComponent {
   readonly name = 'ops';
@@ -55,6 +60,8 @@ export class OpsServer implements NodeComponent {
     ]);
     const metrics = deps.metrics;
     if (metrics !== undefined) routes.set('/metrics', async (res) => send(res, 200, await metrics.metrics(), metrics.contentType));
+    const page = deps.dashboard?.page;
+    if (page !== undefined) routes.set('/', async (res) => send(res, 200, page, 'text/html; charset=utf-8'));
     this.#routes = routes;
   }
 
@@ -66,6 +73,15 @@ export class OpsServer implements NodeComponent {
   async start(): Promise<void> {
     const { host, port } = parseHostPort(this.deps.address);
     const server = createServer((req, res) => this.#handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const feed = this.deps.dashboard?.feed;
+      socket.on('error', () => socket.destroy());
+      if (feed === undefined || (req.url ?? '').split('?')[0] !== '/live') return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      feed.upgrade(req, socket, head).catch((err: unknown) => {
+        this.deps.log.warn({ err }, 'dashboard feed refused a watcher');
+        socket.destroy();
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -82,6 +98,7 @@ export class OpsServer implements NodeComponent {
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    this.deps.dashboard?.feed.close();
     if (server === undefined) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());

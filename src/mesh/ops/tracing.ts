@@ -10,6 +10,7 @@ import {
   type Attributes,
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -95,25 +96,44 @@ function within<T>(span: Span, ctx: Context, run: () => T): T {
   return out;
 }
 
+/** Messaging attributes: `messaging.system`, `messaging.operation.type` and `.name`, `messaging.destination.name`. */
+function messagingAttributes(system: string | undefined, type: string, name: string, destination: string): Attributes {
+  return {
+    'messaging.system': system ?? RPC_SYSTEM,
+    'messaging.operation.type': type,
+    'messaging.operation.name': name,
+    'messaging.destination.name': destination,
+  };
+}
+
 /**
  * Spans for every outbound call (CLIENT), attempt, client stream (CLIENT, ended when the stream closes), inbound
- * call and stream (SERVER) and remote actor message (PRODUCER on send, CONSUMER on receive). Publish and subscribe
- * are left to the messaging hooks.
+ * call and stream (SERVER), remote actor message (PRODUCER on send, CONSUMER on receive), publish (PRODUCER
+ * `publish <topic>`, its trace context written into the message's metadata) and delivery to a subscriber
+ * (CONSUMER `process <topic>`, a child of the publish span found in the metadata).
  * @example
  * const node = await createNode({ middleware: [tracingMiddleware()] }); // or createNode({ tracing: true })
  */
 export function tracingMiddleware(options: TracingOptions = {}): Middleware {
-  const tracer = (): Tracer => options.tracer ?? trace.getTracer(RPC_SYSTEM);
+  // The API's tracer is a proxy: one taken now still reaches an SDK registered later.
+  const shared = options.tracer ?? trace.getTracer(RPC_SYSTEM);
+  const tracer = (): Tracer => shared;
   const propagator = options.propagator ?? propagation;
-  const inbound = (metadata: Metadata, name: string, kind: SpanKind, attributes: Attributes): { span: Span; ctx: Context } => {
-    const parent = propagator.extract(ROOT_CONTEXT, metadata, getter);
-    const span = tracer().startSpan(name, { kind, attributes }, parent);
+  // A span that records nothing and carries no trace (no SDK, no trace context coming in) changes nothing: the
+  // hook then calls `next` directly, without attributes, context switch or metadata copy.
+  const started = (span: Span, parent: Context, attributes: () => Attributes): { span: Span; ctx: Context } | undefined => {
+    if (!span.isRecording()) {
+      if (!isSpanContextValid(span.spanContext())) return undefined;
+    } else span.setAttributes(attributes());
     return { span, ctx: trace.setSpan(parent, span) };
   };
-  const outbound = (name: string, kind: SpanKind, attributes: Attributes): { span: Span; ctx: Context } => {
+  const inbound = (metadata: Metadata, name: string, kind: SpanKind, attributes: () => Attributes) => {
+    const parent = propagator.extract(ROOT_CONTEXT, metadata, getter);
+    return started(tracer().startSpan(name, { kind }, parent), parent, attributes);
+  };
+  const outbound = (name: string, kind: SpanKind, attributes: () => Attributes) => {
     const active = context.active();
-    const span = tracer().startSpan(name, { kind, attributes }, active);
-    return { span, ctx: trace.setSpan(active, span) };
+    return started(tracer().startSpan(name, { kind }, active), active, attributes);
   };
   const carry = (ctx: Context, metadata: Metadata): Metadata => {
     const out: Record<string, string> = { ...metadata };
@@ -124,20 +144,22 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
     name: 'tracing',
     call: (next) => (call) => {
       const method = rpcMethod(call.service, call.endpoint);
-      const { span, ctx } = outbound(method, SpanKind.CLIENT, rpcAttributes(method));
-      return within(span, ctx, () => next(call));
+      const s = outbound(method, SpanKind.CLIENT, () => rpcAttributes(method));
+      return s === undefined ? next(call) : within(s.span, s.ctx, () => next(call));
     },
     attempt: (next) => (attempt) => {
       const { call, node } = attempt;
       const method = rpcMethod(call.service, call.endpoint);
-      const attributes = { ...rpcAttributes(method), ...serverAttributes(node.address), 'micromesh.attempt': attempt.number };
-      const { span, ctx } = outbound(`${method} attempt`, SpanKind.INTERNAL, attributes);
-      call.metadata = carry(ctx, call.metadata);
-      return within(span, ctx, () => next(attempt));
+      const s = outbound(`${method} attempt`, SpanKind.INTERNAL, () => ({ ...rpcAttributes(method), ...serverAttributes(node.address), 'micromesh.attempt': attempt.number }));
+      if (s === undefined) return next(attempt);
+      call.metadata = carry(s.ctx, call.metadata);
+      return within(s.span, s.ctx, () => next(attempt));
     },
     stream: (next) => (call) => {
       const method = rpcMethod(call.service, call.endpoint);
-      const { span, ctx } = outbound(method, SpanKind.CLIENT, { ...rpcAttributes(method), 'micromesh.stream': true });
+      const s = outbound(method, SpanKind.CLIENT, () => ({ ...rpcAttributes(method), 'micromesh.stream': true }));
+      if (s === undefined) return next(call);
+      const { span, ctx } = s;
       return context.with(ctx, () => next(call)).then(
         (stream) => {
           stream.whenClosed((error) => {
@@ -155,24 +177,34 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
     },
     handler: (next) => (request, ctx) => {
       const method = rpcMethod(ctx.service, ctx.endpoint);
-      const { span, ctx: active } = inbound(ctx.metadata, method, SpanKind.SERVER, rpcAttributes(method));
-      return within(span, active, () => next(request, ctx));
+      const s = inbound(ctx.metadata, method, SpanKind.SERVER, () => rpcAttributes(method));
+      return s === undefined ? next(request, ctx) : within(s.span, s.ctx, () => next(request, ctx));
     },
     serveStream: (next) => (stream, ctx) => {
       const method = rpcMethod(ctx.service, ctx.endpoint);
-      const { span, ctx: active } = inbound(ctx.metadata, method, SpanKind.SERVER, { ...rpcAttributes(method), 'micromesh.stream': true });
-      return within(span, active, () => next(stream, ctx));
+      const s = inbound(ctx.metadata, method, SpanKind.SERVER, () => ({ ...rpcAttributes(method), 'micromesh.stream': true }));
+      return s === undefined ? next(stream, ctx) : within(s.span, s.ctx, () => next(stream, ctx));
     },
     send: (next) => (message) => {
-      const attributes = { 'messaging.system': RPC_SYSTEM, 'messaging.operation.type': 'send', 'messaging.destination.name': message.to };
-      const { span, ctx } = outbound('send actor', SpanKind.PRODUCER, attributes);
-      message.metadata = carry(ctx, message.metadata);
-      within(span, ctx, () => next(message));
+      const s = outbound('send actor', SpanKind.PRODUCER, () => ({ 'messaging.system': RPC_SYSTEM, 'messaging.operation.type': 'send', 'messaging.destination.name': message.to }));
+      if (s === undefined) return next(message);
+      message.metadata = carry(s.ctx, message.metadata);
+      within(s.span, s.ctx, () => next(message));
     },
     receive: (next) => (message) => {
-      const attributes = { 'messaging.system': RPC_SYSTEM, 'messaging.operation.type': 'process', 'messaging.destination.name': message.to };
-      const { span, ctx } = inbound(message.metadata, 'process actor', SpanKind.CONSUMER, attributes);
-      within(span, ctx, () => next(message));
+      const s = inbound(message.metadata, 'process actor', SpanKind.CONSUMER, () => ({ 'messaging.system': RPC_SYSTEM, 'messaging.operation.type': 'process', 'messaging.destination.name': message.to }));
+      if (s === undefined) return next(message);
+      within(s.span, s.ctx, () => next(message));
+    },
+    publish: (next) => (p) => {
+      const s = outbound(`publish ${p.topic}`, SpanKind.PRODUCER, () => messagingAttributes(p.system, 'send', 'publish', p.topic));
+      if (s === undefined) return next(p);
+      p.metadata = carry(s.ctx, p.metadata);
+      return within(s.span, s.ctx, () => next(p));
+    },
+    subscribe: (next) => (d) => {
+      const s = inbound(d.metadata, `process ${d.topic}`, SpanKind.CONSUMER, () => messagingAttributes(d.system, 'process', 'process', d.topic));
+      return s === undefined ? next(d) : within(s.span, s.ctx, () => next(d));
     },
   };
 }
