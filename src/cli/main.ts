@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { addApiCommand } from './commands/api.ts';
 import { addCallCommand } from './commands/call.ts';
 import { addDescribeCommand } from './commands/describe.ts';
 import { addNewCommand } from './commands/new.ts';
@@ -25,5 +26,6 @@ addDescribeCommand(program);
 addCallCommand(program);
 addStreamCommand(program);
 addGenCommand(program);
+addApiCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

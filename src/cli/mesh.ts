@@ -1,6 +1,6 @@
 /** What every mesh command shares: its flags, a short-lived node with a deadline, and one-line failures. */
 import { type Command, Option } from 'commander';
-import { createNode, type MeshNode, MicroError } from '../index.ts';
+import { createNode, type MeshNode, MicroError, type NodeOptions } from '../index.ts';
 import type { Service } from '../mesh/registry/registry.ts';
 
 export interface MeshFlags {
@@ -28,25 +28,31 @@ export function timeoutOf(flags: Pick<MeshFlags, 'timeout'>): number {
   return ms;
 }
 
+/** Node options from the mesh flags (registry, transport, mDNS port), or a one-line failure for a bad port. */
+export function nodeOptionsOf(flags: Pick<MeshFlags, 'registry' | 'transport' | 'mdnsPort'>, id: string): NodeOptions {
+  const port = flags.mdnsPort === undefined ? undefined : Number(flags.mdnsPort);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65_536)) fail(new Error(`--mdns-port wants a port number, not "${flags.mdnsPort}"`));
+  return {
+    id,
+    ...(flags.registry === undefined ? {} : { registry: flags.registry }),
+    ...(flags.transport === undefined ? {} : { transport: flags.transport }),
+    ...(port === undefined ? {} : { mdns: { port } }),
+  };
+}
+
 /**
  * A short-lived node for one command, on the same defaults as any node (mDNS on loopback, or MICRO_* env). The
  * whole command (start, work, stop) has `--timeout` plus a start-up grace; past it, a TIMEOUT MicroError.
  */
 export async function withNode<T>(flags: MeshFlags, run: (node: MeshNode) => Promise<T>): Promise<T> {
-  const port = flags.mdnsPort === undefined ? undefined : Number(flags.mdnsPort);
-  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65_536)) fail(new Error(`--mdns-port wants a port number, not "${flags.mdnsPort}"`));
+  const options = nodeOptionsOf(flags, `micro-cli-${process.pid}`);
   const deadlineMs = timeoutOf(flags) + STARTUP_GRACE_MS;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new MicroError('TIMEOUT', `no answer from the mesh within ${deadlineMs} ms (registry ${flags.registry ?? 'mdns'})`, { id: 'micro' })), deadlineMs);
   });
   const work = async (): Promise<T> => {
-    const node = await createNode({
-      id: `micro-cli-${process.pid}`,
-      ...(flags.registry === undefined ? {} : { registry: flags.registry }),
-      ...(flags.transport === undefined ? {} : { transport: flags.transport }),
-      ...(port === undefined ? {} : { mdns: { port } }),
-    });
+    const node = await createNode(options);
     try {
       return await run(node);
     } finally {
