@@ -19,7 +19,7 @@ const read = (path: string) => readFileSync(join(out, path), 'utf8');
 
 before(() => {
   mkdirSync(out, { recursive: true });
-  const protos = ['shop/orders.proto', 'greeter.proto', 'nopackage.proto'].map((f) => join(fixtures, f));
+  const protos = ['shop/orders.proto', 'greeter.proto', 'nopackage.proto', 'collide.proto'].map((f) => join(fixtures, f));
   written = generateTo(protos, out, { includes: [fixtures] });
   copyFileSync(join(fixtures, 'orders-usage.ts.in'), join(out, 'orders-usage.ts'));
 });
@@ -28,6 +28,7 @@ after(() => rmSync(out, { recursive: true, force: true }));
 test('gen — one module per .proto and per import, laid out by import path, plus the runtime', () => {
   assert.deepEqual([...written].sort(), [
     '_runtime.ts',
+    'collide.ts',
     'google/protobuf/any.ts',
     'google/protobuf/duration.ts',
     'google/protobuf/empty.ts',
@@ -141,4 +142,14 @@ test('gen — an unresolved import names the import and every include root tried
     (err: unknown) =>
       err instanceof ProtoError && err.message.includes('"nowhere/missing.proto"') && err.message.includes('test/fixtures/gen, test/fixtures/gen/shop'),
   );
+});
+
+test('gen — messages named like the generated code’s imports (MeshNode, CallOptions, DESCRIPTOR…) get the imports aliased; the output compiles', () => {
+  const collide = read('collide.ts');
+  assert.match(collide, /^export interface MeshNode \{$/m);
+  assert.match(collide, /import \{ type CallContext, type CallOptions as \$CallOptions, defineService, type MeshNode as \$MeshNode, type ServeOptions as \$ServeOptions \} from 'micromesh';/);
+  assert.match(collide, /type StreamSender as \$StreamSender/);
+  assert.match(collide, /^const \$DESCRIPTOR: ProtoJson = /m);
+  assert.match(collide, /describe\(request: MeshNode, options\?: \$CallOptions\): Promise<CallOptions>/);
+  assert.match(collide, /constructor\(node: \$MeshNode, service: string = MESH_SERVICE\)/);
 });
