@@ -4,34 +4,60 @@ import { MicroError, type MicroErrorJSON } from '../errors.ts';
 
 const ID = 'micro.api';
 
+/** What a body being read holds, kept on the request so that the listeners are shared functions, not closures. */
+interface Reading {
+  chunks: Buffer[];
+  size: number;
+  limit: number;
+  resolve: (body: Buffer) => void;
+  reject: (err: MicroError) => void;
+}
+
+const READING = Symbol('micro.api.reading');
+type ReadingRequest = IncomingMessage & { [READING]?: Reading };
+
+function settle(req: ReadingRequest, err: MicroError | undefined): void {
+  const r = req[READING];
+  if (r === undefined) return;
+  req[READING] = undefined;
+  req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+  if (err !== undefined) {
+    req.pause();
+    return r.reject(err);
+  }
+  r.resolve(r.chunks.length === 1 ? (r.chunks[0] as Buffer) : Buffer.concat(r.chunks, r.size));
+}
+
+function onData(this: ReadingRequest, chunk: Buffer): void {
+  const r = this[READING];
+  if (r === undefined) return;
+  r.size += chunk.length;
+  if (r.size > r.limit) return settle(this, tooLarge(r.limit));
+  r.chunks.push(chunk);
+}
+
+function onEnd(this: ReadingRequest): void {
+  settle(this, undefined);
+}
+
+function onError(this: ReadingRequest, err: Error): void {
+  settle(this, new MicroError('BAD_REQUEST', `the request body could not be read: ${err.message}`, { id: ID }));
+}
+
+function onClose(this: ReadingRequest): void {
+  settle(this, new MicroError('CANCELLED', 'the client closed the request', { id: ID }));
+}
+
 /**
  * The whole body, at most `limit` bytes: a declared or actual larger body rejects with PAYLOAD_TOO_LARGE at once
- * (nothing more is buffered), a body not complete within `timeoutMs` of the call with TIMEOUT.
+ * (nothing more is buffered). A body that trickles in is bounded by the HTTP server's request timeout, which
+ * answers 408 and closes the connection.
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => finish(new MicroError('TIMEOUT', `the request body did not arrive within ${timeoutMs} ms`, { id: ID })), timeoutMs);
-    const finish = (err: MicroError | undefined): void => {
-      clearTimeout(timer);
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      if (err === undefined) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-      else {
-        req.pause();
-        reject(err);
-      }
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) return finish(tooLarge(limit));
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => finish(undefined);
-    const onError = (err: Error): void => finish(new MicroError('BAD_REQUEST', `the request body could not be read: ${err.message}`, { id: ID }));
-    const onClose = (): void => finish(new MicroError('CANCELLED', 'the client closed the request', { id: ID }));
+    (req as ReadingRequest)[READING] = { chunks: [], size: 0, limit, resolve, reject };
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }

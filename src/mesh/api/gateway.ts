@@ -12,7 +12,7 @@ import { parseHostPort } from '../ops/ops-server.ts';
 import { sendError, sendJson } from './body.ts';
 import { catalog } from './catalog.ts';
 import { answerPreflight, applyCors } from './cors.ts';
-import { serveCall } from './http-call.ts';
+import { type HttpCallDeps, serveCall } from './http-call.ts';
 import { createMcpHandler, type McpHandler } from './mcp.ts';
 import { type ApiGatewayOptions, type ResolvedApiOptions, resolveApiOptions } from './options.ts';
 import { pathSegments, targetOf } from './route.ts';
@@ -34,20 +34,19 @@ class HttpGateway implements ApiGateway {
   readonly #server: Server;
   readonly #mcp: McpHandler | undefined;
   readonly #ws: StreamUpgrader | undefined;
+  readonly #calls: HttpCallDeps;
 
   constructor(
     readonly node: MeshNode,
     readonly options: ResolvedApiOptions,
   ) {
     const o = options;
+    this.#calls = { client: node.client, options: o };
     this.#server = createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: o.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, o.requestTimeoutMs) }, (req, res) => this.#handle(req, res));
     this.#mcp = o.mcp ? createMcpHandler({ node, options: o }) : undefined;
     this.#ws = o.websocket ? createStreamUpgrader({ client: node.client, options: o, log: node.log }) : undefined;
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
-    this.#server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy(err);
-    });
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   }
 
   get address(): string {
@@ -103,7 +102,7 @@ class HttpGateway implements ApiGateway {
       return sendError(res, new MicroError('ENDPOINT_NOT_FOUND', `${url} names a service but no endpoint: POST /${segments[0]}/<Type.Method>`, { id: ID }));
     }
     if (method !== 'POST') return sendError(res, new MicroError('METHOD_NOT_ALLOWED', `${method} ${url}: call endpoints with POST`, { id: ID }), false, { allow: 'POST, OPTIONS' });
-    serveCall({ client: this.node.client, options: this.options }, target, req, res).catch((err: unknown) => sendError(res, err));
+    serveCall(this.#calls, target, req, res).catch((err: unknown) => sendError(res, err));
   }
 
   #index(method: string, res: ServerResponse): void {
@@ -125,6 +124,21 @@ class HttpGateway implements ApiGateway {
     if (target === undefined) return rejectUpgrade(socket, new MicroError('ENDPOINT_NOT_FOUND', 'a stream is opened on /<service>/<Type.Method>', { id: ID }));
     this.#ws.upgrade(target, req, socket, head).catch((err: unknown) => rejectUpgrade(socket, err));
   }
+}
+
+/**
+ * What the HTTP parser refuses, answered before any handler runs: a request not received within the request
+ * timeout (a trickled header or body) is 408, oversized headers 431, anything else unparsable 400.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const e =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new MicroError('TIMEOUT', 'the request did not arrive within the request timeout', { id: ID })
+      : new MicroError('BAD_REQUEST', `the request could not be parsed (${err.code ?? err.message})`, { id: ID });
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : `${e.code} ${e.status}`;
+  const body = JSON.stringify(e.toJSON());
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /** Answers a refused WebSocket upgrade with the error's status and JSON, then closes the socket. */

@@ -14,7 +14,7 @@ export interface HttpCallDeps {
 export async function serveCall(deps: HttpCallDeps, target: Target, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let body: Buffer;
   try {
-    body = await readBody(req, deps.options.maxBodyBytes, deps.options.requestTimeoutMs);
+    body = await readBody(req, deps.options.maxBodyBytes);
   } catch (err) {
     // The rest of an unread body is not worth reading: answer, then close the connection.
     return sendError(res, err, true);
@@ -23,13 +23,11 @@ export async function serveCall(deps: HttpCallDeps, target: Target, req: Incomin
     const request = parseBody(body);
     const timeoutMs = timeoutOf(req.headers, deps.options.timeoutMs);
     const metadata = metadataOf(req.headers);
-    const abort = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.once('close', onClose);
-    const reply = await withTraceOf(metadata, () => deps.client.call(target.service, target.endpoint, request, { timeoutMs, metadata, signal: abort.signal }));
-    res.off('close', onClose);
+    // A client that goes away does not cancel the call: its deadline bounds it, and the answer is dropped.
+    const options = { timeoutMs, metadata };
+    const reply = await (metadata.traceparent === undefined
+      ? deps.client.call(target.service, target.endpoint, request, options)
+      : withTraceOf(metadata, () => deps.client.call(target.service, target.endpoint, request, options)));
     const text = JSON.stringify(reply ?? null);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);

@@ -120,7 +120,7 @@ export function createMcpHandler(deps: McpDeps): McpHandler {
     }
     let body: Buffer;
     try {
-      body = await readBody(req, options.maxBodyBytes, options.requestTimeoutMs);
+      body = await readBody(req, options.maxBodyBytes);
     } catch (err) {
       return sendError(res, err, true);
     }

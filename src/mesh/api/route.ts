@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { MicroError } from '../errors.ts';
-import type { Metadata } from '../metadata.ts';
+import { EMPTY_METADATA, type Metadata } from '../metadata.ts';
 
 export interface Target {
   service: string;
@@ -31,7 +31,9 @@ function decode(segment: string): string {
 export function pathSegments(url: string): string[] {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  return path.split('/').filter((s) => s !== '').map(decode);
+  const out: string[] = [];
+  for (const s of path.split('/')) if (s !== '') out.push(s.includes('%') ? decode(s) : s);
+  return out;
 }
 
 /** The endpoint a list of path segments (after the service) names, in go-micro's casing. */
@@ -94,14 +96,14 @@ const NOT_METADATA = new Set([
  * does: W3C `traceparent`, `tracestate` and `baggage`, `authorization` and the application's own headers go through.
  */
 export function metadataOf(headers: IncomingHttpHeaders): Metadata {
-  const out: Record<string, string> = {};
+  let out: Record<string, string> | undefined;
   for (const name in headers) {
     if (NOT_METADATA.has(name) || name.startsWith('sec-fetch-') || name.startsWith('access-control-')) continue;
     const v = headers[name];
     if (v === undefined) continue;
-    out[name] = Array.isArray(v) ? v.join(',') : v;
+    (out ??= {})[name] = Array.isArray(v) ? v.join(',') : v;
   }
-  return out;
+  return out ?? EMPTY_METADATA;
 }
 
 /**
