@@ -10,6 +10,7 @@ interface ApiFlags extends MeshFlags {
   cors?: string;
   mcp: boolean;
   websocket: boolean;
+  selector: 'random' | 'round-robin' | 'least-inflight';
 }
 
 function positive(value: string, flag: string): number {
@@ -24,11 +25,12 @@ export function addApiCommand(program: Command): void {
     .addOption(new Option('--max-body <bytes>', 'largest request body; larger is 413').env('MICRO_API_MAX_BODY').default('1048576'))
     .addOption(new Option('--request-timeout <ms>', 'time a client gets to send a whole request; slower is 408').env('MICRO_API_REQUEST_TIMEOUT').default('10000'))
     .addOption(new Option('--cors <origins>', 'comma-separated origins browsers may call from, or *').env('MICRO_API_CORS'))
+    .addOption(new Option('--selector <name>', 'how a node is picked for each call').choices(['random', 'round-robin', 'least-inflight']).env('MICRO_SELECTOR').default('random'))
     .addOption(new Option('--no-mcp', 'do not serve MCP tools at /mcp'))
     .addOption(new Option('--no-websocket', 'do not serve streaming endpoints over WebSocket'))
     .addHelpText(
       'after',
-      `\n--timeout is the deadline of each call through the gateway.\n\nExamples:\n  $ micro api\n  $ curl -d '{"name":"Ada"}' http://127.0.0.1:8080/greeter/Say.Hello\n  $ curl -H 'Micro-Endpoint: Say.Hello' -d '{"name":"Ada"}' http://127.0.0.1:8080/greeter\n  $ micro api --address 0.0.0.0:8080 --cors https://app.example --max-body 65536\n`,
+      `\n--timeout is the deadline of each call through the gateway.\n\nExamples:\n  $ micro api\n  $ curl -d '{"name":"Ada"}' http://127.0.0.1:8080/greeter/Say.Hello\n  $ curl -H 'Micro-Endpoint: Say.Hello' -d '{"name":"Ada"}' http://127.0.0.1:8080/greeter\n  $ micro api --selector round-robin --address 0.0.0.0:8080 --cors https://app.example --max-body 65536\n`,
     )
     .action(async (flags: ApiFlags) => {
       const options = {
@@ -40,7 +42,7 @@ export function addApiCommand(program: Command): void {
         mcp: flags.mcp,
         websocket: flags.websocket,
       };
-      const node = await createNode(nodeOptionsOf(flags, `micro-api-${process.pid}`));
+      const node = await createNode({ ...nodeOptionsOf(flags, `micro-api-${process.pid}`), client: { selector: flags.selector } });
       let api: Awaited<ReturnType<typeof createApiGateway>>;
       try {
         api = await createApiGateway(node, options);
