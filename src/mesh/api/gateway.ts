@@ -142,7 +142,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 /** Answers a refused WebSocket upgrade with the error's status and JSON, then closes the socket. */
-export function rejectUpgrade(socket: Duplex, err: unknown): void {
+function rejectUpgrade(socket: Duplex, err: unknown): void {
   if (!socket.writable) return void socket.destroy();
   const e = MicroError.from(err, ID);
   const body = JSON.stringify(e.toJSON());
