@@ -3,6 +3,7 @@
  * Go. Endpoints are named `Service.Method`; bodies travel as `application/protobuf` with fully qualified types.
  */
 import protobuf from 'protobufjs';
+import { describeMessage } from './describe.ts';
 import type { Identifiers } from './identifiers.ts';
 import { lowerFirst, type TypeScope, tsName } from './naming.ts';
 import { doc } from './types.ts';
@@ -19,6 +20,8 @@ interface Rpc {
   readonly resType: string;
   readonly idempotent: boolean;
   readonly comment: string | null;
+  /** `request` and `response` descriptions for the registry, as TypeScript object literals. */
+  readonly shapes: string;
 }
 
 const KIND_NOTE: Readonly<Record<Kind, string>> = {
@@ -45,6 +48,7 @@ function rpcs(service: protobuf.Service, scope: TypeScope): Rpc[] {
       resType: m.resolvedResponseType.fullName.slice(1),
       idempotent: level === 'IDEMPOTENT' || level === 'NO_SIDE_EFFECTS',
       comment: m.comment,
+      shapes: `request: ${JSON.stringify(describeMessage(m.resolvedRequestType))}, response: ${JSON.stringify(describeMessage(m.resolvedResponseType))}`,
     };
   });
 }
@@ -147,7 +151,7 @@ function emitRegister(name: string, constName: string, all: readonly Rpc[], i: I
     '    endpoints: {',
   ];
   for (const r of all) {
-    const types = `requestType: '${r.reqType}', responseType: '${r.resType}'`;
+    const types = `requestType: '${r.reqType}', responseType: '${r.resType}', ${r.shapes}`;
     if (r.kind === 'unary') {
       const idem = r.idempotent ? ' idempotent: true,' : '';
       lines.push(`      '${r.endpoint}': {${idem} ${types}, handler: (request: ${r.req}, ctx: ${i.CallContext}) => impl.${r.method}(request, ctx) },`);
