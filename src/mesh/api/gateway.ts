@@ -97,6 +97,10 @@ class HttpGateway implements ApiGateway {
     }
     if (segments[0] === 'mcp' && segments.length === 1 && this.#mcp !== undefined) return this.#mcp.handle(req, res);
     const target = targetOf(segments, req.headers);
+    if (segments.length === 1 && segments[0] === 'rpc' && req.headers['micro-endpoint'] === undefined && req.headers['x-micro-endpoint'] === undefined) {
+      if (method !== 'POST') return sendError(res, new MicroError('METHOD_NOT_ALLOWED', `${method} /rpc: call with POST`, { id: ID }), false, { allow: 'POST, OPTIONS' });
+      return void serveCall(this.#calls, undefined, req, res).catch((err: unknown) => sendError(res, err));
+    }
     if (target === undefined) {
       if (segments.length === 0) return this.#index(method, res);
       return sendError(res, new MicroError('ENDPOINT_NOT_FOUND', `${url} names a service but no endpoint: POST /${segments[0]}/<Type.Method>`, { id: ID }));

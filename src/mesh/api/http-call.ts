@@ -1,6 +1,7 @@
 /** `POST /<service>/<endpoint>`: one request body in, one JSON reply out, through the node's client. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MeshClient } from '../client/client.ts';
+import { MicroError } from '../errors.ts';
 import { parseBody, readBody, sendError } from './body.ts';
 import type { ResolvedApiOptions } from './options.ts';
 import { metadataOf, type Target, timeoutOf } from './route.ts';
@@ -11,7 +12,18 @@ export interface HttpCallDeps {
   options: ResolvedApiOptions;
 }
 
-export async function serveCall(deps: HttpCallDeps, target: Target, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** go-micro's `POST /rpc`: `{ "service", "endpoint" (or "method"), "request" }` in one JSON body. */
+function rpcTarget(body: unknown): { target: Target; request: unknown } {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const endpoint = b.endpoint ?? b.method;
+  if (typeof b.service !== 'string' || b.service === '' || typeof endpoint !== 'string' || endpoint === '') {
+    throw new MicroError('BAD_REQUEST', 'POST /rpc wants {"service": "...", "endpoint": "Type.Method", "request": {...}}', { id: 'micro.api' });
+  }
+  return { target: { service: b.service, endpoint }, request: b.request ?? {} };
+}
+
+/** Calls `target` with the request body; without a target (`POST /rpc`), the body names it. */
+export async function serveCall(deps: HttpCallDeps, given: Target | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let body: Buffer;
   try {
     body = await readBody(req, deps.options.maxBodyBytes);
@@ -20,7 +32,10 @@ export async function serveCall(deps: HttpCallDeps, target: Target, req: Incomin
     return sendError(res, err, true);
   }
   try {
-    const request = parseBody(body);
+    let request = parseBody(body);
+    let target: Target;
+    if (given === undefined) ({ target, request } = rpcTarget(request));
+    else target = given;
     const timeoutMs = timeoutOf(req.headers, deps.options.timeoutMs);
     const metadata = metadataOf(req.headers);
     // A client that goes away does not cancel the call: its deadline bounds it, and the answer is dropped.

@@ -159,3 +159,12 @@ test('api — GET / lists services with their endpoints, streaming ones marked; 
     assert.deepEqual(endpoints, { 'Say.Count': true, 'Say.Echo': true, 'Say.Fail': false, 'Say.Hello': false, 'Say.Slow': false });
   });
 });
+
+test('api — go-micro’s POST /rpc names the service and endpoint in the body', async () => {
+  await withGateway(async (api) => {
+    assert.deepEqual((await post(api, '/rpc', '{"service":"greeter","endpoint":"Say.Hello","request":{"name":"rpc"}}')).json, { msg: 'Hello rpc' });
+    assert.deepEqual((await post(api, '/rpc', '{"service":"greeter","method":"Say.Hello","request":{"name":"m"}}')).json, { msg: 'Hello m' });
+    assert.equal((await post(api, '/rpc', '{"request":{}}')).status, 400);
+    assert.equal((await fetch(`${api.url}/rpc`)).status, 405);
+  });
+});
