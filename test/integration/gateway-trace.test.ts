@@ -28,7 +28,7 @@ async function spansOf(child: ChildProcess): Promise<SpanLine[]> {
   return JSON.parse(await line) as SpanLine[];
 }
 
-test('gateway trace — HTTP client → gateway → front → back across processes is one trace, each span parented to the one before', async () => {
+test('gateway trace — HTTP client → gateway (SERVER, then CLIENT) → front → back across processes is one trace, each span parented to the one before', async () => {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -53,20 +53,22 @@ test('gateway trace — HTTP client → gateway → front → back across proces
     const [g, f, b] = [await spansOf(gateway.child), await spansOf(front.child), await spansOf(back.child)];
     const all = [...g, ...f, ...b];
     const traceId = root.spanContext().traceId;
-    assert.ok(all.length >= 6, JSON.stringify(all));
+    assert.ok(all.length >= 7, JSON.stringify(all));
     assert.deepEqual([...new Set(all.map((s) => s.traceId))], [traceId], 'one trace');
     const find = (process: string, name: string, kind: SpanKind): SpanLine => {
       const found = all.filter((s) => s.process === process && s.name === name && s.kind === kind);
       assert.equal(found.length, 1, `${process} ${name} ${SpanKind[kind]} in ${JSON.stringify(all)}`);
       return found[0] as SpanLine;
     };
+    const gwServer = find('gateway', 'POST /front/Front.Relay', SpanKind.SERVER);
     const gwClient = find('gateway', 'front/Front.Relay', SpanKind.CLIENT);
     const gwAttempt = find('gateway', 'front/Front.Relay attempt', SpanKind.INTERNAL);
     const frontServer = find('front', 'front/Front.Relay', SpanKind.SERVER);
     const frontClient = find('front', 'back/Back.Echo', SpanKind.CLIENT);
     const frontAttempt = find('front', 'back/Back.Echo attempt', SpanKind.INTERNAL);
     const backServer = find('back', 'back/Back.Echo', SpanKind.SERVER);
-    assert.equal(gwClient.parentSpanId, root.spanContext().spanId, 'the gateway continues the HTTP client’s span');
+    assert.equal(gwServer.parentSpanId, root.spanContext().spanId, 'the gateway continues the HTTP client’s span');
+    assert.equal(gwClient.parentSpanId, gwServer.spanId);
     assert.equal(gwAttempt.parentSpanId, gwClient.spanId);
     assert.equal(frontServer.parentSpanId, gwAttempt.spanId);
     assert.equal(frontClient.parentSpanId, frontServer.spanId);

@@ -41,7 +41,7 @@ class HttpGateway implements ApiGateway {
     readonly options: ResolvedApiOptions,
   ) {
     const o = options;
-    this.#calls = { client: node.client, options: o };
+    this.#calls = { client: node.client, options: o, address: () => this.#address };
     this.#server = createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: o.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, o.requestTimeoutMs) }, (req, res) => this.#handle(req, res));
     this.#mcp = o.mcp ? createMcpHandler({ node, options: o }) : undefined;
     this.#ws = o.websocket ? createStreamUpgrader({ client: node.client, options: o, log: node.log }) : undefined;

@@ -5,11 +5,13 @@ import { MicroError } from '../errors.ts';
 import { parseBody, readBody, sendError } from './body.ts';
 import type { ResolvedApiOptions } from './options.ts';
 import { metadataOf, type Target, timeoutOf } from './route.ts';
-import { withTraceOf } from './trace.ts';
+import { withServerSpan, withTraceOf } from './trace.ts';
 
 export interface HttpCallDeps {
   client: MeshClient;
   options: ResolvedApiOptions;
+  /** The gateway's bound `host:port`. */
+  address(): string;
 }
 
 /** go-micro's `POST /rpc`: `{ "service", "endpoint" (or "method"), "request" }` in one JSON body. */
@@ -40,9 +42,12 @@ export async function serveCall(deps: HttpCallDeps, given: Target | undefined, r
     const metadata = metadataOf(req.headers);
     // A client that goes away does not cancel the call: its deadline bounds it, and the answer is dropped.
     const options = { timeoutMs, metadata };
-    const reply = await (metadata.traceparent === undefined
-      ? deps.client.call(target.service, target.endpoint, request, options)
-      : withTraceOf(metadata, () => deps.client.call(target.service, target.endpoint, request, options)));
+    const tracer = deps.options.tracer;
+    const reply = await (tracer !== undefined
+      ? withServerSpan(tracer, metadata, `/${target.service}/${target.endpoint}`, deps.address(), () => deps.client.call(target.service, target.endpoint, request, options))
+      : metadata.traceparent === undefined
+        ? deps.client.call(target.service, target.endpoint, request, options)
+        : withTraceOf(metadata, () => deps.client.call(target.service, target.endpoint, request, options)));
     const text = JSON.stringify(reply ?? null);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);

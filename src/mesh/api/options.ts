@@ -1,4 +1,5 @@
 /** Options of the API gateway (`createApiGateway`, `micro api`). */
+import { type Tracer, trace } from '@opentelemetry/api';
 
 /** Which browser origins may call the gateway, and how (CORS). */
 export interface CorsOptions {
@@ -33,9 +34,15 @@ export interface ApiGatewayOptions {
   maxMessageBytes?: number;
   /** Bytes queued towards a WebSocket client before the gateway stops reading the service's replies. @default 1048576 */
   wsHighWaterBytes?: number;
+  /**
+   * A SERVER span per HTTP call (`POST /<service>/<endpoint>`, HTTP semantic conventions), parent of the node's
+   * CLIENT span: `true` for the globally registered tracer, or `{ tracer }`. Off, the trace still continues from the
+   * caller's `traceparent`. @default false
+   */
+  tracing?: boolean | { tracer: Tracer };
 }
 
-export type ResolvedApiOptions = Required<Omit<ApiGatewayOptions, 'cors'>> & { cors: Required<CorsOptions> };
+export type ResolvedApiOptions = Required<Omit<ApiGatewayOptions, 'cors' | 'tracing'>> & { cors: Required<CorsOptions>; tracer: Tracer | undefined };
 
 export const DEFAULT_CORS_HEADERS = ['content-type', 'authorization', 'micro-service', 'micro-endpoint', 'traceparent', 'tracestate', 'baggage'] as const;
 
@@ -51,16 +58,19 @@ export function defaultApiGatewayOptions(): ResolvedApiOptions {
     websocket: true,
     maxMessageBytes: 1024 * 1024,
     wsHighWaterBytes: 1024 * 1024,
+    tracer: undefined,
   };
 }
 
 /** Options merged over the defaults; `maxMessageBytes` follows `maxBodyBytes` unless given. */
 export function resolveApiOptions(options: ApiGatewayOptions): ResolvedApiOptions {
   const d = defaultApiGatewayOptions();
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ApiGatewayOptions;
+  const { tracing, ...rest } = options;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<ApiGatewayOptions, 'tracing'>;
   return {
     ...d,
     ...defined,
+    tracer: tracing === true ? trace.getTracer('micromesh') : tracing === false || tracing === undefined ? undefined : tracing.tracer,
     maxMessageBytes: options.maxMessageBytes ?? options.maxBodyBytes ?? d.maxMessageBytes,
     cors: { ...d.cors, ...options.cors },
   };
