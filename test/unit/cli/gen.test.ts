@@ -173,5 +173,5 @@ test('gen — endpoints are described for the registry: repeated as []T, maps as
   const schema = inputSchema(order) as { properties: Record<string, Record<string, unknown>> };
   assert.deepEqual(schema.properties.tags, { type: 'array', items: { type: 'string' } });
   assert.deepEqual(schema.properties.counts, { type: 'object', additionalProperties: { type: ['integer', 'string'] } });
-  assert.equal((schema.properties.items?.items as { type: string }).type, 'object');
+  assert.equal((schema.properties.items?.items as { type: string } | undefined)?.type, 'object');
 });
