@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import type { ApiGateway } from '../../../../src/mesh/api/gateway.ts';
 import { waitUntil } from '../../../support/wait.ts';
-import { produced, withGateway } from './support.ts';
+import { produced, sink, withGateway } from './support.ts';
 
 function open(api: ApiGateway, path: string): Promise<WebSocket> {
   const ws = new WebSocket(`ws://${api.address}${path}`);
@@ -99,5 +99,35 @@ test('api ws — a message that is not JSON closes with 1007; unknown services a
       });
       assert.equal(refused, status, path);
     }
+  });
+});
+
+test('api ws — a client sending faster than the service takes is held back: the gateway stops reading its socket', async () => {
+  await withGateway(async (api) => {
+    const ws = await open(api, '/greeter/Say.Sink');
+    const done = drain(ws);
+    const total = 20_000;
+    const message = JSON.stringify({ pad: 'y'.repeat(1000) });
+    for (let i = 0; i < total; i += 1) ws.send(message);
+    ws.send('');
+    // The service takes one message, then waits: the window, the gateway and the socket buffers fill, then the rest
+    // stays queued in the client.
+    let last = -1;
+    let still = 0;
+    await waitUntil(
+      () => {
+        still = ws.bufferedAmount === last ? still + 1 : 0;
+        last = ws.bufferedAmount;
+        return still > 2000;
+      },
+      10_000,
+      'the client to stop draining',
+    );
+    assert.ok(sink.taken <= 1, `the service took ${sink.taken}`);
+    assert.ok(ws.bufferedAmount > (total * message.length) / 2, `only ${ws.bufferedAmount} bytes wait in the client: the gateway read on`);
+    sink.open = true;
+    const { messages, code } = await done;
+    assert.equal(code, 1000);
+    assert.deepEqual(messages, [{ taken: total }]);
   });
 });

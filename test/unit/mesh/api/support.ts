@@ -32,6 +32,16 @@ export const greeter = defineService({
         for await (const m of s) await s.send(m);
       },
     },
+    // Takes messages only while `sink.open`; counts what it took.
+    'Say.Sink': {
+      stream: async (s) => {
+        for await (const _m of s) {
+          sink.taken += 1;
+          while (!sink.open) await new Promise((r) => setTimeout(r, 5));
+        }
+        await s.send({ taken: sink.taken });
+      },
+    },
     'Say.Count': {
       stream: async (s, _ctx) => {
         for await (const m of s) {
@@ -51,11 +61,16 @@ export const greeter = defineService({
 /** How far Say.Count has produced. */
 export const produced = { count: 0 };
 
+/** What Say.Sink took, and whether it takes more. */
+export const sink = { taken: 0, open: false };
+
 /** A memory mesh with greeter served on node `svc` and a gateway on node `gw`, closed after `run`. */
 export async function withGateway(run: (api: ApiGateway, gw: MeshNode) => Promise<void>, options: ApiGatewayOptions = {}): Promise<void> {
   const mesh = memoryMesh();
   seen.length = 0;
   produced.count = 0;
+  sink.taken = 0;
+  sink.open = false;
   let api: ApiGateway | undefined;
   try {
     const svc = await mesh.node('svc');
