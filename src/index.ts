@@ -122,6 +122,12 @@ export type { ErrorReason, MicroErrorJSON } from './mesh/errors.ts';
 export { MetadataKey } from './mesh/metadata.ts';
 export type { Metadata } from './mesh/metadata.ts';
 
+// API gateway
+export { createApiGateway } from './mesh/api/gateway.ts';
+export type { ApiGateway } from './mesh/api/gateway.ts';
+export { defaultApiGatewayOptions } from './mesh/api/options.ts';
+export type { ApiGatewayOptions, CorsOptions } from './mesh/api/options.ts';
+
 // Operations
 export { tracingMiddleware } from './mesh/ops/tracing.ts';
 export type { TracingOptions } from './mesh/ops/tracing.ts';

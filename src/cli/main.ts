@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { addApiCommand } from './commands/api.ts';
 import { addCallCommand } from './commands/call.ts';
 import { addDashboardCommand } from './commands/dashboard.ts';
 import { addDescribeCommand } from './commands/describe.ts';
@@ -31,5 +32,6 @@ addHealthCommand(program);
 addInspectCommand(program);
 addDashboardCommand(program);
 addGenCommand(program);
+addApiCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

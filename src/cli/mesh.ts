@@ -29,7 +29,7 @@ export function timeoutOf(flags: Pick<MeshFlags, 'timeout'>): number {
 }
 
 /** The options of a command's node `id`, from its registry, transport and mDNS flags (checked). */
-export function nodeOptionsOf(flags: Omit<MeshFlags, 'timeout' | 'output'>, id: string): NodeOptions {
+export function nodeOptionsOf(flags: Pick<MeshFlags, 'registry' | 'transport' | 'mdnsPort'>, id: string): NodeOptions {
   const port = flags.mdnsPort === undefined ? undefined : Number(flags.mdnsPort);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65_536)) fail(new Error(`--mdns-port wants a port number, not "${flags.mdnsPort}"`));
   return {
@@ -45,13 +45,14 @@ export function nodeOptionsOf(flags: Omit<MeshFlags, 'timeout' | 'output'>, id: 
  * whole command (start, work, stop) has `--timeout` plus a start-up grace; past it, a TIMEOUT MicroError.
  */
 export async function withNode<T>(flags: MeshFlags, run: (node: MeshNode) => Promise<T>): Promise<T> {
+  const options = nodeOptionsOf(flags, `micro-cli-${process.pid}`);
   const deadlineMs = timeoutOf(flags) + STARTUP_GRACE_MS;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new MicroError('TIMEOUT', `no answer from the mesh within ${deadlineMs} ms (registry ${flags.registry ?? 'mdns'})`, { id: 'micro' })), deadlineMs);
   });
   const work = async (): Promise<T> => {
-    const node = await createNode(nodeOptionsOf(flags, `micro-cli-${process.pid}`));
+    const node = await createNode(options);
     try {
       return await run(node);
     } finally {

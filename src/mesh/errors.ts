@@ -13,6 +13,7 @@ export const StatusCodes = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
@@ -34,6 +35,7 @@ export const ErrorReasons = {
   SERVICE_NOT_FOUND: { code: 404, retryable: false },
   ENDPOINT_NOT_FOUND: { code: 404, retryable: false },
   ACTOR_NOT_FOUND: { code: 404, retryable: false },
+  METHOD_NOT_ALLOWED: { code: 405, retryable: false },
   TIMEOUT: { code: 408, retryable: false },
   LOCK_TIMEOUT: { code: 408, retryable: false },
   CONFLICT: { code: 409, retryable: false },
@@ -135,6 +137,7 @@ function reasonForCode(code: number | undefined): ErrorReason {
     case 401: return 'UNAUTHORIZED';
     case 403: return 'FORBIDDEN';
     case 404: return 'NOT_FOUND';
+    case 405: return 'METHOD_NOT_ALLOWED';
     case 408: return 'TIMEOUT';
     case 409: return 'CONFLICT';
     case 413: return 'PAYLOAD_TOO_LARGE';

@@ -109,3 +109,8 @@ test('readme — the events block bills one order and dead-letters the other', a
   const lines = (await runBlock('events.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['billed order 1 at sequence 1', 'dead letter from orders.placed: delivered 2 times (maxDeliver 2); last error: negative total']);
 });
+
+test('readme — the gateway block answers a go-micro path, a 404 and an MCP tool list', async () => {
+  const lines = (await runBlock('gateway.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines, ['200 {"msg":"Hello Ada"}', '404 SERVICE_NOT_FOUND', 'greeter.Say.Hello']);
+});

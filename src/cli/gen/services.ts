@@ -3,6 +3,8 @@
  * Go. Endpoints are named `Service.Method`; bodies travel as `application/protobuf` with fully qualified types.
  */
 import protobuf from 'protobufjs';
+import { describeMessage } from './describe.ts';
+import type { Identifiers } from './identifiers.ts';
 import { lowerFirst, type TypeScope, tsName } from './naming.ts';
 import { doc } from './types.ts';
 
@@ -18,6 +20,8 @@ interface Rpc {
   readonly resType: string;
   readonly idempotent: boolean;
   readonly comment: string | null;
+  /** `request` and `response` descriptions for the registry, as TypeScript object literals. */
+  readonly shapes: string;
 }
 
 const KIND_NOTE: Readonly<Record<Kind, string>> = {
@@ -44,12 +48,13 @@ function rpcs(service: protobuf.Service, scope: TypeScope): Rpc[] {
       resType: m.resolvedResponseType.fullName.slice(1),
       idempotent: level === 'IDEMPOTENT' || level === 'NO_SIDE_EFFECTS',
       comment: m.comment,
+      shapes: `request: ${JSON.stringify(describeMessage(m.resolvedRequestType))}, response: ${JSON.stringify(describeMessage(m.resolvedResponseType))}`,
     };
   });
 }
 
 /** The lines of one service's client, handler interface and register function. */
-export function emitService(service: protobuf.Service, pkg: string, scope: TypeScope): string[] {
+export function emitService(service: protobuf.Service, pkg: string, scope: TypeScope, ids: Identifiers): string[] {
   const name = tsName(service, pkg);
   const full = service.fullName.slice(1);
   const all = rpcs(service, scope);
@@ -58,49 +63,49 @@ export function emitService(service: protobuf.Service, pkg: string, scope: TypeS
     `/** The registry name \`${name}Client\` and \`register${name}\` use unless told otherwise. */`,
     `export const ${constName} = '${full}';`,
     '',
-    ...emitClient(name, constName, all, service.comment),
+    ...emitClient(name, constName, all, service.comment, ids),
     '',
-    ...emitHandler(name, all),
+    ...emitHandler(name, all, ids),
     '',
-    ...emitRegister(name, constName, all),
+    ...emitRegister(name, constName, all, ids),
   ];
 }
 
-function emitClient(name: string, constName: string, all: readonly Rpc[], comment: string | null): string[] {
+function emitClient(name: string, constName: string, all: readonly Rpc[], comment: string | null, i: Identifiers): string[] {
   const lines = [
     ...doc(comment, undefined, '', `A typed client of \`${name}\`: one method per rpc, bodies as application/protobuf.`),
     `export class ${name}Client {`,
-    '  readonly #node: MeshNode;',
+    `  readonly #node: ${i.MeshNode};`,
     '  readonly #service: string;',
     '',
     `  /** @param service the registry name of the service; defaults to {@link ${constName}}. */`,
-    `  constructor(node: MeshNode, service: string = ${constName}) {`,
-    '    ensureProtoTypes(node, DESCRIPTOR);',
+    `  constructor(node: ${i.MeshNode}, service: string = ${constName}) {`,
+    `    ${i.ensureProtoTypes}(node, ${i.DESCRIPTOR});`,
     '    this.#node = node;',
     '    this.#service = service;',
     '  }',
   ];
   for (const r of all) {
-    const opts = `protobufOptions(options, '${r.reqType}', '${r.resType}')`;
+    const opts = `${i.protobufOptions}(options, '${r.reqType}', '${r.resType}')`;
     lines.push('', ...doc(r.comment, undefined, '  ', `${KIND_NOTE[r.kind]}: \`${r.endpoint}\`.`));
     if (r.kind === 'unary') {
       lines.push(
-        `  ${r.method}(request: ${r.req}, options?: CallOptions): Promise<${r.res}> {`,
+        `  ${r.method}(request: ${r.req}, options?: ${i.CallOptions}): Promise<${r.res}> {`,
         `    return this.#node.client.call<${r.res}>(this.#service, '${r.endpoint}', request, ${opts});`,
       );
     } else if (r.kind === 'server') {
       lines.push(
-        `  ${r.method}(request: ${r.req}, options?: CallOptions): AsyncIterable<${r.res}> {`,
-        `    return openServerStream<${r.req}, ${r.res}>(this.#node, this.#service, '${r.endpoint}', request, ${opts});`,
+        `  ${r.method}(request: ${r.req}, options?: ${i.CallOptions}): AsyncIterable<${r.res}> {`,
+        `    return ${i.openServerStream}<${r.req}, ${r.res}>(this.#node, this.#service, '${r.endpoint}', request, ${opts});`,
       );
     } else if (r.kind === 'client') {
       lines.push(
-        `  ${r.method}(options?: CallOptions): Promise<ClientSender<${r.req}, ${r.res}>> {`,
-        `    return openClientStream<${r.req}, ${r.res}>(this.#node, this.#service, '${r.endpoint}', ${opts});`,
+        `  ${r.method}(options?: ${i.CallOptions}): Promise<${i.ClientSender}<${r.req}, ${r.res}>> {`,
+        `    return ${i.openClientStream}<${r.req}, ${r.res}>(this.#node, this.#service, '${r.endpoint}', ${opts});`,
       );
     } else {
       lines.push(
-        `  ${r.method}(options?: CallOptions): Promise<ClientStream<${r.req}, ${r.res}>> {`,
+        `  ${r.method}(options?: ${i.CallOptions}): Promise<${i.ClientStream}<${r.req}, ${r.res}>> {`,
         `    return this.#node.client.stream<${r.req}, ${r.res}>(this.#service, '${r.endpoint}', ${opts});`,
       );
     }
@@ -110,23 +115,23 @@ function emitClient(name: string, constName: string, all: readonly Rpc[], commen
   return lines;
 }
 
-function emitHandler(name: string, all: readonly Rpc[]): string[] {
+function emitHandler(name: string, all: readonly Rpc[], i: Identifiers): string[] {
   const lines = [`/** What a \`${name}\` server implements: one method per rpc. */`, `export interface ${name}Handler {`];
   for (const r of all) {
     lines.push(...doc(r.comment, undefined, '  ', `${KIND_NOTE[r.kind]}: \`${r.endpoint}\`.`));
-    if (r.kind === 'unary') lines.push(`  ${r.method}(request: ${r.req}, ctx: CallContext): ${r.res} | Promise<${r.res}>;`);
-    else if (r.kind === 'server') lines.push(`  ${r.method}(request: ${r.req}, stream: StreamSender<${r.res}>, ctx: CallContext): void | Promise<void>;`);
-    else if (r.kind === 'client') lines.push(`  ${r.method}(requests: AsyncIterable<${r.req}>, ctx: CallContext): ${r.res} | Promise<${r.res}>;`);
-    else lines.push(`  ${r.method}(stream: ServerStream<${r.req}, ${r.res}>, ctx: CallContext): void | Promise<void>;`);
+    if (r.kind === 'unary') lines.push(`  ${r.method}(request: ${r.req}, ctx: ${i.CallContext}): ${r.res} | Promise<${r.res}>;`);
+    else if (r.kind === 'server') lines.push(`  ${r.method}(request: ${r.req}, stream: ${i.StreamSender}<${r.res}>, ctx: ${i.CallContext}): void | Promise<void>;`);
+    else if (r.kind === 'client') lines.push(`  ${r.method}(requests: AsyncIterable<${r.req}>, ctx: ${i.CallContext}): ${r.res} | Promise<${r.res}>;`);
+    else lines.push(`  ${r.method}(stream: ${i.ServerStream}<${r.req}, ${r.res}>, ctx: ${i.CallContext}): void | Promise<void>;`);
   }
   lines.push('}');
   return lines;
 }
 
-function emitRegister(name: string, constName: string, all: readonly Rpc[]): string[] {
+function emitRegister(name: string, constName: string, all: readonly Rpc[], i: Identifiers): string[] {
   const lines = [
     `/** How \`register${name}\` serves: \`node.serve\` options plus the registry name and version. */`,
-    `export interface Register${name}Options extends ServeOptions {`,
+    `export interface Register${name}Options extends ${i.ServeOptions} {`,
     `  /** @default ${constName} */`,
     '  service?: string;',
     "  /** @default 'latest' */",
@@ -137,25 +142,25 @@ function emitRegister(name: string, constName: string, all: readonly Rpc[]): str
     ` * Serves \`impl\` on \`node\` as the service \`${name}\` (endpoints \`${all[0]?.endpoint ?? `${name}.Method`}\`, …), with the message`,
     ' * types added to the node\'s protobuf codec.',
     ' */',
-    `export async function register${name}(node: MeshNode, impl: ${name}Handler, options: Register${name}Options = {}): Promise<void> {`,
-    '  ensureProtoTypes(node, DESCRIPTOR);',
+    `export async function register${name}(node: ${i.MeshNode}, impl: ${name}Handler, options: Register${name}Options = {}): Promise<void> {`,
+    `  ${i.ensureProtoTypes}(node, ${i.DESCRIPTOR});`,
     `  const { service = ${constName}, version, ...serve } = options;`,
-    '  const definition = defineService({',
+    `  const definition = ${i.defineService}({`,
     '    name: service,',
     '    ...(version === undefined ? {} : { version }),',
     '    endpoints: {',
   ];
   for (const r of all) {
-    const types = `requestType: '${r.reqType}', responseType: '${r.resType}'`;
+    const types = `requestType: '${r.reqType}', responseType: '${r.resType}', ${r.shapes}`;
     if (r.kind === 'unary') {
       const idem = r.idempotent ? ' idempotent: true,' : '';
-      lines.push(`      '${r.endpoint}': {${idem} ${types}, handler: (request: ${r.req}, ctx: CallContext) => impl.${r.method}(request, ctx) },`);
+      lines.push(`      '${r.endpoint}': {${idem} ${types}, handler: (request: ${r.req}, ctx: ${i.CallContext}) => impl.${r.method}(request, ctx) },`);
     } else if (r.kind === 'server') {
-      lines.push(`      '${r.endpoint}': { ${types}, stream: serveServerStream<${r.req}, ${r.res}>((request, stream, ctx) => impl.${r.method}(request, stream, ctx)) },`);
+      lines.push(`      '${r.endpoint}': { ${types}, stream: ${i.serveServerStream}<${r.req}, ${r.res}>((request, stream, ctx) => impl.${r.method}(request, stream, ctx)) },`);
     } else if (r.kind === 'client') {
-      lines.push(`      '${r.endpoint}': { ${types}, stream: serveClientStream<${r.req}, ${r.res}>((requests, ctx) => impl.${r.method}(requests, ctx)) },`);
+      lines.push(`      '${r.endpoint}': { ${types}, stream: ${i.serveClientStream}<${r.req}, ${r.res}>((requests, ctx) => impl.${r.method}(requests, ctx)) },`);
     } else {
-      lines.push(`      '${r.endpoint}': { ${types}, stream: (stream: ServerStream<${r.req}, ${r.res}>, ctx: CallContext) => impl.${r.method}(stream, ctx) },`);
+      lines.push(`      '${r.endpoint}': { ${types}, stream: (stream: ${i.ServerStream}<${r.req}, ${r.res}>, ctx: ${i.CallContext}) => impl.${r.method}(stream, ctx) },`);
     }
   }
   lines.push('    },', '  });', '  await node.serve(definition, serve);', '}');

@@ -166,10 +166,13 @@ export class MdnsRegistry implements Registry {
     return found;
   }
 
-  /** Waits (bounded) for probes of records just received, so a first lookup is not answered before they are admitted. */
-  async #admissions(name: string): Promise<void> {
+  /**
+   * Waits (bounded) for probes of records just received, so a first lookup is not answered before they are admitted:
+   * of one service until it is known, or of every record (`name` undefined).
+   */
+  async #admissions(name: string | undefined): Promise<void> {
     const deadline = this.#o.clock.now() + this.#o.limits.admitTimeoutMs;
-    while (this.#table.get(name) === undefined && this.#remote.stats().probing > 0 && this.#o.clock.now() < deadline && !this.#closed) {
+    while ((name === undefined || this.#table.get(name) === undefined) && this.#remote.stats().probing > 0 && this.#o.clock.now() < deadline && !this.#closed) {
       await new Promise<void>((resolve) => this.#timers.after(10, resolve));
     }
   }
@@ -177,6 +180,9 @@ export class MdnsRegistry implements Registry {
   async listServices(): Promise<Service[]> {
     this.#assertOpen();
     await this.#warm;
+    this.#assertOpen();
+    // A process that lists once after starting (`micro services`) would otherwise see only records already admitted.
+    await this.#admissions(undefined);
     this.#assertOpen();
     return this.#table.list();
   }

@@ -19,7 +19,7 @@ const read = (path: string) => readFileSync(join(out, path), 'utf8');
 
 before(() => {
   mkdirSync(out, { recursive: true });
-  const protos = ['shop/orders.proto', 'greeter.proto', 'nopackage.proto'].map((f) => join(fixtures, f));
+  const protos = ['shop/orders.proto', 'greeter.proto', 'nopackage.proto', 'collide.proto'].map((f) => join(fixtures, f));
   written = generateTo(protos, out, { includes: [fixtures] });
   copyFileSync(join(fixtures, 'orders-usage.ts.in'), join(out, 'orders-usage.ts'));
 });
@@ -28,6 +28,7 @@ after(() => rmSync(out, { recursive: true, force: true }));
 test('gen — one module per .proto and per import, laid out by import path, plus the runtime', () => {
   assert.deepEqual([...written].sort(), [
     '_runtime.ts',
+    'collide.ts',
     'google/protobuf/any.ts',
     'google/protobuf/duration.ts',
     'google/protobuf/empty.ts',
@@ -74,7 +75,7 @@ test('gen — services: a client per rpc kind, a handler interface, a register f
   assert.match(orders, /sum\(options\?: CallOptions\): Promise<ClientSender<Order_Item, Total>> \{/);
   assert.match(orders, /sync\(options\?: CallOptions\): Promise<ClientStream<OrderEvent, OrderEvent>> \{/);
   assert.match(orders, /export interface OrdersHandler \{/);
-  assert.match(orders, /'Orders\.Get': \{ idempotent: true, requestType: 'shop\.GetOrder', responseType: 'shop\.Order', handler:/);
+  assert.match(orders, /'Orders\.Get': \{ idempotent: true, requestType: 'shop\.GetOrder', responseType: 'shop\.Order', request: \{"name":"GetOrder".*\}, response: \{"name":"Order".*\}, handler:/);
   assert.match(orders, /'Orders\.Ping': \{ requestType: 'google\.protobuf\.Empty', responseType: 'google\.protobuf\.Empty',/);
   assert.match(read('greeter.ts'), /export async function registerGreeter\(node: MeshNode, impl: GreeterHandler, options: RegisterGreeterOptions = \{\}\)/);
 });
@@ -141,4 +142,36 @@ test('gen — an unresolved import names the import and every include root tried
     (err: unknown) =>
       err instanceof ProtoError && err.message.includes('"nowhere/missing.proto"') && err.message.includes('test/fixtures/gen, test/fixtures/gen/shop'),
   );
+});
+
+test('gen — messages named like the generated code’s imports (MeshNode, CallOptions, DESCRIPTOR…) get the imports aliased; the output compiles', () => {
+  const collide = read('collide.ts');
+  assert.match(collide, /^export interface MeshNode \{$/m);
+  assert.match(collide, /import \{ type CallContext, type CallOptions as \$CallOptions, defineService, type MeshNode as \$MeshNode, type ServeOptions as \$ServeOptions \} from 'micromesh';/);
+  assert.match(collide, /type StreamSender as \$StreamSender/);
+  assert.match(collide, /^const \$DESCRIPTOR: ProtoJson = /m);
+  assert.match(collide, /describe\(request: MeshNode, options\?: \$CallOptions\): Promise<CallOptions>/);
+  assert.match(collide, /constructor\(node: \$MeshNode, service: string = MESH_SERVICE\)/);
+});
+
+test('gen — endpoints are described for the registry: repeated as []T, maps as map[K]V, nested messages with their fields; the gateway makes an MCP schema of it', async () => {
+  const { describeMessage } = await import('../../../src/cli/gen/describe.ts');
+  const { inputSchema } = await import('../../../src/mesh/api/schema.ts');
+  const { loadProtos } = await import('../../../src/cli/gen/load.ts');
+  const loaded = loadProtos([join(fixtures, 'shop/orders.proto')], [fixtures]);
+  const order = describeMessage(loaded.root.lookupType('shop.Order'));
+  const field = (name: string) => order.values?.find((v) => v.name === name);
+  assert.deepEqual(field('id'), { name: 'id', type: 'string' });
+  assert.deepEqual(field('status'), { name: 'status', type: 'string' });
+  assert.deepEqual(field('tags'), { name: 'tags', type: '[]string' });
+  assert.deepEqual(field('counts'), { name: 'counts', type: 'map[string]int64' });
+  assert.equal(field('items')?.type, '[]Item');
+  assert.deepEqual(
+    field('items')?.values?.map((v) => `${v.name}:${v.type}`),
+    ['sku:string', 'quantity:uint32', 'price:Money'],
+  );
+  const schema = inputSchema(order) as { properties: Record<string, Record<string, unknown>> };
+  assert.deepEqual(schema.properties.tags, { type: 'array', items: { type: 'string' } });
+  assert.deepEqual(schema.properties.counts, { type: 'object', additionalProperties: { type: ['integer', 'string'] } });
+  assert.equal((schema.properties.items?.items as { type: string } | undefined)?.type, 'object');
 });

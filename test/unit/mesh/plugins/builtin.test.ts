@@ -125,3 +125,10 @@ describe('builtin plugin', () => {
     await registry.close();
   });
 });
+
+test('builtin plugin — MICRO_MDNS_PORT sets the mDNS port (options and the URL win over it); a bad value is a 400', () => {
+  assert.equal(mdns('mdns', registryContext({ MICRO_MDNS_PORT: '25353' })).port, 25353);
+  assert.equal(mdns('mdns', registryContext({ MICRO_MDNS_PORT: '25353' }, { mdns: { port: 25354 } })).port, 25354);
+  assert.equal(mdns('mdns://127.0.0.1:25355', registryContext({ MICRO_MDNS_PORT: '25353' })).port, 25355);
+  assert.throws(() => mdns('mdns', registryContext({ MICRO_MDNS_PORT: 'x' })), (err) => err instanceof MicroError && err.code === 400);
+});

@@ -119,6 +119,29 @@ describe('mdns registry under attack', { timeout: 30_000 }, () => {
     }
   });
 
+  test('mdns admission — listServices waits for records still being probed, so a process that lists once after starting sees them', async () => {
+    const gate = createGate();
+    const { spy, domain, registry, close } = await underAttack({ admit: gate.admit });
+    try {
+      assert.deepEqual(await registry.listServices(), [], 'warmed up, nothing yet');
+      await announce(spy, domain, svc('greeter', '1', ['n1']));
+      await until(() => gate.pending === 1, 3000, 'the probe to start');
+      let answered = false;
+      const listed = registry.listServices().finally(() => {
+        answered = true;
+      });
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(answered, false, 'listServices answered while a probe was running');
+      gate.answer('n1', REAL, true);
+      assert.deepEqual(
+        (await listed).map((s) => s.name),
+        ['greeter'],
+      );
+    } finally {
+      await close();
+    }
+  });
+
   test('mdns admission — 10k fake nodes of a service: the cache stops at maxNodesPerService, the real node stays, lookups stay cheap', async () => {
     const { spy, domain, registry, close } = await underAttack();
     try {
