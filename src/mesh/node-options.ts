@@ -1,4 +1,6 @@
 import type { ActorSystem, Logger } from '../actors/index.ts';
+import type { Broker } from './broker/broker.ts';
+import type { BrokerConcernOptions } from './broker/factories.ts';
 import type { CreateActorSystemOptions } from '../supervisor/index.ts';
 import type { ClientOptions } from './client/options.ts';
 import type { Codecs, CodecsOptions } from './codec/codecs.ts';
@@ -48,6 +50,13 @@ export interface NodeOptions {
   sync?: Sync | string;
   /** Settings handed to the sync factory: lock defaults (ttlMs, waitMs), and each back end's own. @default {} */
   syncOptions?: SyncConcernOptions;
+  /**
+   * `node.publish`/`node.subscribe`: a Broker, a plugin name (`mesh`, `memory`) or URL (`nats://…`, `redis://…` with
+   * the engine plugins). @default env MICRO_BROKER, else 'mesh' (over the mesh itself, no server)
+   */
+  broker?: Broker | string;
+  /** Settings handed to the broker factory: dead-letter topic, and each back end's own. @default {} */
+  brokerOptions?: BrokerConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -78,6 +87,7 @@ export function defaultNodeOptions() {
     transport: 'tcp' as const,
     store: 'file' as const,
     sync: 'memory' as const,
+    broker: 'mesh' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
     registerTtlMs: 15_000,
@@ -108,6 +118,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     storeOptions: options.storeOptions ?? {},
     sync: options.sync,
     syncOptions: options.syncOptions ?? {},
+    broker: options.broker,
+    brokerOptions: options.brokerOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,
@@ -128,6 +140,7 @@ export interface NodePlugins {
   readonly transport: Resolved<'transport'>;
   readonly store: Resolved<'store'>;
   readonly sync: Resolved<'sync'>;
+  readonly broker: Resolved<'broker'>;
 }
 
 /**
@@ -140,8 +153,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   const d = defaultNodeOptions();
   const table = createPluginTable([builtinPlugin(), ...o.plugins]);
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
-  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync'>> = [];
-  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync'>>(r: R): R => {
+  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'broker'>> = [];
+  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'broker'>>(r: R): R => {
     made.push(r);
     return r;
   };
@@ -150,7 +163,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     const transport = keep(await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: d.transport }));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
-    return { table, registry, transport, store, sync };
+    const broker = keep(await table.resolveFromEnv('broker', { ...base, options: o.brokerOptions }, { choice: o.broker, fallback: d.broker }));
+    return { table, registry, transport, store, sync, broker };
   } catch (err) {
     for (const r of made.reverse()) if (r.owned) await r.value.close().catch(() => {});
     await table.close();

@@ -2,6 +2,8 @@ import type { ActorRef, ActorSystem, Logger } from '../actors/index.ts';
 import type { Clock } from '../actors/clock.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts';
+import { createBrokerHost } from './broker/host.ts';
+import { PubSub } from './broker/pubsub.ts';
 import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
 import type { Codecs } from './codec/codecs.ts';
@@ -41,6 +43,8 @@ export interface NodeParts {
   readonly components: NodeComponent[];
   /** Health checks, metrics and the operations port. */
   readonly ops: NodeOps;
+  /** `node.publish` and `node.subscribe`, over the node's broker. */
+  readonly pubsub: PubSub;
   register(service: RegisteredService): Promise<void>;
 }
 
@@ -165,6 +169,20 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       });
     }
   });
+  const broker = plugins.broker.value;
+  const pubsub = new PubSub({ system, broker, codecs, log, middleware: options.middleware, supervision: RESILIENT, deadLetterTopic: options.brokerOptions.deadLetterTopic });
+  const brokerHost = createBrokerHost({
+    nodeId: system.nodeId,
+    clock,
+    log,
+    registry,
+    router,
+    transportName: transport.name,
+    registerTtlMs: options.registerTtlMs,
+    registrations,
+    address: () => directory.address,
+    peerForNode: (id) => directory.peerForNode(id),
+  });
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
     { name: 'registry', start: () => {}, stop: () => (plugins.registry.owned ? registry.close() : undefined) },
@@ -188,6 +206,15 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'server', start: () => {}, stop: () => server.close() },
     { name: 'remote-actors', start: () => {}, stop: () => remote.close() },
     {
+      name: 'broker',
+      start: () => broker.attach?.(brokerHost),
+      stop: async () => {
+        brokerHost.closing = true;
+        await pubsub.close();
+        if (plugins.broker.owned) await broker.close();
+      },
+    },
+    {
       name: 'registration',
       start: async () => {
         await register({ name: NODE_SERVICE, version: String(PROTOCOL_VERSION), metadata: {}, endpoints: [], nodes: [] });
@@ -206,7 +233,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     if (!(await answersAs(address, id))) return false;
     return known === undefined || known === address || !(await answersAs(known, id));
   };
-  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, admit, ops: ops.ops, pubsub };
 }
 
 /** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */

@@ -1,5 +1,8 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
+import type { MessageHandler, PublishOptions, SubscribeOptions, Subscription } from './broker/api.ts';
+import type { Broker } from './broker/broker.ts';
+import { serveSubscriptions } from './broker/service-subscriptions.ts';
 import type { MeshClient } from './client/client.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import { MicroError } from './errors.ts';
@@ -26,6 +29,7 @@ class Node implements MeshNode {
   readonly health: NodeOps['health'];
   readonly store: Store;
   readonly sync: Sync;
+  readonly broker: Broker;
   #tree: NodeTree | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -44,6 +48,7 @@ class Node implements MeshNode {
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
     this.sync = parts.plugins.sync.value;
+    this.broker = parts.plugins.broker.value;
   }
 
   get id(): string {
@@ -62,7 +67,16 @@ class Node implements MeshNode {
   async serve(service: Service, options: ServeOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) throw new MicroError('UNAVAILABLE', 'node is stopping');
     await this.parts.server.serve(service, options);
+    await serveSubscriptions(this.parts.pubsub, service);
     await this.parts.register(registration(service));
+  }
+
+  publish(topic: string, message: unknown, options?: PublishOptions): Promise<void> {
+    return this.parts.pubsub.publish(topic, message, options);
+  }
+
+  subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions): Promise<Subscription> {
+    return this.parts.pubsub.subscribe(topic, handler, options);
   }
 
   ref<M = unknown>(address: string | SerializedRef): ActorRef<M> {

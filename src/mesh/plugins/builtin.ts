@@ -3,6 +3,7 @@
  * a plugin like any other, so a node resolves `'mdns'` the same way it resolves `'nats://…'`.
  */
 import { MicroError } from '../errors.ts';
+import { builtinBrokerFactories } from '../broker/factories.ts';
 import { builtinStoreFactories } from '../store/factories.ts';
 import { builtinSyncFactories } from '../sync/factories.ts';
 import { createMdnsRegistry, type MdnsRegistryOptions } from '../registry/mdns.ts';
@@ -54,6 +55,7 @@ export function builtinPlugin(): Plugin {
       },
       ...builtinStoreFactories(),
       ...builtinSyncFactories(),
+      ...builtinBrokerFactories(),
     ],
   });
 }
