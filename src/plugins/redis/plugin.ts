@@ -2,6 +2,7 @@
 import { MicroError } from '../../mesh/errors.ts';
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
+import { redisBrokerFactory } from './broker-factory.ts';
 import { type RedisConnectionOptions, shareRedis } from './connection.ts';
 import { RedisStoreBackend, type RedisStoreOptions } from './store.ts';
 import { RedisSyncBackend, type RedisSyncOptions } from './sync.ts';
@@ -54,6 +55,7 @@ export function redisPlugin(): Plugin {
           return createSync(new RedisSyncBackend(lease, settings), { clock: ctx.clock, holder: ctx.nodeId, ...lockDefaults(ctx.options) });
         },
       },
+      redisBrokerFactory(),
     ],
   });
 }

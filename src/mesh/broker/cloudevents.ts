@@ -1,0 +1,146 @@
+/**
+ * CloudEvents 1.0 for messages that leave the mesh. Binary mode (NATS): each attribute is a `ce-<name>` header
+ * (written lowercase, read case-insensitively, values percent-encoded), `content-type` is the codec's, every
+ * metadata entry is a header of its own and the body is the data. Structured mode (Redis, and NATS messages whose
+ * content type is `application/cloudevents+json`): one JSON object with the attributes, metadata as extension
+ * attributes (keys that are not valid extension names, or collide with a standard one, under `metadata`), and
+ * `data` (JSON bodies) or `data_base64` (anything else).
+ */
+import { randomUUID } from 'node:crypto';
+import { EMPTY_METADATA, type Metadata } from '../metadata.ts';
+import type { BrokerMessage } from './broker.ts';
+
+export const SPEC_VERSION = '1.0';
+export const STRUCTURED_JSON = 'application/cloudevents+json';
+const JSON_TYPE = 'application/json';
+const STANDARD = new Set(['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'dataschema', 'subject', 'data', 'data_base64', 'metadata']);
+const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what percent-encoding must cover
+const NEEDS_ENCODING = /[^\u0021-\u007e]|["%]/;
+
+/** Percent-encodes space, `"`, `%` and anything outside printable ASCII (UTF-8 bytes), as the NATS binding asks. */
+export function encodeHeaderValue(v: string): string {
+  if (!NEEDS_ENCODING.test(v)) return v;
+  let out = '';
+  for (const ch of v) {
+    if (NEEDS_ENCODING.test(ch)) for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+
+export function decodeHeaderValue(v: string): string {
+  if (!v.includes('%')) return v;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+/** The headers of a message in binary mode, in order: the `ce-*` attributes, content-type, then metadata. */
+export function binaryHeaders(m: BrokerMessage): Array<[string, string]> {
+  const out: Array<[string, string]> = [
+    ['ce-specversion', SPEC_VERSION],
+    ['ce-id', encodeHeaderValue(m.id)],
+    ['ce-source', encodeHeaderValue(m.source)],
+    ['ce-type', encodeHeaderValue(m.type)],
+    ['ce-time', m.time],
+    ['content-type', m.contentType],
+  ];
+  for (const [k, v] of Object.entries(m.metadata)) out.push([k, encodeHeaderValue(v)]);
+  return out;
+}
+
+/** What a foreign message turned out to be: a message, or why it is not one. */
+export type Parsed = { ok: true; message: BrokerMessage } | { ok: false; reason: string };
+
+const bad = (reason: string): Parsed => ({ ok: false, reason });
+
+/**
+ * A binary-mode message from its headers (names in any case). Without any `ce-` header it is a plain message
+ * (a fresh id, source `nats`, the topic as type, now as time); with some, `ce-specversion` must be 1.0 and `ce-id`,
+ * `ce-source` and `ce-type` present.
+ */
+export function fromBinary(topic: string, headers: Iterable<[string, string]>, body: Uint8Array, foreignSource: string): Parsed {
+  const ce = new Map<string, string>();
+  let contentType = JSON_TYPE;
+  let metadata: Record<string, string> | undefined;
+  for (const [name, value] of headers) {
+    const k = name.toLowerCase();
+    if (k.startsWith('ce-')) ce.set(k.slice(3), decodeHeaderValue(value));
+    else if (k === 'content-type') contentType = value;
+    else (metadata ??= {})[name] = decodeHeaderValue(value);
+  }
+  if (contentType.toLowerCase().startsWith(STRUCTURED_JSON)) return fromStructured(topic, body);
+  if (ce.size === 0) {
+    return { ok: true, message: { topic, body, contentType, metadata: metadata ?? EMPTY_METADATA, id: randomUUID(), source: foreignSource, type: topic, time: new Date().toISOString() } };
+  }
+  if (ce.get('specversion') !== SPEC_VERSION) return bad(`ce-specversion is ${JSON.stringify(ce.get('specversion') ?? null)}, not "1.0"`);
+  for (const required of ['id', 'source', 'type']) if (!ce.get(required)) return bad(`ce-${required} is missing`);
+  const time = ce.get('time');
+  if (time !== undefined && Number.isNaN(Date.parse(time))) return bad(`ce-time ${JSON.stringify(time)} is not a time`);
+  for (const [k, v] of ce) if (!['specversion', 'id', 'source', 'type', 'time', 'datacontenttype'].includes(k)) (metadata ??= {})[k] = v;
+  const message: BrokerMessage = {
+    topic,
+    body,
+    contentType: ce.get('datacontenttype') ?? contentType,
+    metadata: metadata ?? EMPTY_METADATA,
+    id: ce.get('id') as string,
+    source: ce.get('source') as string,
+    type: ce.get('type') as string,
+    time: time ?? new Date().toISOString(),
+  };
+  return { ok: true, message };
+}
+
+function isJson(contentType: string): boolean {
+  const bare = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return bare === JSON_TYPE || bare.endsWith('+json');
+}
+
+/** One structured-mode event as JSON text; a JSON body is embedded as it is, without decoding it. */
+export function toStructured(m: BrokerMessage): string {
+  const head: Record<string, unknown> = { specversion: SPEC_VERSION, id: m.id, source: m.source, type: m.type, time: m.time, datacontenttype: m.contentType };
+  let other: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(m.metadata)) {
+    if (EXTENSION_NAME.test(k) && !STANDARD.has(k)) head[k] = v;
+    else (other ??= {})[k] = v;
+  }
+  if (other !== undefined) head.metadata = other;
+  const text = JSON.stringify(head);
+  if (m.body.length === 0) return text;
+  if (isJson(m.contentType)) return `${text.slice(0, -1)},"data":${Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength).toString('utf8')}}`;
+  return `${text.slice(0, -1)},"data_base64":"${Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength).toString('base64')}"}`;
+}
+
+/** A structured-mode event from JSON text: specversion 1.0, id, source and type required; `data` or `data_base64`. */
+export function fromStructured(topic: string, raw: Uint8Array | string): Parsed {
+  let v: unknown;
+  try {
+    v = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch {
+    return bad('not JSON: a structured CloudEvent was expected');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return bad('not a JSON object: a structured CloudEvent was expected');
+  const e = v as Record<string, unknown>;
+  if (e.specversion !== SPEC_VERSION) return bad(`specversion is ${JSON.stringify(e.specversion ?? null)}, not "1.0"`);
+  for (const required of ['id', 'source', 'type'] as const) {
+    if (typeof e[required] !== 'string' || e[required] === '') return bad(`${required} is missing or not a string`);
+  }
+  if (e.time !== undefined && (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time)))) return bad('time is not an RFC 3339 time');
+  const contentType = typeof e.datacontenttype === 'string' ? e.datacontenttype : JSON_TYPE;
+  let body: Uint8Array;
+  if (typeof e.data_base64 === 'string') body = Buffer.from(e.data_base64, 'base64');
+  else if (e.data === undefined) body = new Uint8Array(0);
+  else if (isJson(contentType)) body = Buffer.from(JSON.stringify(e.data), 'utf8');
+  else if (typeof e.data === 'string') body = Buffer.from(e.data, 'utf8');
+  else return bad(`data is not a string for datacontenttype ${contentType}`);
+  const metadata: Record<string, string> = {};
+  for (const [k, val] of Object.entries(e)) if (!STANDARD.has(k) && typeof val === 'string') metadata[k] = val;
+  if (e.metadata !== null && typeof e.metadata === 'object') for (const [k, val] of Object.entries(e.metadata)) if (typeof val === 'string') metadata[k] = val;
+  return {
+    ok: true,
+    message: { topic, body, contentType, metadata, id: e.id as string, source: e.source as string, type: e.type as string, time: typeof e.time === 'string' ? e.time : new Date().toISOString() },
+  };
+}
