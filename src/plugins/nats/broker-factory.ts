@@ -25,7 +25,7 @@ export function natsBrokerFactory(): PluginFactory {
       for (const [key] of url.searchParams) throw new MicroError('BAD_REQUEST', `nats broker URL: unknown setting "${key}" (it takes none)`);
       const mod = await importOptional<typeof import('nats')>('nats', { plugin: 'nats', concern: ctx.concern });
       const lease = await shareNats(url, ctx, ctx.options.nats);
-      return new NatsBroker(lease, mod.headers, ctx.logger, ctx.options.nats);
+      return new NatsBroker({ lease, headers: mod.headers, log: ctx.logger, clock: ctx.clock }, ctx.options.nats);
     },
   };
 }

@@ -1,14 +1,18 @@
 /**
  * The NATS core broker: a topic is the NATS subject as it is, a queue group is a NATS queue group, and every
  * message is a CloudEvent in binary mode (`ce-*` headers, `content-type`, metadata as headers), so plain NATS
- * clients publish to and read from micromesh subscribers. It rides the node's shared connection: while NATS is
- * away the client buffers publishes (they go out after the reconnect) and re-subscribes by itself; a publish on a
- * closed connection is UNAVAILABLE (503).
+ * clients publish to and read from micromesh subscribers. It rides the node's shared connection, which re-subscribes
+ * by itself after a reconnect. A publish resolves once the server confirmed it (one PING per batch of publishes in
+ * flight, so the cost is shared). While NATS is away a publish waits for the reconnect (up to `publishWaitMs`) and
+ * goes out after the subscriptions were restored; a batch whose confirmation was lost with the connection is sent
+ * again after the reconnect (so a message caught in the break may arrive twice). Past the wait, or on a closed
+ * connection, a publish fails with UNAVAILABLE (503).
  */
 import type { MsgHdrs, NatsConnection, Subscription } from 'nats';
 import type { Broker, BrokerMessage, BrokerSink, BrokerSubscribeOptions, BrokerSubscription } from '../../mesh/broker/broker.ts';
 import { binaryHeaders, fromBinary } from '../../mesh/broker/cloudevents.ts';
 import { MicroError } from '../../mesh/errors.ts';
+import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { natsError } from './connection.ts';
@@ -16,6 +20,8 @@ import { natsError } from './connection.ts';
 export interface NatsBrokerOptions {
   /** The `ce-source` of messages that arrive without CloudEvents headers. @default 'nats' */
   foreignSource?: string;
+  /** How long a publish waits for a lost connection to come back before it fails with UNAVAILABLE. @default 5000 */
+  publishWaitMs?: number;
 }
 
 function* headerPairs(h: MsgHdrs | undefined): Generator<[string, string]> {
@@ -23,24 +29,81 @@ function* headerPairs(h: MsgHdrs | undefined): Generator<[string, string]> {
   for (const [k, values] of h) if (values[0] !== undefined) yield [k, values[0]];
 }
 
+/** What the broker runs on: the shared connection, nats.js's header factory, the node's logger and clock. */
+export interface NatsBrokerDeps {
+  readonly lease: SharedLease<NatsConnection>;
+  readonly headers: () => MsgHdrs;
+  readonly log: Logger;
+  readonly clock: Clock;
+}
+
+interface Pending {
+  readonly m: BrokerMessage;
+  readonly tries: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 export class NatsBroker implements Broker {
   readonly name = 'nats';
   readonly #lease: SharedLease<NatsConnection>;
   readonly #makeHeaders: () => MsgHdrs;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #foreignSource: string;
   readonly #subs = new Set<Subscription>();
+  readonly #publishWaitMs: number;
+  /** Set while the connection is lost: resolves when it is back. */
+  #down: { back: Promise<void>; resolve: () => void } | undefined;
+  /** Publishes written since the last confirmation was asked for. */
+  #batch: Pending[] = [];
+  #confirming = false;
   #closed = false;
 
-  constructor(lease: SharedLease<NatsConnection>, makeHeaders: () => MsgHdrs, log: Logger, options: NatsBrokerOptions = {}) {
-    this.#lease = lease;
-    this.#makeHeaders = makeHeaders;
-    this.#log = log;
+  constructor(deps: NatsBrokerDeps, options: NatsBrokerOptions = {}) {
+    this.#lease = deps.lease;
+    this.#makeHeaders = deps.headers;
+    this.#log = deps.log;
+    this.#clock = deps.clock;
     this.#foreignSource = options.foreignSource ?? 'nats';
+    this.#publishWaitMs = options.publishWaitMs ?? 5000;
+    void this.#watchStatus();
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const s of this.#lease.value.status()) {
+      if (s.type === 'disconnect' && this.#down === undefined) {
+        let resolve!: () => void;
+        const back = new Promise<void>((r) => {
+          resolve = r;
+        });
+        this.#down = { back, resolve };
+      } else if (s.type === 'reconnect' && this.#down !== undefined) {
+        this.#down.resolve();
+        this.#down = undefined;
+      }
+    }
   }
 
   publish(m: BrokerMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new MicroError('UNAVAILABLE', 'nats broker closed'));
+    if (this.#down !== undefined) return this.#publishLater(m, this.#down.back);
+    return this.#publishNow(m);
+  }
+
+  async #publishLater(m: BrokerMessage, back: Promise<void>, tries = 1): Promise<void> {
+    let timer: unknown;
+    const gaveUp = new Promise<'late'>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve('late'), this.#publishWaitMs);
+    });
+    const outcome = await Promise.race([back, gaveUp]);
+    this.#clock.clearTimeout(timer);
+    if (outcome === 'late') throw new MicroError('UNAVAILABLE', `nats: publish on ${m.topic}: no connection to NATS within ${this.#publishWaitMs} ms`);
+    if (this.#closed) throw new MicroError('UNAVAILABLE', 'nats broker closed');
+    await (this.#down === undefined ? this.#publishNow(m, tries) : this.#publishLater(m, this.#down.back, tries));
+  }
+
+  #publishNow(m: BrokerMessage, tries = 1): Promise<void> {
     const headers = this.#makeHeaders();
     for (const [k, v] of binaryHeaders(m)) headers.set(k, v);
     try {
@@ -48,7 +111,40 @@ export class NatsBroker implements Broker {
     } catch (err) {
       return Promise.reject(natsError(`nats: publish on ${m.topic}`, err));
     }
-    return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#batch.push({ m, resolve, reject, tries });
+      if (!this.#confirming) this.#confirm();
+    });
+  }
+
+  #resend(p: Pending): void {
+    const again = (): Promise<void> => this.#publishNow(p.m, p.tries + 1);
+    const sent = this.#down === undefined ? again() : this.#publishLater(p.m, this.#down.back, p.tries + 1);
+    sent.then(p.resolve, p.reject);
+  }
+
+  /** One PING for every publish written so far; the next batch waits for its PONG. */
+  #confirm(): void {
+    this.#confirming = true;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#lease.value
+      .flush()
+      .then(
+        () => {
+          for (const p of batch) p.resolve();
+        },
+        (err: unknown) => {
+          for (const p of batch) {
+            if (this.#closed || p.tries >= 3) p.reject(natsError(`nats: publish on ${p.m.topic}`, err));
+            else this.#resend(p);
+          }
+        },
+      )
+      .finally(() => {
+        this.#confirming = false;
+        if (this.#batch.length > 0) this.#confirm();
+      });
   }
 
   async subscribe(pattern: string, options: BrokerSubscribeOptions, sink: BrokerSink): Promise<BrokerSubscription> {
