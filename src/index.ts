@@ -165,3 +165,13 @@ export type { Transport, Connection, Frame, Listener } from './mesh/transport/tr
 export { createCodecs, ContentType } from './mesh/codec/codecs.ts';
 export type { Codec } from './mesh/codec/codec.ts';
 export type { Codecs, CodecsOptions } from './mesh/codec/codecs.ts';
+export { DEFAULT_DEAD_LETTER_TOPIC } from './mesh/broker/api.ts';
+export type { DeadLetter, Delivery, MessageHandler, PublishOptions, ServiceSubscription, SubscribeOptions, Subscription } from './mesh/broker/api.ts';
+export type { Broker, BrokerHost, BrokerMessage, BrokerSink, BrokerSubscribeOptions, BrokerSubscription } from './mesh/broker/broker.ts';
+export type { BrokerConcernOptions } from './mesh/broker/factories.ts';
+export { createMemoryBroker, MemoryBrokerHub } from './mesh/broker/memory.ts';
+export type { MemoryBrokerOptions } from './mesh/broker/memory.ts';
+export { createMeshNativeBroker } from './mesh/broker/mesh-native.ts';
+export { checkPattern, checkTopic, topicMatcher } from './mesh/broker/topic.ts';
+export type { NatsBrokerOptions } from './plugins/nats/broker.ts';
+export type { RedisBrokerOptions } from './plugins/redis/broker.ts';

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addCallCommand } from './commands/call.ts';
 import { addDescribeCommand } from './commands/describe.ts';
 import { addNewCommand } from './commands/new.ts';
+import { addPublishCommand } from './commands/publish.ts';
 import { addRunCommand } from './commands/run.ts';
 import { addServicesCommand } from './commands/services.ts';
 import { addStreamCommand } from './commands/stream.ts';
@@ -24,6 +25,7 @@ addServicesCommand(program);
 addDescribeCommand(program);
 addCallCommand(program);
 addStreamCommand(program);
+addPublishCommand(program);
 addGenCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -7,6 +7,8 @@ export interface MeshFlags {
   registry?: string;
   transport?: string;
   mdnsPort?: string;
+  /** Only on commands that take `--broker` (publish). */
+  broker?: string;
   timeout: string;
   output: 'text' | 'json';
 }
@@ -45,6 +47,7 @@ export async function withNode<T>(flags: MeshFlags, run: (node: MeshNode) => Pro
       id: `micro-cli-${process.pid}`,
       ...(flags.registry === undefined ? {} : { registry: flags.registry }),
       ...(flags.transport === undefined ? {} : { transport: flags.transport }),
+      ...(flags.broker === undefined ? {} : { broker: flags.broker }),
       ...(port === undefined ? {} : { mdns: { port } }),
     });
     try {

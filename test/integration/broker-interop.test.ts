@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { connect, headers, type NatsConnection } from 'nats';
 import type { DeadLetter, Delivery } from '../../src/mesh/broker/api.ts';
-import type { MeshNode } from '../../src/mesh/mesh-node.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { createNode } from '../../src/plugins/node.ts';
 import { engineAvailable, runId } from '../support/engines.ts';

@@ -7,7 +7,7 @@
  * `data` (JSON bodies) or `data_base64` (anything else).
  */
 import { randomUUID } from 'node:crypto';
-import { EMPTY_METADATA, type Metadata } from '../metadata.ts';
+import { EMPTY_METADATA } from '../metadata.ts';
 import type { BrokerMessage } from './broker.ts';
 
 export const SPEC_VERSION = '1.0';
@@ -15,7 +15,6 @@ export const STRUCTURED_JSON = 'application/cloudevents+json';
 const JSON_TYPE = 'application/json';
 const STANDARD = new Set(['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'dataschema', 'subject', 'data', 'data_base64', 'metadata']);
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: what percent-encoding must cover
 const NEEDS_ENCODING = /[^\u0021-\u007e]|["%]/;
 
 /** Percent-encodes space, `"`, `%` and anything outside printable ASCII (UTF-8 bytes), as the NATS binding asks. */
