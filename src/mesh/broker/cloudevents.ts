@@ -62,34 +62,57 @@ const bad = (reason: string): Parsed => ({ ok: false, reason });
  * `ce-source` and `ce-type` present.
  */
 export function fromBinary(topic: string, headers: Iterable<[string, string]>, body: Uint8Array, foreignSource: string): Parsed {
-  const ce = new Map<string, string>();
   let contentType = JSON_TYPE;
+  let spec: string | undefined;
+  let id: string | undefined;
+  let source: string | undefined;
+  let type: string | undefined;
+  let time: string | undefined;
+  let dataContentType: string | undefined;
+  let any = false;
   let metadata: Record<string, string> | undefined;
   for (const [name, value] of headers) {
     const k = name.toLowerCase();
-    if (k.startsWith('ce-')) ce.set(k.slice(3), decodeHeaderValue(value));
-    else if (k === 'content-type') contentType = value;
-    else (metadata ??= {})[name] = decodeHeaderValue(value);
+    if (!k.startsWith('ce-')) {
+      if (k === 'content-type') contentType = value;
+      else (metadata ??= {})[name] = decodeHeaderValue(value);
+      continue;
+    }
+    any = true;
+    const v = decodeHeaderValue(value);
+    switch (k) {
+      case 'ce-specversion':
+        spec = v;
+        break;
+      case 'ce-id':
+        id = v;
+        break;
+      case 'ce-source':
+        source = v;
+        break;
+      case 'ce-type':
+        type = v;
+        break;
+      case 'ce-time':
+        time = v;
+        break;
+      case 'ce-datacontenttype':
+        dataContentType = v;
+        break;
+      default:
+        (metadata ??= {})[k.slice(3)] = v;
+    }
   }
   if (contentType.toLowerCase().startsWith(STRUCTURED_JSON)) return fromStructured(topic, body);
-  if (ce.size === 0) {
+  if (!any) {
     return { ok: true, message: { topic, body, contentType, metadata: metadata ?? EMPTY_METADATA, id: randomUUID(), source: foreignSource, type: topic, time: new Date().toISOString() } };
   }
-  if (ce.get('specversion') !== SPEC_VERSION) return bad(`ce-specversion is ${JSON.stringify(ce.get('specversion') ?? null)}, not "1.0"`);
-  for (const required of ['id', 'source', 'type']) if (!ce.get(required)) return bad(`ce-${required} is missing`);
-  const time = ce.get('time');
+  if (spec !== SPEC_VERSION) return bad(`ce-specversion is ${JSON.stringify(spec ?? null)}, not "1.0"`);
+  if (!id) return bad('ce-id is missing');
+  if (!source) return bad('ce-source is missing');
+  if (!type) return bad('ce-type is missing');
   if (time !== undefined && Number.isNaN(Date.parse(time))) return bad(`ce-time ${JSON.stringify(time)} is not a time`);
-  for (const [k, v] of ce) if (!['specversion', 'id', 'source', 'type', 'time', 'datacontenttype'].includes(k)) (metadata ??= {})[k] = v;
-  const message: BrokerMessage = {
-    topic,
-    body,
-    contentType: ce.get('datacontenttype') ?? contentType,
-    metadata: metadata ?? EMPTY_METADATA,
-    id: ce.get('id') as string,
-    source: ce.get('source') as string,
-    type: ce.get('type') as string,
-    time: time ?? new Date().toISOString(),
-  };
+  const message: BrokerMessage = { topic, body, contentType: dataContentType ?? contentType, metadata: metadata ?? EMPTY_METADATA, id, source, type, time: time ?? new Date().toISOString() };
   return { ok: true, message };
 }
 

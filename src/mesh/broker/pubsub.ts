@@ -60,6 +60,14 @@ export class PubSub {
   #supervisor: Promise<ActorRef<SupervisorMessage>> | undefined;
   #next = 0;
   #closed = false;
+  /** Message ids: a random prefix per node and a counter (unique per source, as CloudEvents asks). */
+  readonly #idPrefix = `${randomUUID().slice(0, 13)}`;
+  #idCount = 0;
+  /** The ISO time of the last publish's millisecond, reused within it. */
+  #lastMs = 0;
+  #lastTime = '';
+  /** Topics already checked (bounded). */
+  readonly #okTopics = new Set<string>();
   /** Messages dead-lettered by this node's subscriptions. */
   deadLetters = 0;
 
@@ -76,7 +84,11 @@ export class PubSub {
   publish(topic: string, message: unknown, options: PublishOptions = {}): Promise<void> {
     try {
       if (this.#closed) throw new MicroError('UNAVAILABLE', 'node is stopping');
-      checkTopic(topic);
+      if (!this.#okTopics.has(topic)) {
+        checkTopic(topic);
+        if (this.#okTopics.size >= 1024) this.#okTopics.clear();
+        this.#okTopics.add(topic);
+      }
       const out: Outgoing = { topic, message, metadata: checkMetadata(options.metadata), options };
       return this.#publish(out);
     } catch (err) {
@@ -93,12 +105,21 @@ export class PubSub {
       body,
       contentType,
       metadata: out.metadata === options.metadata ? out.metadata : checkMetadata(out.metadata),
-      id: options.id ?? randomUUID(),
+      id: options.id ?? `${this.#idPrefix}${(++this.#idCount).toString(36)}`,
       source: this.#source,
       type: options.type ?? out.topic,
-      time: new Date().toISOString(),
+      time: this.#now(),
     };
     return this.#deps.broker.publish(m);
+  }
+
+  #now(): string {
+    const ms = Date.now();
+    if (ms !== this.#lastMs) {
+      this.#lastMs = ms;
+      this.#lastTime = new Date(ms).toISOString();
+    }
+    return this.#lastTime;
   }
 
   async subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options: SubscribeOptions = {}): Promise<Subscription> {

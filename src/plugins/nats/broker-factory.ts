@@ -1,6 +1,5 @@
 /** The `nats` broker factory (also `nats://` URLs): NATS core pub/sub on the node's shared connection. */
 import { MicroError } from '../../mesh/errors.ts';
-import { importOptional } from '../../mesh/plugins/import-optional.ts';
 import type { PluginFactory } from '../../mesh/plugins/plugin.ts';
 import { NatsBroker, type NatsBrokerOptions } from './broker.ts';
 import { type NatsConnectionOptions, shareNats } from './connection.ts';
@@ -23,9 +22,8 @@ export function natsBrokerFactory(): PluginFactory {
     create: async (target, ctx) => {
       const url = target.url ?? new URL(DEFAULT_URL);
       for (const [key] of url.searchParams) throw new MicroError('BAD_REQUEST', `nats broker URL: unknown setting "${key}" (it takes none)`);
-      const mod = await importOptional<typeof import('nats')>('nats', { plugin: 'nats', concern: ctx.concern });
       const lease = await shareNats(url, ctx, ctx.options.nats);
-      return new NatsBroker({ lease, headers: mod.headers, log: ctx.logger, clock: ctx.clock }, ctx.options.nats);
+      return new NatsBroker({ lease, log: ctx.logger, clock: ctx.clock }, ctx.options.nats);
     },
   };
 }
