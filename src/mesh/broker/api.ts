@@ -69,8 +69,9 @@ export interface DeadLetter {
   readonly data_base64?: string;
 }
 
-/** A subscription declared in `defineService`: a handler, or a handler with options. */
-export type ServiceSubscription = MessageHandler | ({ handler: MessageHandler } & SubscribeOptions);
+/** A subscription declared in `defineService`: a handler (its message typed as the handler likes), or one with options. */
+// biome-ignore lint/suspicious/noExplicitAny: a declared handler types its own message, as endpoint handlers do
+export type ServiceSubscription = MessageHandler<any> | ({ handler: MessageHandler<any> } & SubscribeOptions);
 
 /** Where dead letters go unless the broker options say otherwise. */
 export const DEFAULT_DEAD_LETTER_TOPIC = 'micro.deadletter';

@@ -34,11 +34,21 @@ export interface SubscriptionDeps {
   deadLetter(queued: Queued, reason: 'handler failed' | 'malformed', error: MicroError, decoded: { value: unknown } | undefined): void;
 }
 
-/** The behaviour of one subscription's actor; the chain is composed once. */
+/**
+ * The behaviour of one subscription's actor; the chain is composed once. Without `subscribe` middleware the handler
+ * is called directly, and a handler that returns no promise is handled synchronously (no microtask hop per message).
+ */
 export function subscriptionBehavior(deps: SubscriptionDeps): new () => Actor<Queued> {
-  const run = deps.chain((d) => Promise.resolve(deps.handler(d.message, (d as InboundPubSub).delivery)));
+  const terminal: SubscribeNext = (d) => Promise.resolve(deps.handler(d.message, (d as InboundPubSub).delivery));
+  const run = deps.chain(terminal);
+  const direct = run === terminal;
+  const failed = (queued: Queued, value: unknown, err: unknown, ctx: ActorContext<Queued>): never => {
+    if (queued.attempts < deps.maxAttempts) ctx.self.tell(queued);
+    else deps.deadLetter(queued, 'handler failed', MicroError.from(err), { value });
+    throw err;
+  };
   return class SubscriptionActor implements Actor<Queued> {
-    async receive(queued: Queued, ctx: ActorContext<Queued>): Promise<void> {
+    receive(queued: Queued, ctx: ActorContext<Queued>): void | Promise<void> {
       const m = queued.message;
       let value: unknown;
       try {
@@ -49,13 +59,17 @@ export function subscriptionBehavior(deps: SubscriptionDeps): new () => Actor<Qu
       }
       queued.attempts++;
       const delivery: Delivery = { topic: m.topic, metadata: m.metadata, id: m.id, source: m.source, type: m.type, time: m.time, contentType: m.contentType, attempt: queued.attempts };
-      const input: InboundPubSub = { topic: m.topic, message: value, metadata: m.metadata, delivery };
+      let result: unknown;
       try {
-        await run(input);
+        result = direct ? deps.handler(value, delivery) : run({ topic: m.topic, message: value, metadata: m.metadata, delivery } as InboundPubSub);
       } catch (err) {
-        if (queued.attempts < deps.maxAttempts) ctx.self.tell(queued);
-        else deps.deadLetter(queued, 'handler failed', MicroError.from(err), { value });
-        throw err;
+        failed(queued, value, err, ctx);
+      }
+      if (result !== null && typeof result === 'object' && typeof (result as Promise<void>).then === 'function') {
+        return (result as Promise<void>).then(
+          () => {},
+          (err: unknown) => failed(queued, value, err, ctx),
+        );
       }
     }
   };
