@@ -31,6 +31,11 @@ export interface BrokerMessage {
   readonly type: string;
   /** When it was published, RFC 3339 (CloudEvents `time`). */
   readonly time: string;
+  /**
+   * The body already decoded, when a back end had to parse it anyway (a structured CloudEvent's JSON `data`): the
+   * subscription uses it instead of decoding `body`, which is then empty.
+   */
+  readonly decoded?: { readonly value: unknown };
 }
 
 /** Where a back end hands what arrives for one subscription. */

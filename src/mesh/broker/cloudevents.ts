@@ -13,6 +13,7 @@ import type { BrokerMessage } from './broker.ts';
 export const SPEC_VERSION = '1.0';
 export const STRUCTURED_JSON = 'application/cloudevents+json';
 const JSON_TYPE = 'application/json';
+const EMPTY = new Uint8Array(0);
 const STANDARD = new Set(['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'dataschema', 'subject', 'data', 'data_base64', 'metadata']);
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 const NEEDS_ENCODING = /[^\u0021-\u007e]|["%]/;
@@ -153,16 +154,31 @@ export function fromStructured(topic: string, raw: Uint8Array | string): Parsed 
   if (e.time !== undefined && (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time)))) return bad('time is not an RFC 3339 time');
   const contentType = typeof e.datacontenttype === 'string' ? e.datacontenttype : JSON_TYPE;
   let body: Uint8Array;
+  let decoded: { value: unknown } | undefined;
   if (typeof e.data_base64 === 'string') body = Buffer.from(e.data_base64, 'base64');
   else if (e.data === undefined) body = new Uint8Array(0);
-  else if (isJson(contentType)) body = Buffer.from(JSON.stringify(e.data), 'utf8');
-  else if (typeof e.data === 'string') body = Buffer.from(e.data, 'utf8');
+  else if (isJson(contentType)) {
+    // Parsed already: the subscription takes the value, and no bytes are made to be parsed again.
+    decoded = { value: e.data };
+    body = EMPTY;
+  } else if (typeof e.data === 'string') body = Buffer.from(e.data, 'utf8');
   else return bad(`data is not a string for datacontenttype ${contentType}`);
   const metadata: Record<string, string> = {};
   for (const [k, val] of Object.entries(e)) if (!STANDARD.has(k) && typeof val === 'string') metadata[k] = val;
   if (e.metadata !== null && typeof e.metadata === 'object') for (const [k, val] of Object.entries(e.metadata)) if (typeof val === 'string') metadata[k] = val;
   return {
     ok: true,
-    message: { topic, body, contentType, metadata, id: e.id as string, source: e.source as string, type: e.type as string, time: typeof e.time === 'string' ? e.time : new Date().toISOString() },
+    message: {
+      topic,
+      body,
+      contentType,
+      metadata,
+      id: e.id as string,
+      source: e.source as string,
+      type: e.type as string,
+      time: typeof e.time === 'string' ? e.time : new Date().toISOString(),
+      ...(decoded === undefined ? {} : { decoded }),
+    },
   };
 }
+

@@ -52,7 +52,7 @@ export function subscriptionBehavior(deps: SubscriptionDeps): new () => Actor<Qu
       const m = queued.message;
       let value: unknown;
       try {
-        value = deps.codecs.get(m.contentType).decode(m.body);
+        value = m.decoded === undefined ? deps.codecs.get(m.contentType).decode(m.body) : m.decoded.value;
       } catch (err) {
         deps.deadLetter(queued, 'malformed', MicroError.from(err), undefined);
         return;
