@@ -16,7 +16,7 @@ import { compose, type Middleware, type OutboundPublish, type PublishNext } from
 import type { DeadLetter, MessageHandler, PublishOptions, SubscribeOptions, Subscription } from './api.ts';
 import { DEFAULT_DEAD_LETTER_TOPIC } from './api.ts';
 import type { Broker, BrokerMessage, BrokerSubscription } from './broker.ts';
-import { type Queued, subscriptionBehavior } from './subscription.ts';
+import { type Batch, Inbox, subscriptionBehavior } from './subscription.ts';
 import { checkPattern, checkQueue, checkTopic } from './topic.ts';
 
 export interface PubSubDeps {
@@ -130,20 +130,29 @@ export class PubSub {
     const maxAttempts = options.maxAttempts ?? 3;
     if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) throw new MicroError('BAD_REQUEST', `subscription to ${topic}: maxAttempts must be an integer >= 1`);
     const id = `sub-${++this.#next}`;
+    const inbox = new Inbox(options.capacity ?? 10_000, `subscription to ${topic} on ${this.#deps.system.nodeId}`);
     const behavior = subscriptionBehavior({
       codecs: this.#deps.codecs,
       maxAttempts,
+      inbox,
       handler: handler as MessageHandler,
       chain: (terminal) => compose(this.#deps.middleware, 'subscribe', terminal),
       deadLetter: (queued, reason, error, decoded) => this.#deadLetter(ref.address, queued.message, queued.attempts, reason, error.detail, decoded),
     });
     const supervisor = await this.#supervisorRef();
-    const ref = (await supervisor.ask({ type: 'start-child', spec: { id, start: behavior, mailbox: { capacity: options.capacity ?? 10_000, overflow: 'reject' } } })) as ActorRef<Queued>;
+    // The inbox bounds the messages; the mailbox holds batches of them (and retries), so it is not the bound.
+    const ref = (await supervisor.ask({ type: 'start-child', spec: { id, start: behavior, mailbox: { capacity: 1_000_000, overflow: 'reject' } } })) as ActorRef<Batch>;
+    inbox.ref = ref;
     let sub: BrokerSubscription;
     try {
       sub = await this.#deps.broker.subscribe(topic, { queue }, {
         deliver: (message) => {
-          if (ref.tell({ message, attempts: 0 }) === false) throw new MicroError('OVERLOADED', `subscription to ${topic} on ${this.#deps.system.nodeId} is full`);
+          try {
+            inbox.push(message);
+          } catch (err) {
+            kernelOf(this.#deps.system).deadLetter(ref.address, message, undefined, 'overflow');
+            throw err;
+          }
         },
         malformed: (t, reason, raw) => this.#deadLetter(ref.address, { topic: t, body: raw }, 0, 'malformed', reason, undefined),
       });

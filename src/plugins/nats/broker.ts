@@ -53,14 +53,14 @@ function headerPairs(msg: Msg): Array<[string, string]> {
     if (end < 0) return [];
     const text = Buffer.from(raw._rdata.buffer, raw._rdata.byteOffset, end).toString('latin1');
     const out: Array<[string, string]> = [];
-    const seen = new Set<string>();
-    for (const line of text.split('\r\n').slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim();
-      if (seen.has(name)) continue;
-      seen.add(name);
-      out.push([name, line.slice(colon + 1).trim()]);
+    // Skip the `NATS/1.0` status line; then `name: value` lines up to the blank line.
+    let at = text.indexOf('\r\n') + 2;
+    while (at > 1 && at < text.length) {
+      let eol = text.indexOf('\r\n', at);
+      if (eol === -1) eol = text.length;
+      const colon = text.indexOf(':', at);
+      if (colon > at && colon < eol) out.push([text.slice(at, colon).trim(), text.slice(colon + 1, eol).trim()]);
+      at = eol + 2;
     }
     return out;
   }
