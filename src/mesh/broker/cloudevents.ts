@@ -57,64 +57,111 @@ export type Parsed = { ok: true; message: BrokerMessage } | { ok: false; reason:
 
 const bad = (reason: string): Parsed => ({ ok: false, reason });
 
+const RFC3339 = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/;
+const isTime = (v: string): boolean => RFC3339.test(v);
+
+/** The attributes of a binary-mode message, gathered header by header. */
+interface BinaryAttributes {
+  contentType: string;
+  spec: string | undefined;
+  id: string | undefined;
+  source: string | undefined;
+  type: string | undefined;
+  time: string | undefined;
+  dataContentType: string | undefined;
+  any: boolean;
+  metadata: Record<string, string> | undefined;
+}
+
+const newAttributes = (): BinaryAttributes => ({
+  contentType: JSON_TYPE,
+  spec: undefined,
+  id: undefined,
+  source: undefined,
+  type: undefined,
+  time: undefined,
+  dataContentType: undefined,
+  any: false,
+  metadata: undefined,
+});
+
+function readHeader(a: BinaryAttributes, name: string, value: string): void {
+  const k = name.length > 2 && (name.charCodeAt(0) | 0x20) === 0x63 && (name.charCodeAt(1) | 0x20) === 0x65 && name.charCodeAt(2) === 0x2d ? name.toLowerCase() : undefined;
+  if (k === undefined) {
+    if (name.length === 12 && name.toLowerCase() === 'content-type') a.contentType = value;
+    else (a.metadata ??= {})[name] = decodeHeaderValue(value);
+    return;
+  }
+  a.any = true;
+  const v = decodeHeaderValue(value);
+  switch (k) {
+    case 'ce-specversion':
+      a.spec = v;
+      break;
+    case 'ce-id':
+      a.id = v;
+      break;
+    case 'ce-source':
+      a.source = v;
+      break;
+    case 'ce-type':
+      a.type = v;
+      break;
+    case 'ce-time':
+      a.time = v;
+      break;
+    case 'ce-datacontenttype':
+      a.dataContentType = v;
+      break;
+    default:
+      (a.metadata ??= {})[k.slice(3)] = v;
+  }
+}
+
+function fromAttributes(topic: string, a: BinaryAttributes, body: Uint8Array, foreignSource: string): Parsed {
+  if (a.contentType.toLowerCase().startsWith(STRUCTURED_JSON)) return fromStructured(topic, body);
+  const metadata = a.metadata ?? EMPTY_METADATA;
+  if (!a.any) return { ok: true, message: { topic, body, contentType: a.contentType, metadata, id: randomUUID(), source: foreignSource, type: topic, time: new Date().toISOString() } };
+  if (a.spec !== SPEC_VERSION) return bad(`ce-specversion is ${JSON.stringify(a.spec ?? null)}, not "1.0"`);
+  if (!a.id) return bad('ce-id is missing');
+  if (!a.source) return bad('ce-source is missing');
+  if (!a.type) return bad('ce-type is missing');
+  if (a.time !== undefined && !isTime(a.time)) return bad(`ce-time ${JSON.stringify(a.time)} is not an RFC 3339 time`);
+  const message: BrokerMessage = { topic, body, contentType: a.dataContentType ?? a.contentType, metadata, id: a.id, source: a.source, type: a.type, time: a.time ?? new Date().toISOString() };
+  return { ok: true, message };
+}
+
 /**
  * A binary-mode message from its headers (names in any case). Without any `ce-` header it is a plain message
- * (a fresh id, source `nats`, the topic as type, now as time); with some, `ce-specversion` must be 1.0 and `ce-id`,
- * `ce-source` and `ce-type` present.
+ * (a fresh id, `foreignSource` as source, the topic as type, now as time); with some, `ce-specversion` must be 1.0
+ * and `ce-id`, `ce-source` and `ce-type` present. A `content-type` of `application/cloudevents+json` means
+ * structured mode: the body is the event.
  */
 export function fromBinary(topic: string, headers: Iterable<[string, string]>, body: Uint8Array, foreignSource: string): Parsed {
-  let contentType = JSON_TYPE;
-  let spec: string | undefined;
-  let id: string | undefined;
-  let source: string | undefined;
-  let type: string | undefined;
-  let time: string | undefined;
-  let dataContentType: string | undefined;
-  let any = false;
-  let metadata: Record<string, string> | undefined;
-  for (const [name, value] of headers) {
-    const k = name.toLowerCase();
-    if (!k.startsWith('ce-')) {
-      if (k === 'content-type') contentType = value;
-      else (metadata ??= {})[name] = decodeHeaderValue(value);
-      continue;
+  const a = newAttributes();
+  for (const [name, value] of headers) readHeader(a, name, value);
+  return fromAttributes(topic, a, body, foreignSource);
+}
+
+/**
+ * {@link fromBinary} from a raw header block (`NATS/1.0` status line, then `name: value` lines), parsed in place;
+ * a repeated header keeps its last value.
+ */
+export function fromHeaderBlock(topic: string, block: string, body: Uint8Array, foreignSource: string): Parsed {
+  const a = newAttributes();
+  let at = block.indexOf('\r\n') + 2;
+  while (at > 1 && at < block.length) {
+    let eol = block.indexOf('\r\n', at);
+    if (eol === -1) eol = block.length;
+    const colon = block.indexOf(':', at);
+    if (colon > at && colon < eol) {
+      let vs = colon + 1;
+      while (block.charCodeAt(vs) === 0x20) vs++;
+      readHeader(a, block.slice(at, colon).trim(), block.slice(vs, eol).trimEnd());
     }
-    any = true;
-    const v = decodeHeaderValue(value);
-    switch (k) {
-      case 'ce-specversion':
-        spec = v;
-        break;
-      case 'ce-id':
-        id = v;
-        break;
-      case 'ce-source':
-        source = v;
-        break;
-      case 'ce-type':
-        type = v;
-        break;
-      case 'ce-time':
-        time = v;
-        break;
-      case 'ce-datacontenttype':
-        dataContentType = v;
-        break;
-      default:
-        (metadata ??= {})[k.slice(3)] = v;
-    }
+    at = eol + 2;
   }
-  if (contentType.toLowerCase().startsWith(STRUCTURED_JSON)) return fromStructured(topic, body);
-  if (!any) {
-    return { ok: true, message: { topic, body, contentType, metadata: metadata ?? EMPTY_METADATA, id: randomUUID(), source: foreignSource, type: topic, time: new Date().toISOString() } };
-  }
-  if (spec !== SPEC_VERSION) return bad(`ce-specversion is ${JSON.stringify(spec ?? null)}, not "1.0"`);
-  if (!id) return bad('ce-id is missing');
-  if (!source) return bad('ce-source is missing');
-  if (!type) return bad('ce-type is missing');
-  if (time !== undefined && Number.isNaN(Date.parse(time))) return bad(`ce-time ${JSON.stringify(time)} is not a time`);
-  const message: BrokerMessage = { topic, body, contentType: dataContentType ?? contentType, metadata: metadata ?? EMPTY_METADATA, id, source, type, time: time ?? new Date().toISOString() };
-  return { ok: true, message };
+  return fromAttributes(topic, a, body, foreignSource);
 }
 
 function isJson(contentType: string): boolean {
@@ -151,7 +198,7 @@ export function fromStructured(topic: string, raw: Uint8Array | string): Parsed 
   for (const required of ['id', 'source', 'type'] as const) {
     if (typeof e[required] !== 'string' || e[required] === '') return bad(`${required} is missing or not a string`);
   }
-  if (e.time !== undefined && (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time)))) return bad('time is not an RFC 3339 time');
+  if (e.time !== undefined && (typeof e.time !== 'string' || !isTime(e.time))) return bad('time is not an RFC 3339 time');
   const contentType = typeof e.datacontenttype === 'string' ? e.datacontenttype : JSON_TYPE;
   let body: Uint8Array;
   let decoded: { value: unknown } | undefined;

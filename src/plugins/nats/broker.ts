@@ -10,7 +10,7 @@
  */
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import type { Broker, BrokerMessage, BrokerSink, BrokerSubscribeOptions, BrokerSubscription } from '../../mesh/broker/broker.ts';
-import { binaryHeaders, fromBinary } from '../../mesh/broker/cloudevents.ts';
+import { binaryHeaders, fromBinary, fromHeaderBlock, type Parsed } from '../../mesh/broker/cloudevents.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
@@ -43,30 +43,19 @@ interface RawMsg {
 }
 
 /**
- * A message's headers as (name, first value) pairs. The header block is parsed here from the raw bytes when nats.js
- * exposes them (decoding them through its MsgHdrs cost a sixth of a delivery); otherwise from `msg.headers`.
+ * Reads a message as a CloudEvent. The header block is parsed here from the raw bytes when nats.js exposes them
+ * (decoding them through its MsgHdrs cost a sixth of a delivery); otherwise from `msg.headers`.
  */
-function headerPairs(msg: Msg): Array<[string, string]> {
+function parseMsg(msg: Msg, foreignSource: string): Parsed {
   const raw = msg as unknown as RawMsg;
   const end = raw._msg?.hdr;
   if (raw._rdata instanceof Uint8Array && typeof end === 'number') {
-    if (end < 0) return [];
-    const text = Buffer.from(raw._rdata.buffer, raw._rdata.byteOffset, end).toString('latin1');
-    const out: Array<[string, string]> = [];
-    // Skip the `NATS/1.0` status line; then `name: value` lines up to the blank line.
-    let at = text.indexOf('\r\n') + 2;
-    while (at > 1 && at < text.length) {
-      let eol = text.indexOf('\r\n', at);
-      if (eol === -1) eol = text.length;
-      const colon = text.indexOf(':', at);
-      if (colon > at && colon < eol) out.push([text.slice(at, colon).trim(), text.slice(colon + 1, eol).trim()]);
-      at = eol + 2;
-    }
-    return out;
+    if (end < 0) return fromBinary(msg.subject, [], msg.data, foreignSource);
+    return fromHeaderBlock(msg.subject, Buffer.from(raw._rdata.buffer, raw._rdata.byteOffset, end).toString('latin1'), msg.data, foreignSource);
   }
-  const out: Array<[string, string]> = [];
-  for (const [k, values] of msg.headers ?? []) if (values[0] !== undefined) out.push([k, values[0]]);
-  return out;
+  const pairs: Array<[string, string]> = [];
+  for (const [k, values] of msg.headers ?? []) if (values[0] !== undefined) pairs.push([k, values[0]]);
+  return fromBinary(msg.subject, pairs, msg.data, foreignSource);
 }
 
 /** What the broker runs on: the shared connection, the node's logger and clock. */
@@ -195,7 +184,7 @@ export class NatsBroker implements Broker {
             this.#log.warn({ pattern, err: err.message }, 'nats broker: subscription error');
             return;
           }
-          const parsed = fromBinary(msg.subject, headerPairs(msg), msg.data, this.#foreignSource);
+          const parsed = parseMsg(msg, this.#foreignSource);
           if (!parsed.ok) return sink.malformed(msg.subject, parsed.reason, msg.data);
           try {
             sink.deliver(parsed.message);
