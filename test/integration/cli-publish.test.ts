@@ -1,40 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { Delivery } from '../../src/mesh/broker/api.ts';
 import type { MeshNode } from '../../src/mesh/mesh-node.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { createNode } from '../../src/plugins/node.ts';
+import { type Ran, runMicro } from '../support/cli.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
 import { randomMdnsPort } from '../support/processes.ts';
 import { waitUntil } from '../support/wait.ts';
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs bin/micro.js (built by `npm run build`, as `npm test` does first) with `env` added. */
-function micro(args: string[], env: Record<string, string> = {}, input = ''): Promise<Ran> {
-  const child = spawn(process.execPath, ['bin/micro.js', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.on('error', () => {});
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`micro ${args.join(' ')} ran over 30 s\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const micro = (args: string[], env: Record<string, string> = {}, input = ''): Promise<Ran> => runMicro(args, input, env);
 
 const port = randomMdnsPort();
 const topic = `${runId()}.cli.orders`;

@@ -32,14 +32,20 @@ class MeshNativeBroker implements Broker {
   readonly #turns = new Map<string, number>();
   #host: BrokerHost | undefined;
   #directory: SubscriberDirectory | undefined;
+  /** The directory's first load; started by the first publish or subscribe, so a node that never uses pub/sub never asks. */
+  #loaded: Promise<void> | undefined;
   #off: (() => void) | undefined;
   #closed = false;
 
-  async attach(host: BrokerHost): Promise<void> {
+  attach(host: BrokerHost): void {
     this.#host = host;
     this.#directory = new SubscriberDirectory(host.nodeId);
     this.#off = host.onFrame(FrameType.PUBLISH, (peer, frame) => this.#onPublish(peer, frame));
-    await this.#directory.start(host.registry, (err) => host.log.warn({ err }, 'mesh broker: registry watch failed'));
+  }
+
+  #load(host: BrokerHost): Promise<void> {
+    this.#loaded ??= (this.#directory as SubscriberDirectory).start(host.registry, (err) => host.log.warn({ err }, 'mesh broker: registry watch failed'));
+    return this.#loaded;
   }
 
   /** Subscriptions of other nodes this node knows of. */
@@ -49,6 +55,7 @@ class MeshNativeBroker implements Broker {
 
   async subscribe(pattern: string, options: BrokerSubscribeOptions, sink: BrokerSink): Promise<BrokerSubscription> {
     const host = this.#needHost();
+    await this.#load(host);
     const local: Local = { pattern, queue: options.queue, matches: topicMatcher(pattern), sink };
     this.#locals.add(local);
     try {
@@ -78,6 +85,7 @@ class MeshNativeBroker implements Broker {
   publish(message: BrokerMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new MicroError('UNAVAILABLE', 'mesh broker closed'));
     const host = this.#needHost();
+    if (this.#loaded === undefined) return this.#load(host).then(() => this.publish(message));
     const plan = this.#plan(message.topic, host.nodeId);
     if (plan.size === 0) return Promise.resolve();
     const sends: Promise<void>[] = [];
