@@ -2,8 +2,8 @@
  * The NATS core broker: a topic is the NATS subject as it is, a queue group is a NATS queue group, and every
  * message is a CloudEvent in binary mode (`ce-*` headers, `content-type`, metadata as headers), so plain NATS
  * clients publish to and read from micromesh subscribers. It rides the node's shared connection, which re-subscribes
- * by itself after a reconnect. A publish resolves once the server confirmed it (one PING per batch of publishes in
- * flight, so the cost is shared). While NATS is away a publish waits for the reconnect (up to `publishWaitMs`) and
+ * by itself after a reconnect. A publish resolves once the server confirmed it (one PING for all the publishes of
+ * one turn, so the cost is shared). While NATS is away a publish waits for the reconnect (up to `publishWaitMs`) and
  * goes out after the subscriptions were restored; a batch whose confirmation was lost with the connection is sent
  * again after the reconnect (so a message caught in the break may arrive twice). Past the wait, or on a closed
  * connection, a publish fails with UNAVAILABLE (503).
@@ -82,7 +82,7 @@ export class NatsBroker implements Broker {
   readonly #publishWaitMs: number;
   /** Set while the connection is lost: resolves when it is back. */
   #down: { back: Promise<void>; resolve: () => void } | undefined;
-  /** Publishes written since the last confirmation was asked for. */
+  /** Publishes written in this turn, confirmed together at its end. */
   #batch: Pending[] = [];
   #confirming = false;
   #closed = false;
@@ -138,7 +138,9 @@ export class NatsBroker implements Broker {
     }
     return new Promise<void>((resolve, reject) => {
       this.#batch.push({ m, resolve, reject, tries });
-      if (!this.#confirming) this.#confirm();
+      if (this.#confirming) return;
+      this.#confirming = true;
+      queueMicrotask(this.#confirm);
     });
   }
 
@@ -148,9 +150,9 @@ export class NatsBroker implements Broker {
     sent.then(p.resolve, p.reject);
   }
 
-  /** One PING for every publish written so far; the next batch waits for its PONG. */
-  #confirm(): void {
-    this.#confirming = true;
+  /** One PING for the publishes written in this turn; several may be in flight, their PONGs come in order. */
+  readonly #confirm = (): void => {
+    this.#confirming = false;
     const batch = this.#batch;
     this.#batch = [];
     this.#lease.value
@@ -165,12 +167,8 @@ export class NatsBroker implements Broker {
             else this.#resend(p);
           }
         },
-      )
-      .finally(() => {
-        this.#confirming = false;
-        if (this.#batch.length > 0) this.#confirm();
-      });
-  }
+      );
+  };
 
   async subscribe(pattern: string, options: BrokerSubscribeOptions, sink: BrokerSink): Promise<BrokerSubscription> {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'nats broker closed');
