@@ -2,9 +2,13 @@
  * Pub/sub implementations for bench/suites/pubsub.ts, each with a publisher and a subscriber side: raw nats.js and
  * raw ioredis (the ceilings), Moleculer's emit → event handler over its NATS and Redis transporters, and micromesh
  * on its NATS, Redis and mesh-native brokers. Every message is the same ~100 B JSON object `{ t, pad }`, where `t`
- * is the publisher's clock (performance.timeOrigin + now) so the subscriber can time it.
+ * is the publisher's clock (performance.timeOrigin + now) so the subscriber can time it. `raw-nats-ce` and
+ * `raw-redis-ce` are the raw clients doing what micromesh does on the wire (CloudEvents binary-mode headers through
+ * nats.js's own `headers()`, read back by the subscriber; one structured CloudEvents JSON per Redis message): the
+ * like-for-like ceilings.
  */
-import { connect, type NatsConnection } from 'nats';
+import { randomUUID } from 'node:crypto';
+import { connect, headers, type NatsConnection } from 'nats';
 import { Redis } from 'ioredis';
 import type { MeshNode } from '../../src/mesh/mesh-node.ts';
 import { createNode } from '../../src/plugins/node.ts';
@@ -65,6 +69,63 @@ const rawNats: PubSubImpl = {
     nc.subscribe(topic, { callback: (_err, msg) => onMessage((JSON.parse(Buffer.from(msg.data).toString()) as BenchMessage).t) });
     await nc.flush();
     return { close: () => nc.drain() };
+  },
+};
+
+const rawNatsCe: PubSubImpl = {
+  case: 'pubsub-nats',
+  impl: 'raw-nats-ce',
+  id: 'raw-nats-ce',
+  async publisher(topic) {
+    const nc = await connect({ servers: '127.0.0.1:4222' });
+    const prefix = randomUUID();
+    let n = 0;
+    return {
+      publish: (m) => {
+        const h = headers();
+        h.set('ce-specversion', '1.0');
+        h.set('ce-id', `${prefix}-${n++}`);
+        h.set('ce-source', 'urn:bench');
+        h.set('ce-type', topic);
+        h.set('ce-time', new Date().toISOString());
+        h.set('content-type', 'application/json');
+        nc.publish(topic, Buffer.from(JSON.stringify(m)), { headers: h });
+      },
+      close: () => nc.drain(),
+    };
+  },
+  async subscriber(topic, _env, onMessage) {
+    const nc: NatsConnection = await connect({ servers: '127.0.0.1:4222' });
+    nc.subscribe(topic, {
+      callback: (_err, msg) => {
+        if (msg.headers?.get('ce-id') === '') return;
+        onMessage((JSON.parse(Buffer.from(msg.data).toString()) as BenchMessage).t);
+      },
+    });
+    await nc.flush();
+    return { close: () => nc.drain() };
+  },
+};
+
+const rawRedisCe: PubSubImpl = {
+  case: 'pubsub-redis',
+  impl: 'raw-redis-ce',
+  id: 'raw-redis-ce',
+  async publisher(topic) {
+    const redis = new Redis(REDIS_URL);
+    const prefix = randomUUID();
+    let n = 0;
+    return {
+      publish: (m) =>
+        redis.publish(topic, JSON.stringify({ specversion: '1.0', id: `${prefix}-${n++}`, source: 'urn:bench', type: topic, time: new Date().toISOString(), datacontenttype: 'application/json', data: m })),
+      close: async () => void (await redis.quit()),
+    };
+  },
+  async subscriber(topic, _env, onMessage) {
+    const redis = new Redis(REDIS_URL);
+    redis.on('messageBuffer', (_channel: Buffer, message: Buffer) => onMessage((JSON.parse(message.toString()) as { data: BenchMessage }).data.t));
+    await redis.subscribe(topic);
+    return { close: async () => void redis.disconnect() };
   },
 };
 
@@ -146,9 +207,11 @@ function micromesh(kind: 'nats' | 'redis' | 'mesh'): PubSubImpl {
 /** Every implementation, in the order they run. */
 export const pubsubImpls: readonly PubSubImpl[] = [
   rawNats,
+  rawNatsCe,
   moleculer('nats'),
   micromesh('nats'),
   rawRedis,
+  rawRedisCe,
   moleculer('redis'),
   micromesh('redis'),
   micromesh('mesh'),
