@@ -46,14 +46,14 @@ test('node tree — components start in order under the node supervisor and stop
   const tree = await node.inspect();
   assert.deepEqual(
     tree.children.map((c) => c.id),
-    ['registry', 'store', 'sync', 'listener', 'peers', 'registry-watch', 'server', 'remote-actors', 'registration'],
+    ['registry', 'store', 'sync', 'listener', 'peers', 'registry-watch', 'server', 'remote-actors', 'broker', 'registration'],
   );
   const stopped: string[] = [];
   node.system.events.on('actor-stopped', (e) => {
     if (e.actor.startsWith('/system/node/')) stopped.push(e.actor.slice('/system/node/'.length));
   });
   await node.stop();
-  assert.deepEqual(stopped, ['registration', 'remote-actors', 'server', 'registry-watch', 'peers', 'listener', 'sync', 'store', 'registry']);
+  assert.deepEqual(stopped, ['registration', 'broker', 'remote-actors', 'server', 'registry-watch', 'peers', 'listener', 'sync', 'store', 'registry']);
 });
 
 test('node tree — a registry watch that breaks is restarted by the node supervisor, and the cache keeps following the registry', async () => {

@@ -148,7 +148,7 @@ describe('plugin table', () => {
         ['consul', 'consul', ['consul']],
       ],
     );
-    assert.deepEqual(table.list().map((l) => `${l.concern}:${l.name}`), ['registry:mdns', 'registry:memory', 'transport:tcp', 'transport:memory', 'store:file', 'store:memory', 'sync:memory', 'registry:consul']);
+    assert.deepEqual(table.list().map((l) => `${l.concern}:${l.name}`), ['registry:mdns', 'registry:memory', 'transport:tcp', 'transport:memory', 'store:file', 'store:memory', 'sync:memory', 'broker:mesh', 'broker:memory', 'registry:consul']);
     await resolved.value.close();
   });
 
