@@ -187,9 +187,9 @@ function micromesh(kind: 'nats' | 'redis' | 'mesh'): PubSubImpl {
     async publisher(topic, env) {
       const node: MeshNode = await createNode(options(`bench-pub-${process.pid}`, env));
       if (kind === 'mesh') {
-        const broker = node.broker as unknown as { knownRemote: number };
+        const broker = node.broker as unknown as { knownRemote(): Promise<number> };
         const deadline = Date.now() + 10_000;
-        while (broker.knownRemote < 1) {
+        while ((await broker.knownRemote()) < 1) {
           if (Date.now() > deadline) throw new Error('the publisher never saw the subscriber');
           await new Promise((r) => setTimeout(r, 20));
         }

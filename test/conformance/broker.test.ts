@@ -4,7 +4,6 @@ import { createNode } from '../../src/plugins/node.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { createMemoryNetwork, createMemoryTransport } from '../../src/mesh/transport/memory.ts';
 import { engineAvailable } from '../support/engines.ts';
-import { waitUntil } from '../support/wait.ts';
 import { type BrokerUnderTest, describeBroker } from './broker.ts';
 
 /** Nodes on a memory registry and network, each with the broker `broker` chose. */
@@ -19,9 +18,13 @@ function nodes(broker: (id: string) => Parameters<typeof createNode>[0]): Broker
       return node;
     },
     async settled(publisher, remote) {
-      const known = publisher.broker as unknown as { knownRemote?: number };
-      if (known.knownRemote === undefined) return;
-      await waitUntil(() => (known.knownRemote as number) >= remote, 5000, `${remote} remote subscriptions known to ${publisher.id}`);
+      const broker = publisher.broker as unknown as { knownRemote?: () => Promise<number> };
+      if (broker.knownRemote === undefined) return;
+      const deadline = Date.now() + 5000;
+      while ((await broker.knownRemote()) < remote) {
+        if (Date.now() > deadline) throw new Error(`${publisher.id} did not learn of ${remote} remote subscriptions within 5 s`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     async close() {
       await Promise.all(made.splice(0).map((n) => n.stop()));

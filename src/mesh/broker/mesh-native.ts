@@ -48,8 +48,9 @@ class MeshNativeBroker implements Broker {
     return this.#loaded;
   }
 
-  /** Subscriptions of other nodes this node knows of. */
-  get knownRemote(): number {
+  /** How many (pattern, queue) subscriptions of other nodes this node knows of; starts the registry watch if need be. */
+  async knownRemote(): Promise<number> {
+    await this.#load(this.#needHost());
     return this.#directory?.size ?? 0;
   }
 
