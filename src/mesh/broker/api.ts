@@ -37,7 +37,7 @@ export interface SubscribeOptions {
    * is queued again, until this many tries failed; then it is dead-lettered. @default 3
    */
   maxAttempts?: number;
-  /** Messages waiting for the handler; past it a delivery is refused (OVERLOADED) and counted as a dead letter. @default 10000 */
+  /** Messages waiting for the handler (the one it runs not counted); past it a delivery is refused (OVERLOADED) and counted as a dead letter. @default 10000 */
   capacity?: number;
 }
 

@@ -39,7 +39,7 @@ interface InboundPubSub extends InboundDelivery {
 export class Inbox {
   #pending: Queued[] = [];
   #scheduled = false;
-  /** Messages queued and not yet handled or dead-lettered. */
+  /** Messages queued and not yet taken by the handler (a failed one waiting for its retry counts again). */
   waiting = 0;
   ref: ActorRef<Batch> | undefined;
 
@@ -90,11 +90,10 @@ export function subscriptionBehavior(deps: SubscriptionDeps): new () => Actor<Ba
   const failed = (items: readonly Queued[], i: number, value: unknown, err: unknown, ctx: ActorContext<Batch>): never => {
     const q = items[i] as Queued;
     const rest = items.slice(i + 1);
-    if (q.attempts < deps.maxAttempts) rest.push(q);
-    else {
-      inbox.waiting--;
-      deps.deadLetter(q, 'handler failed', MicroError.from(err), { value });
-    }
+    if (q.attempts < deps.maxAttempts) {
+      inbox.waiting++;
+      rest.push(q);
+    } else deps.deadLetter(q, 'handler failed', MicroError.from(err), { value });
     if (rest.length > 0) ctx.self.tell({ items: rest });
     throw err;
   };
@@ -104,11 +103,11 @@ export function subscriptionBehavior(deps: SubscriptionDeps): new () => Actor<Ba
     for (let i = start; i < items.length; i++) {
       const q = items[i] as Queued;
       const m = q.message;
+      inbox.waiting--;
       let value: unknown;
       try {
         value = m.decoded === undefined ? deps.codecs.get(m.contentType).decode(m.body) : m.decoded.value;
       } catch (err) {
-        inbox.waiting--;
         deps.deadLetter(q, 'malformed', MicroError.from(err), undefined);
         continue;
       }
@@ -122,14 +121,10 @@ export function subscriptionBehavior(deps: SubscriptionDeps): new () => Actor<Ba
       }
       if (result !== null && typeof result === 'object' && typeof (result as Promise<void>).then === 'function') {
         return (result as Promise<void>).then(
-          () => {
-            inbox.waiting--;
-            return handle(items, i + 1, ctx);
-          },
+          () => handle(items, i + 1, ctx),
           (err: unknown) => failed(items, i, value, err, ctx),
         );
       }
-      inbox.waiting--;
     }
   };
 
