@@ -139,6 +139,8 @@ export function describeBroker(name: string, setup: () => Promise<BrokerUnderTes
     test(`${name} — a throwing handler is restarted, its message retried, and the subscription keeps going`, () =>
       withPair(async (a, b, t, p) => {
         const seen: Array<{ m: unknown; attempt: number }> = [];
+        const restarts: string[] = [];
+        b.system.events.on('actor-restarted', (e) => restarts.push(e.actor));
         await b.subscribe(`${p}.flaky`, (m: unknown, d) => {
           seen.push({ m, attempt: d.attempt });
           if (m === 'once' && d.attempt === 1) throw new Error('boom');
@@ -147,6 +149,10 @@ export function describeBroker(name: string, setup: () => Promise<BrokerUnderTes
         await a.publish(`${p}.flaky`, 'once');
         await a.publish(`${p}.flaky`, 'next');
         await waitUntil(() => seen.some((s) => s.m === 'once' && s.attempt === 2) && seen.some((s) => s.m === 'next'), 10_000, 'retry and next');
+        assert.ok(
+          restarts.some((a) => a.startsWith('/user/subscriptions/')),
+          `the subscription's actor was restarted: ${restarts.join(', ')}`,
+        );
       }));
 
     test(`${name} — a message whose handler always throws is dead-lettered after maxAttempts, with the reason`, () =>
