@@ -7,6 +7,7 @@ import { addDescribeCommand } from './commands/describe.ts';
 import { addHealthCommand } from './commands/health.ts';
 import { addInspectCommand } from './commands/inspect.ts';
 import { addNewCommand } from './commands/new.ts';
+import { addPublishCommand } from './commands/publish.ts';
 import { addRunCommand } from './commands/run.ts';
 import { addServicesCommand } from './commands/services.ts';
 import { addStreamCommand } from './commands/stream.ts';
@@ -31,6 +32,7 @@ addStreamCommand(program);
 addHealthCommand(program);
 addInspectCommand(program);
 addDashboardCommand(program);
+addPublishCommand(program);
 addGenCommand(program);
 addApiCommand(program);
 

@@ -7,6 +7,8 @@ export interface MeshFlags {
   registry?: string;
   transport?: string;
   mdnsPort?: string;
+  /** Only on commands that take `--broker` (publish). */
+  broker?: string;
   timeout: string;
   output: 'text' | 'json';
 }
@@ -29,13 +31,14 @@ export function timeoutOf(flags: Pick<MeshFlags, 'timeout'>): number {
 }
 
 /** The options of a command's node `id`, from its registry, transport and mDNS flags (checked). */
-export function nodeOptionsOf(flags: Pick<MeshFlags, 'registry' | 'transport' | 'mdnsPort'>, id: string): NodeOptions {
+export function nodeOptionsOf(flags: Pick<MeshFlags, 'registry' | 'transport' | 'mdnsPort' | 'broker'>, id: string): NodeOptions {
   const port = flags.mdnsPort === undefined ? undefined : Number(flags.mdnsPort);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65_536)) fail(new Error(`--mdns-port wants a port number, not "${flags.mdnsPort}"`));
   return {
     id,
     ...(flags.registry === undefined ? {} : { registry: flags.registry }),
     ...(flags.transport === undefined ? {} : { transport: flags.transport }),
+    ...(flags.broker === undefined ? {} : { broker: flags.broker }),
     ...(port === undefined ? {} : { mdns: { port } }),
   };
 }

@@ -1,6 +1,8 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import type { SupervisorInfo } from '../supervisor/index.ts';
 import type { Auth } from './auth/auth.ts';
+import type { MessageHandler, PublishOptions, SubscribeOptions, Subscription } from './broker/api.ts';
+import type { Broker } from './broker/broker.ts';
 import type { MeshClient } from './client/client.ts';
 import type { Codecs } from './codec/codecs.ts';
 import type { Config } from './config/config.ts';
@@ -34,6 +36,19 @@ export interface MeshNode {
   /** Event streams with consumer groups, acks and dead letters: `node.events.publish(topic, e)`, `node.events.consume(topic, { group }, handler)`. */
   readonly events: Events;
   readonly log: Logger;
+  /** The pub/sub back end `publish` and `subscribe` use (mesh-native by default). */
+  readonly broker: Broker;
+  /**
+   * Publishes `message` on `topic` (dot-separated, no wildcards), encoded with `options.codec` (JSON by default),
+   * through the `publish` middleware. Resolves once the broker took it; BAD_REQUEST (400) for a bad topic or a value
+   * the codec cannot encode (nothing is sent), 503 when the broker cannot take it now.
+   */
+  publish(topic: string, message: unknown, options?: PublishOptions): Promise<void>;
+  /**
+   * Runs `handler` for each message on topics matching `topic` (`*` one segment, `>` the rest), in a supervised
+   * actor: broadcast, or one member per `queue` group. Resolves once the subscription is live.
+   */
+  subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions): Promise<Subscription>;
   /** Spawns the service's instances as supervised actors and registers it. */
   serve(service: Service, options?: ServeOptions): Promise<void>;
   /** A ref to an actor on any node: `mesh://<node>/user/x`. */

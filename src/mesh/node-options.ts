@@ -1,4 +1,6 @@
 import type { ActorSystem, Logger } from '../actors/index.ts';
+import type { Broker } from './broker/broker.ts';
+import type { BrokerConcernOptions } from './broker/factories.ts';
 import type { CreateActorSystemOptions } from '../supervisor/index.ts';
 import type { ClientOptions } from './client/options.ts';
 import type { Codecs, CodecsOptions } from './codec/codecs.ts';
@@ -91,6 +93,13 @@ export interface NodeOptions {
   events?: EventsBackend | string;
   /** Settings handed to the events factory: each back end's own. @default {} */
   eventsOptions?: EventsConcernOptions;
+  /**
+   * `node.publish`/`node.subscribe`: a Broker, a plugin name (`mesh`, `memory`) or URL (`nats://…`, `redis://…` with
+   * the engine plugins). @default env MICRO_BROKER, else 'mesh' (over the mesh itself, no server)
+   */
+  broker?: Broker | string;
+  /** Settings handed to the broker factory: dead-letter topic, and each back end's own. @default {} */
+  brokerOptions?: BrokerConcernOptions;
   /** Plugins whose factories this node may choose by name or URL scheme (registry, transport, and concerns to come). */
   plugins?: readonly Plugin[];
   codecs?: Codecs | Partial<CodecsOptions>;
@@ -123,6 +132,7 @@ export function defaultNodeOptions() {
     sync: 'memory' as const,
     auth: 'none' as const,
     events: 'file' as const,
+    broker: 'mesh' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
     registerTtlMs: 15_000,
@@ -161,6 +171,8 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     authOptions: options.authOptions ?? {},
     events: options.events,
     eventsOptions: options.eventsOptions ?? {},
+    broker: options.broker,
+    brokerOptions: options.brokerOptions ?? {},
     mdns: options.mdns,
     plugins: options.plugins ?? [],
     client: options.client,
@@ -183,6 +195,7 @@ export interface NodePlugins {
   readonly sync: Resolved<'sync'>;
   readonly auth: Resolved<'auth'>;
   readonly events: Resolved<'events'>;
+  readonly broker: Resolved<'broker'>;
 }
 
 /**
@@ -195,8 +208,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
   const d = defaultNodeOptions();
   const table = createPluginTable([builtinPlugin(), ...o.plugins]);
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
-  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events'>> = [];
-  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events'>>(r: R): R => {
+  const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events' | 'broker'>> = [];
+  const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events' | 'broker'>>(r: R): R => {
     made.push(r);
     return r;
   };
@@ -207,7 +220,8 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));
     const auth = keep(await table.resolveFromEnv('auth', { ...base, options: o.authOptions }, { choice: o.auth, fallback: d.auth }));
     const events = keep(await table.resolveFromEnv('events', { ...base, options: o.eventsOptions }, { choice: o.events, fallback: d.events }));
-    return { table, registry, transport, store, sync, auth, events };
+    const broker = keep(await table.resolveFromEnv('broker', { ...base, options: o.brokerOptions }, { choice: o.broker, fallback: d.broker }));
+    return { table, registry, transport, store, sync, auth, events, broker };
   } catch (err) {
     for (const r of made.reverse()) if (r.owned) await r.value.close().catch(() => {});
     await table.close();

@@ -5,6 +5,8 @@ import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts
 import type { Rule } from './auth/auth.ts';
 import { createAuthMiddleware } from './auth/middleware.ts';
 import { watchedRules } from './auth/sources.ts';
+import { createBrokerHost } from './broker/host.ts';
+import { PubSub } from './broker/pubsub.ts';
 import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
 import type { Codecs } from './codec/codecs.ts';
@@ -54,6 +56,8 @@ export interface NodeParts {
   readonly ops: NodeOps;
   /** The config component and `node.config`. */
   readonly config: NodeConfigPart;
+  /** `node.publish` and `node.subscribe`, over the node's broker. */
+  readonly pubsub: PubSub;
   register(service: RegisteredService): Promise<void>;
 }
 
@@ -190,6 +194,20 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       });
     }
   });
+  const broker = plugins.broker.value;
+  const pubsub = new PubSub({ system, broker, codecs, log, middleware: options.middleware, supervision: RESILIENT, deadLetterTopic: options.brokerOptions.deadLetterTopic });
+  const brokerHost = createBrokerHost({
+    nodeId: system.nodeId,
+    clock,
+    log,
+    registry,
+    router,
+    transportName: transport.name,
+    registerTtlMs: options.registerTtlMs,
+    registrations,
+    address: () => directory.address,
+    peerForNode: (id) => directory.peerForNode(id),
+  });
   let listener: Listener | undefined;
   const components: NodeComponent[] = [
     config.component,
@@ -227,6 +245,15 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     { name: 'remote-actors', start: () => {}, stop: () => remote.close() },
     { name: 'reminders', start: () => (options.reminders === false ? undefined : reminders.start()), stop: () => reminders.stop() },
     {
+      name: 'broker',
+      start: () => broker.attach?.(brokerHost),
+      stop: async () => {
+        brokerHost.closing = true;
+        await pubsub.close();
+        if (plugins.broker.owned) await broker.close();
+      },
+    },
+    {
       name: 'registration',
       start: async () => {
         if (!server.has(NODE_SERVICE)) await server.serve(ops.nodeService);
@@ -246,7 +273,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     if (!(await answersAs(address, id))) return false;
     return known === undefined || known === address || !(await answersAs(known, id));
   };
-  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, events, admit, ops: ops.ops, config };
+  return { router, directory, resolver, server, client, remote, registrations, components, register, plugins, events, admit, ops: ops.ops, config, pubsub };
 }
 
 /** The mDNS probe, bound once the node's peers exist: records that arrive before wait for it. */

@@ -1,6 +1,9 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
 import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
 import type { Auth } from './auth/auth.ts';
+import type { MessageHandler, PublishOptions, SubscribeOptions, Subscription } from './broker/api.ts';
+import type { Broker } from './broker/broker.ts';
+import { serveSubscriptions } from './broker/service-subscriptions.ts';
 import type { MeshClient } from './client/client.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import type { Config } from './config/config.ts';
@@ -32,6 +35,7 @@ class Node implements MeshNode {
   readonly sync: Sync;
   readonly auth: Auth;
   readonly events: Events;
+  readonly broker: Broker;
   #tree: NodeTree | undefined;
   readonly #singletons: AnyRef[] = [];
   #stopping: Promise<void> | undefined;
@@ -51,6 +55,7 @@ class Node implements MeshNode {
     this.health = parts.ops.health;
     this.store = parts.plugins.store.value;
     this.sync = parts.plugins.sync.value;
+    this.broker = parts.plugins.broker.value;
     this.events = parts.events;
     this.auth = parts.plugins.auth.value;
   }
@@ -85,6 +90,7 @@ class Node implements MeshNode {
 
   async #serve(service: Service, options: ServeOptions): Promise<void> {
     await this.parts.server.serve(service, options);
+    await serveSubscriptions(this.parts.pubsub, service);
     await this.parts.register(registration(service));
   }
 
@@ -95,6 +101,14 @@ class Node implements MeshNode {
       await this.registry.deregister(r).catch(() => {});
     }
     await server.unserve(name);
+  }
+
+  publish(topic: string, message: unknown, options?: PublishOptions): Promise<void> {
+    return this.parts.pubsub.publish(topic, message, options);
+  }
+
+  subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions): Promise<Subscription> {
+    return this.parts.pubsub.subscribe(topic, handler, options);
   }
 
   ref<M = unknown>(address: string | SerializedRef): ActorRef<M> {

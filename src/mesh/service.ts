@@ -1,4 +1,5 @@
 import type { Logger } from '../actors/index.ts';
+import type { ServiceSubscription } from './broker/api.ts';
 import { MicroError } from './errors.ts';
 import type { Metadata } from './metadata.ts';
 import type { Value } from './registry/registry.ts';
@@ -67,6 +68,11 @@ export interface ServiceDefinition<E extends Record<string, AnyEndpoint> = Recor
   metadata?: Record<string, string>;
   /** Handlers named `Type.Method`, go-micro style: `'Say.Hello': (req, ctx) => …`. */
   endpoints: E;
+  /**
+   * Subscriptions served with the service, by topic pattern: a handler, or `{ handler, queue, maxAttempts }`.
+   * @default {}
+   */
+  subscriptions?: Record<string, ServiceSubscription>;
 }
 
 /** A service definition with its endpoints normalised. */
@@ -75,6 +81,8 @@ export interface Service<E extends Record<string, AnyEndpoint> = Record<string, 
   readonly version: string;
   readonly metadata: Record<string, string>;
   readonly endpoints: ReadonlyMap<string, ResolvedEndpoint>;
+  /** Subscriptions served with it, by topic pattern. */
+  readonly subscriptions?: Readonly<Record<string, ServiceSubscription>>;
   /** Type-only: the endpoint map, for typed clients. */
   readonly __endpoints?: E;
 }
@@ -104,7 +112,8 @@ export function defineService<E extends Record<string, AnyEndpoint>>(definition:
     if (!ENDPOINT_NAME.test(name)) throw new MicroError('BAD_REQUEST', `endpoint ${JSON.stringify(name)} of ${definition.name} must be named Type.Method`);
     endpoints.set(name, resolve(name, def));
   }
-  return { name: definition.name, version: definition.version ?? 'latest', metadata: { ...definition.metadata }, endpoints };
+  const subscriptions = { ...definition.subscriptions };
+  return { name: definition.name, version: definition.version ?? 'latest', metadata: { ...definition.metadata }, endpoints, subscriptions };
 }
 
 function resolve(name: string, def: AnyEndpoint): ResolvedEndpoint {

@@ -1,37 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { type Ran, runMicro } from '../support/cli.ts';
 import { randomMdnsPort, startProcess, stopProcess } from '../support/processes.ts';
 
 const port = String(randomMdnsPort());
 let server: Awaited<ReturnType<typeof startProcess>>;
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs bin/micro.js against the test's mDNS port; stdin is `input` then EOF (`null`: stdin stays open). */
 function micro(args: string[], input: string | null = ''): Promise<Ran> {
-  const child = spawn(process.execPath, ['bin/micro.js', ...args, '--mdns-port', port], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.on('error', () => {});
-  if (input === null) child.stdin.write('"open"\n');
-  else child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`micro ${args.join(' ')} ran over 30 s\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runMicro([...args, '--mdns-port', port], input);
 }
 
 async function ok(args: string[], input?: string): Promise<string> {

@@ -114,3 +114,9 @@ test('readme — the gateway block answers a go-micro path, a 404 and an MCP too
   const lines = (await runBlock('gateway.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['200 {"msg":"Hello Ada"}', '404 SERVICE_NOT_FOUND', 'greeter.Say.Hello']);
 });
+
+test('readme — the pub/sub block delivers to a service subscription and a queue group, and refuses a bad topic', async () => {
+  const lines = (await runBlock('pubsub.ts')).stdout.trim().split('\n');
+  assert.deepEqual(lines.slice(0, 2).sort(), ['audit orders.created 1', 'bill order 1 for acme']);
+  assert.equal(lines[2], 'BAD_REQUEST invalid topic "orders..created": empty segment');
+});

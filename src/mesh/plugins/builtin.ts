@@ -4,6 +4,7 @@
  */
 import { builtinAuthFactories } from '../auth/concern.ts';
 import { MicroError } from '../errors.ts';
+import { builtinBrokerFactories } from '../broker/factories.ts';
 import { builtinStoreFactories } from '../store/factories.ts';
 import { builtinSyncFactories } from '../sync/factories.ts';
 import { builtinConfigFactories } from '../config/factories.ts';
@@ -62,6 +63,7 @@ export function builtinPlugin(): Plugin {
       ...builtinConfigFactories(),
       ...builtinAuthFactories(),
       ...builtinEventsFactories(),
+      ...builtinBrokerFactories(),
     ],
   });
 }

@@ -1,5 +1,6 @@
 /** The nats plugin: the concerns NATS backs (`nats` and `nats://` URLs), each sharing one connection per URL. */
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
+import { natsBrokerFactory } from './broker-factory.ts';
 import { natsConfigFactory } from './config.ts';
 import type { JetStreamEventsOptions } from './events-options.ts';
 import { natsEventsFactory } from './events-factory.ts';
@@ -43,5 +44,8 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
  */
 export function natsPlugin(): Plugin {
   // Each concern NATS backs adds its factory here, from a module of its own in this folder.
-  return definePlugin({ name: 'nats', factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL), natsTransportFactory(DEFAULT_NATS_URL), natsEventsFactory(DEFAULT_NATS_URL)] });
+  return definePlugin({
+    name: 'nats',
+    factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL), natsTransportFactory(DEFAULT_NATS_URL), natsEventsFactory(DEFAULT_NATS_URL), natsBrokerFactory()],
+  });
 }

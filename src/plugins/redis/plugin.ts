@@ -2,6 +2,7 @@
 import { MicroError } from '../../mesh/errors.ts';
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
+import { redisBrokerFactory } from './broker-factory.ts';
 import { shareRedis } from './connection.ts';
 import type { RedisConnectionOptions, RedisStoreOptions, RedisSyncOptions } from './options.ts';
 import { RedisStoreBackend } from './store.ts';
@@ -76,6 +77,7 @@ export function redisPlugin(): Plugin {
           return createRedisEvents(lease, settings);
         },
       },
+      redisBrokerFactory(),
     ],
   });
 }

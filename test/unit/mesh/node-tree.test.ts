@@ -46,14 +46,14 @@ test('node tree — components start in order under the node supervisor and stop
   const tree = await node.inspect();
   assert.deepEqual(
     tree.children.map((c) => c.id),
-    ['config', 'registry', 'store', 'sync', 'events', 'auth', 'listener', 'peers', 'registry-watch', 'server', 'remote-actors', 'reminders', 'registration'],
+    ['config', 'registry', 'store', 'sync', 'events', 'auth', 'listener', 'peers', 'registry-watch', 'server', 'remote-actors', 'reminders', 'broker', 'registration'],
   );
   const stopped: string[] = [];
   node.system.events.on('actor-stopped', (e) => {
     if (e.actor.startsWith('/system/node/')) stopped.push(e.actor.slice('/system/node/'.length));
   });
   await node.stop();
-  assert.deepEqual(stopped, ['registration', 'reminders', 'remote-actors', 'server', 'registry-watch', 'peers', 'listener', 'auth', 'events', 'sync', 'store', 'registry', 'config']);
+  assert.deepEqual(stopped, ['registration', 'broker', 'reminders', 'remote-actors', 'server', 'registry-watch', 'peers', 'listener', 'auth', 'events', 'sync', 'store', 'registry', 'config']);
 });
 
 test('node tree — a registry watch that breaks is restarted by the node supervisor, and the cache keeps following the registry', async () => {

@@ -27,7 +27,7 @@ function registryContext(env: Record<string, string> = {}, options: RegistryConc
 const mdns = (raw: string, ctx = registryContext()) => mdnsOptions(parseTarget('registry', raw), ctx);
 
 describe('builtin plugin', () => {
-  test('builtin plugin — lists mdns and memory registries, tcp and memory transports, file and memory stores, memory sync, env, flags, memory and file config, none and jwt auth, file and memory events', () => {
+  test('builtin plugin — lists mdns and memory registries, tcp and memory transports, file and memory stores, memory sync, env, flags, memory and file config, none and jwt auth, file and memory events, mesh and memory brokers', () => {
     const table = createPluginTable([builtinPlugin()]);
     assert.deepEqual(
       table.list().map((l) => [l.concern, l.name, l.schemes.join(',')]),
@@ -47,6 +47,8 @@ describe('builtin plugin', () => {
         ['auth', 'jwt', ''],
         ['events', 'file', 'file'],
         ['events', 'memory', ''],
+        ['broker', 'mesh', ''],
+        ['broker', 'memory', ''],
       ],
     );
     assert.ok(table.list().every((l) => l.plugin === 'micromesh' && typeof l.description === 'string'));

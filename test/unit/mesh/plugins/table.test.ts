@@ -148,7 +148,7 @@ describe('plugin table', () => {
         ['consul', 'consul', ['consul']],
       ],
     );
-    assert.deepEqual(table.list().map((l) => `${l.concern}:${l.name}`), ['registry:mdns', 'registry:memory', 'transport:tcp', 'transport:memory', 'store:file', 'store:memory', 'sync:memory', 'config:env', 'config:flags', 'config:memory', 'config:file', 'auth:none', 'auth:jwt', 'events:file', 'events:memory', 'registry:consul']);
+    assert.deepEqual(table.list().map((l) => `${l.concern}:${l.name}`), ['registry:mdns', 'registry:memory', 'transport:tcp', 'transport:memory', 'store:file', 'store:memory', 'sync:memory', 'config:env', 'config:flags', 'config:memory', 'config:file', 'auth:none', 'auth:jwt', 'events:file', 'events:memory', 'broker:mesh', 'broker:memory', 'registry:consul']);
     await resolved.value.close();
   });
 

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { BrokerMessage } from '../../../../src/mesh/broker/broker.ts';
+import { binaryHeaders, decodeHeaderValue, encodeHeaderValue, fromBinary, fromStructured, toStructured } from '../../../../src/mesh/broker/cloudevents.ts';
+
+const message: BrokerMessage = {
+  topic: 'orders.created',
+  body: Buffer.from('{"id":1}'),
+  contentType: 'application/json',
+  metadata: { tenant: 'acme', 'x-Note': 'a b%"é' },
+  id: 'id-1',
+  source: 'micromesh://n1',
+  type: 'orders.created',
+  time: '2026-01-02T03:04:05.000Z',
+};
+
+test('cloudevents — header values: space, quote, percent and non-ASCII are percent-encoded and come back', () => {
+  assert.equal(encodeHeaderValue('plain-value'), 'plain-value');
+  assert.equal(encodeHeaderValue('a b%"é'), 'a%20b%25%22%C3%A9');
+  assert.equal(decodeHeaderValue(encodeHeaderValue('a b%"é')), 'a b%"é');
+  assert.equal(decodeHeaderValue('100%'), '100%');
+});
+
+test('cloudevents — binary mode: lowercase ce-* and content-type, metadata as headers; read back in any case', () => {
+  const headers = binaryHeaders(message);
+  assert.deepEqual(
+    headers.map(([k]) => k),
+    ['ce-specversion', 'ce-id', 'ce-source', 'ce-type', 'ce-time', 'content-type', 'tenant', 'x-Note'],
+  );
+  const shouted = headers.map(([k, v]) => [k.startsWith('ce-') ? k.toUpperCase() : k, v] as [string, string]);
+  const parsed = fromBinary('orders.created', shouted, message.body, 'nats');
+  assert.ok(parsed.ok);
+  assert.deepEqual({ ...parsed.message, body: undefined }, { ...message, body: undefined });
+});
+
+test('cloudevents — binary mode: no ce-* header is a plain message; a bad or partial CloudEvent is refused with the reason', () => {
+  const plain = fromBinary('t', [['content-type', 'application/msgpack']], Buffer.from([1]), 'nats');
+  assert.ok(plain.ok && plain.message.source === 'nats' && plain.message.type === 't' && plain.message.contentType === 'application/msgpack');
+  const old = fromBinary('t', [['ce-specversion', '0.3']], Buffer.alloc(0), 'nats');
+  assert.ok(!old.ok && /ce-specversion is "0.3"/.test(old.reason));
+  const noType = fromBinary('t', [['ce-specversion', '1.0'], ['ce-id', '1'], ['ce-source', 's']], Buffer.alloc(0), 'nats');
+  assert.ok(!noType.ok && noType.reason === 'ce-type is missing');
+  const badTime = fromBinary('t', [['ce-specversion', '1.0'], ['ce-id', '1'], ['ce-source', 's'], ['ce-type', 'x'], ['ce-time', 'yesterday']], Buffer.alloc(0), 'nats');
+  assert.ok(!badTime.ok && /ce-time/.test(badTime.reason));
+});
+
+test('cloudevents — structured mode: JSON data embedded, other types as data_base64, odd metadata keys under metadata; it reads back', () => {
+  const text = toStructured(message);
+  const e = JSON.parse(text);
+  assert.deepEqual(e.data, { id: 1 });
+  assert.equal(e.tenant, 'acme');
+  assert.deepEqual(e.metadata, { 'x-Note': 'a b%"é' });
+  const back = fromStructured('orders.created', text);
+  assert.ok(back.ok);
+  assert.deepEqual(back.message.decoded, { value: { id: 1 } });
+  assert.deepEqual(back.message.metadata, message.metadata);
+  const packed = JSON.parse(toStructured({ ...message, contentType: 'application/msgpack', body: Buffer.from([0x81, 0xa1]) }));
+  assert.equal(packed.data_base64, Buffer.from([0x81, 0xa1]).toString('base64'));
+  const empty = JSON.parse(toStructured({ ...message, body: Buffer.alloc(0) }));
+  assert.ok(!('data' in empty));
+});
+
+test('cloudevents — structured mode: what is not a CloudEvent is refused with the reason', () => {
+  const reasons = ['nope', '[1]', '{"specversion":"0.3","id":"1","source":"s","type":"t"}', '{"specversion":"1.0","source":"s","type":"t"}', '{"specversion":"1.0","id":"1","source":"s","type":"t","datacontenttype":"application/xml","data":{}}'].map((raw) => {
+    const r = fromStructured('t', raw);
+    assert.ok(!r.ok, raw);
+    return r.reason;
+  });
+  assert.match(reasons[0] as string, /not JSON/);
+  assert.match(reasons[1] as string, /not a JSON object/);
+  assert.match(reasons[2] as string, /specversion/);
+  assert.match(reasons[3] as string, /id is missing/);
+  assert.match(reasons[4] as string, /data is not a string/);
+});
