@@ -241,5 +241,5 @@ export { createMemoryBroker, MemoryBrokerHub } from './mesh/broker/memory.ts';
 export type { MemoryBrokerOptions } from './mesh/broker/memory.ts';
 export { createMeshNativeBroker } from './mesh/broker/mesh-native.ts';
 export { checkPattern, checkTopic, topicMatcher } from './mesh/broker/topic.ts';
-export type { NatsBrokerOptions } from './plugins/nats/broker.ts';
-export type { RedisBrokerOptions } from './plugins/redis/broker.ts';
+export type { NatsBrokerOptions } from './plugins/nats/options.ts';
+export type { RedisBrokerOptions } from './plugins/redis/options.ts';

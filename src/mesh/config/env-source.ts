@@ -32,6 +32,8 @@ export const NODE_SETTING_GROUPS: readonly string[] = [
   'TLS',
   'OUTPUT',
   'TIMEOUT',
+  'SELECTOR',
+  'DASHBOARD',
   'NATS',
   'REDIS',
   'POSTGRES',

@@ -1,15 +1,9 @@
 /** The `nats` broker factory (also `nats://` URLs): NATS core pub/sub on the node's shared connection. */
 import { MicroError } from '../../mesh/errors.ts';
 import type { PluginFactory } from '../../mesh/plugins/plugin.ts';
-import { NatsBroker, type NatsBrokerOptions } from './broker.ts';
-import { type NatsConnectionOptions, shareNats } from './connection.ts';
+import { NatsBroker } from './broker.ts';
+import { shareNats } from './connection.ts';
 
-declare module '../../mesh/broker/factories.ts' {
-  interface BrokerConcernOptions {
-    /** Settings of the `nats` broker. @default {} */
-    nats?: NatsBrokerOptions & NatsConnectionOptions;
-  }
-}
 
 const DEFAULT_URL = 'nats://127.0.0.1:4222';
 

@@ -15,14 +15,9 @@ import { MicroError } from '../../mesh/errors.ts';
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
+import type { NatsBrokerOptions } from './options.ts';
 import { natsError } from './connection.ts';
 
-export interface NatsBrokerOptions {
-  /** The `ce-source` of messages that arrive without CloudEvents headers. @default 'nats' */
-  foreignSource?: string;
-  /** How long a publish waits for a lost connection to come back before it fails with UNAVAILABLE. @default 5000 */
-  publishWaitMs?: number;
-}
 
 /**
  * The message's NATS header block, written here: nats.js's publish only calls `encode()` on the headers it is given,
@@ -216,3 +211,5 @@ export class NatsBroker implements Broker {
     await this.#lease.release();
   }
 }
+
+export type { NatsBrokerOptions };

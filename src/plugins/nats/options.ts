@@ -30,3 +30,10 @@ export interface NatsConfigOptions extends NatsConnectionOptions {
   /** The key prefix (NATS tokens, dot-separated); '' takes the whole bucket. The URL's rest of the path overrides it. @default '' */
   prefix?: string;
 }
+
+export interface NatsBrokerOptions {
+  /** The `ce-source` of messages that arrive without CloudEvents headers. @default 'nats' */
+  foreignSource?: string;
+  /** How long a publish waits for a lost connection to come back before it fails with UNAVAILABLE. @default 5000 */
+  publishWaitMs?: number;
+}

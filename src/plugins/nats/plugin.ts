@@ -4,7 +4,7 @@ import { natsBrokerFactory } from './broker-factory.ts';
 import { natsConfigFactory } from './config.ts';
 import type { JetStreamEventsOptions } from './events-options.ts';
 import { natsEventsFactory } from './events-factory.ts';
-import type { NatsConfigOptions, NatsConnectionOptions, NatsStoreOptions, NatsSyncOptions } from './options.ts';
+import type { NatsBrokerOptions, NatsConfigOptions, NatsConnectionOptions, NatsStoreOptions, NatsSyncOptions } from './options.ts';
 import { natsStateFactories } from './state-factories.ts';
 import { natsTransportFactory } from './transport-factory.ts';
 
@@ -17,6 +17,13 @@ declare module '../../mesh/plugins/concerns.ts' {
   interface SyncConcernOptions {
     /** Settings of the `nats` sync (one KV bucket of leases); a URL's `?prefix=` overrides them. @default {} */
     nats?: NatsSyncOptions & NatsConnectionOptions;
+  }
+}
+
+declare module '../../mesh/broker/factories.ts' {
+  interface BrokerConcernOptions {
+    /** Settings of the `nats` broker. @default {} */
+    nats?: NatsBrokerOptions & NatsConnectionOptions;
   }
 }
 

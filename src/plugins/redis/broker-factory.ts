@@ -2,15 +2,10 @@
 import { MicroError } from '../../mesh/errors.ts';
 import type { PluginFactory } from '../../mesh/plugins/plugin.ts';
 import { redactUrl } from '../../mesh/plugins/target.ts';
-import { RedisBroker, type RedisBrokerOptions } from './broker.ts';
-import { type RedisConnectionOptions, shareRedis } from './connection.ts';
+import { RedisBroker } from './broker.ts';
+import { shareRedis } from './connection.ts';
+import type { RedisBrokerOptions, RedisConnectionOptions } from './options.ts';
 
-declare module '../../mesh/broker/factories.ts' {
-  interface BrokerConcernOptions {
-    /** Settings of the `redis` broker; a URL's `?channelPrefix=` overrides them. @default {} */
-    redis?: RedisBrokerOptions & RedisConnectionOptions;
-  }
-}
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 

@@ -17,16 +17,9 @@ import { fromStructured, toStructured } from '../../mesh/broker/cloudevents.ts';
 import { hasWildcard, topicMatcher } from '../../mesh/broker/topic.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
+import type { RedisBrokerOptions } from './options.ts';
 import { redisError } from './connection.ts';
 
-export interface RedisBrokerOptions {
-  /** Put before every topic to make its channel name. @default '' */
-  channelPrefix?: string;
-  /** Key prefix of queue-group claims. @default 'micro:claim' */
-  claimPrefix?: string;
-  /** How long a claim is kept. @default 60000 */
-  claimTtlMs?: number;
-}
 
 interface Local {
   readonly pattern: string;
@@ -158,3 +151,5 @@ export class RedisBroker implements Broker {
     await this.#lease.release();
   }
 }
+
+export type { RedisBrokerOptions };

@@ -19,3 +19,12 @@ export interface RedisSyncOptions {
   /** The first part of every key. A URL's `?prefix=` sets it too. @default 'micro:sync' */
   prefix?: string;
 }
+
+export interface RedisBrokerOptions {
+  /** Put before every topic to make its channel name. @default '' */
+  channelPrefix?: string;
+  /** Key prefix of queue-group claims. @default 'micro:claim' */
+  claimPrefix?: string;
+  /** How long a claim is kept. @default 60000 */
+  claimTtlMs?: number;
+}

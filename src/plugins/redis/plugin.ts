@@ -4,12 +4,19 @@ import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
 import { redisBrokerFactory } from './broker-factory.ts';
 import { shareRedis } from './connection.ts';
-import type { RedisConnectionOptions, RedisStoreOptions, RedisSyncOptions } from './options.ts';
+import type { RedisBrokerOptions, RedisConnectionOptions, RedisStoreOptions, RedisSyncOptions } from './options.ts';
 import { RedisStoreBackend } from './store.ts';
 import { RedisSyncBackend } from './sync.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
 import { createRedisEvents } from './events.ts';
 import type { RedisEventsOptions } from './events-options.ts';
+
+declare module '../../mesh/broker/factories.ts' {
+  interface BrokerConcernOptions {
+    /** Settings of the `redis` broker; a URL's `?channelPrefix=` overrides them. @default {} */
+    redis?: RedisBrokerOptions & RedisConnectionOptions;
+  }
+}
 
 declare module '../../mesh/plugins/concerns.ts' {
   interface StoreConcernOptions {
