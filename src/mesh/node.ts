@@ -3,12 +3,12 @@ import { createActorSystem, type CreateActorSystemOptions, oneForOne, type Super
 import type { Auth } from './auth/auth.ts';
 import type { MessageHandler, PublishOptions, SubscribeOptions, Subscription } from './broker/api.ts';
 import type { Broker } from './broker/broker.ts';
-import { serveSubscriptions } from './broker/service-subscriptions.ts';
 import type { MeshClient } from './client/client.ts';
 import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import type { Config } from './config/config.ts';
 import { MicroError } from './errors.ts';
-import { buildNodeParts, isCodecs, lateProbe, type NodeParts, RESILIENT, registration } from './node-parts.ts';
+import { buildNodeParts, isCodecs, lateProbe, type NodeParts, RESILIENT } from './node-parts.ts';
+import { NodeServices } from './node-services.ts';
 import { type NodeOptions, openNodePlugins, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.ts';
 import { kernelOf } from '../actors/internal.ts';
 import { type NodeTree, startNodeTree } from './node-tree.ts';
@@ -17,7 +17,6 @@ import type { MeshNode } from './mesh-node.ts';
 import type { Registry } from './registry/registry.ts';
 import type { ServeOptions } from './server/serve-options.ts';
 import type { Service } from './service.ts';
-import { startSingleton } from './singleton.ts';
 import type { Store } from './store/store.ts';
 import type { Sync } from './sync/sync.ts';
 import type { Transport } from './transport/transport.ts';
@@ -37,7 +36,7 @@ class Node implements MeshNode {
   readonly events: Events;
   readonly broker: Broker;
   #tree: NodeTree | undefined;
-  readonly #singletons: AnyRef[] = [];
+  readonly #services: NodeServices;
   #stopping: Promise<void> | undefined;
 
   constructor(
@@ -58,6 +57,7 @@ class Node implements MeshNode {
     this.broker = parts.plugins.broker.value;
     this.events = parts.events;
     this.auth = parts.plugins.auth.value;
+    this.#services = new NodeServices({ system, registry, sync: this.sync, log, parts });
   }
 
   get config(): Config {
@@ -79,28 +79,7 @@ class Node implements MeshNode {
 
   async serve(service: Service, options: ServeOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) throw new MicroError('UNAVAILABLE', 'node is stopping');
-    const { singleton, ...rest } = options;
-    if (singleton !== undefined && singleton !== false) {
-      const deps = { system: this.system, clock: kernelOf(this.system).clock, sync: this.sync, log: this.log, activate: (s: Service, o: ServeOptions) => this.#serve(s, o), deactivate: (name: string) => this.#withdraw(name) };
-      this.#singletons.push(startSingleton(deps, service, rest, singleton === true ? {} : singleton));
-      return;
-    }
-    await this.#serve(service, rest);
-  }
-
-  async #serve(service: Service, options: ServeOptions): Promise<void> {
-    await this.parts.server.serve(service, options);
-    await serveSubscriptions(this.parts.pubsub, service);
-    await this.parts.register(registration(service));
-  }
-
-  async #withdraw(name: string): Promise<void> {
-    const { registrations, server } = this.parts;
-    for (const r of registrations.filter((x) => x.name === name)) {
-      registrations.splice(registrations.indexOf(r), 1);
-      await this.registry.deregister(r).catch(() => {});
-    }
-    await server.unserve(name);
+    await this.#services.serve(service, options);
   }
 
   publish(topic: string, message: unknown, options?: PublishOptions): Promise<void> {
@@ -131,7 +110,7 @@ class Node implements MeshNode {
 
   async #stop(): Promise<void> {
     const { registrations, server, directory } = this.parts;
-    for (const s of this.#singletons.splice(0)) await this.system.stop(s).catch(() => {});
+    await this.#services.stopSingletons();
     for (const r of registrations.splice(0).reverse()) await this.registry.deregister(r).catch(() => {});
     server.draining = true;
     directory.goaway();
