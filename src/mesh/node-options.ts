@@ -59,7 +59,11 @@ export interface NodeOptions {
   drainTimeoutMs?: number;
   /** @default 5000 */
   dialTimeoutMs?: number;
-  /** TTL of this node's registrations; refreshed while it lives. @default 15000 */
+  /**
+   * TTL of this node's registrations, after which peers drop a node that died without a goodbye; the registry
+   * refreshes them while the node lives. @default the registry's own: 2400 for NATS, Redis and loopback mDNS, 15000
+   * for mDNS on another interface
+   */
   registerTtlMs?: number;
   /** Middleware around every call, stream and actor message of this node, outermost first. @default [] */
   middleware?: readonly Middleware[];
@@ -80,7 +84,6 @@ export function defaultNodeOptions() {
     sync: 'memory' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
-    registerTtlMs: 15_000,
     logLevel: 'warn',
   };
 }
@@ -113,7 +116,7 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     client: options.client,
     drainTimeoutMs: options.drainTimeoutMs ?? d.drainTimeoutMs,
     dialTimeoutMs: options.dialTimeoutMs ?? d.dialTimeoutMs,
-    registerTtlMs: options.registerTtlMs ?? d.registerTtlMs,
+    registerTtlMs: options.registerTtlMs,
     middleware: checkMiddleware(options.middleware ?? []),
     limits: { ...defaultPeerLimits(), ...options.limits },
     offloadThresholdBytes: codecs?.offloadThresholdBytes ?? defaultCodecsOptions().offloadThresholdBytes,
@@ -146,7 +149,7 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     return r;
   };
   try {
-    const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
+    const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, admit, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
     const transport = keep(await table.resolveFromEnv('transport', { ...base, options: {} }, { choice: o.transport, fallback: d.transport }));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));

@@ -152,14 +152,16 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const register = async (service: RegisteredService): Promise<void> => {
     const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };
     const full = { ...service, nodes: [node] };
-    await registry.register(full, { ttlMs: options.registerTtlMs });
+    await registry.register(full, ttl);
     registrations.push(full);
   };
-  // Registrations live `registerTtlMs` unless registered again: the heartbeat re-registers them at a third of it.
-  const heartbeat = createHeartbeat(clock, options.registerTtlMs / 3, async () => {
+  // With `registerTtlMs`, registrations live that long unless registered again: the heartbeat re-registers them at
+  // a third of it. Without it, the registry keeps them alive itself with its own TTL.
+  const ttl = options.registerTtlMs === undefined ? {} : { ttlMs: options.registerTtlMs };
+  const heartbeat = createHeartbeat(clock, (options.registerTtlMs ?? Number.POSITIVE_INFINITY) / 3, async () => {
     state.refreshError = undefined;
     for (const r of [...registrations]) {
-      await registry.register(r, { ttlMs: options.registerTtlMs }).catch((err: unknown) => {
+      await registry.register(r, ttl).catch((err: unknown) => {
         state.refreshError = `registration refresh failed: ${err instanceof Error ? err.message : String(err)}`;
         log.warn({ service: r.name, err }, 'registration refresh failed');
       });
@@ -191,7 +193,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       name: 'registration',
       start: async () => {
         await register({ name: NODE_SERVICE, version: String(PROTOCOL_VERSION), metadata: {}, endpoints: [], nodes: [] });
-        heartbeat.start();
+        if (options.registerTtlMs !== undefined) heartbeat.start();
       },
       stop: () => heartbeat.stop(),
     },

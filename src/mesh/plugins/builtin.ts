@@ -72,16 +72,18 @@ type MdnsQueryKey = keyof typeof MDNS_QUERY;
 
 /**
  * The mDNS registry's settings, later ones winning: the node's clock, logger and registration TTL, env
- * MICRO_MDNS_INTERFACE, `ctx.options.mdns`, then the URL (`mdns://<interface>:<port>?domain=…`). An unknown query
+ * MICRO_MDNS_INTERFACE and MICRO_MDNS_PORT, `ctx.options.mdns`, then the URL (`mdns://<interface>:<port>?domain=…`). An unknown query
  * key or a bad number is BAD_REQUEST naming it.
  */
 export function mdnsOptions(target: PluginTarget, ctx: PluginContext<'registry'>): MdnsRegistryOptions {
   const iface = ctx.env.MICRO_MDNS_INTERFACE;
+  const port = ctx.env.MICRO_MDNS_PORT;
   return {
     clock: ctx.clock,
     logger: ctx.logger,
     ...(ctx.options.ttlMs === undefined ? {} : { ttlMs: ctx.options.ttlMs }),
     ...(iface === undefined || iface === '' ? {} : { interface: iface }),
+    ...(port === undefined || port === '' ? {} : { port: number('MICRO_MDNS_PORT', port, 'port') }),
     ...ctx.options.mdns,
     ...(target.url === undefined ? {} : mdnsUrlOptions(target.url)),
   };

@@ -1,5 +1,6 @@
 /** The nats plugin: the concerns NATS backs (`nats` and `nats://` URLs), each sharing one connection per URL. */
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
+import { natsRegistryFactory } from './registry.ts';
 
 /** Where a bare `nats` points. */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -11,5 +12,5 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
  */
 export function natsPlugin(): Plugin {
   // Each concern NATS backs adds its factory here, from a module of its own in this folder.
-  return definePlugin({ name: 'nats', factories: [] });
+  return definePlugin({ name: 'nats', factories: [natsRegistryFactory()] });
 }

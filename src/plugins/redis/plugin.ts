@@ -3,6 +3,7 @@ import { MicroError } from '../../mesh/errors.ts';
 import { definePlugin, type Plugin } from '../../mesh/plugins/plugin.ts';
 import { createStore } from '../../mesh/store/scoped.ts';
 import { type RedisConnectionOptions, shareRedis } from './connection.ts';
+import { redisRegistryFactory } from './registry.ts';
 import { RedisStoreBackend, type RedisStoreOptions } from './store.ts';
 import { RedisSyncBackend, type RedisSyncOptions } from './sync.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
@@ -30,6 +31,7 @@ export function redisPlugin(): Plugin {
   return definePlugin({
     name: 'redis',
     factories: [
+      redisRegistryFactory(),
       {
         concern: 'store',
         name: 'redis',
