@@ -148,6 +148,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   const remote = new RemoteActors({ system, asks: kernel.asks, router, log, middleware: options.middleware, peerForNode: (id) => directory.peerForNode(id), deadLetter: (to, m, meta, reason) => kernel.deadLetter(to, m, meta, reason) });
   kernel.addResolver(remote.resolver);
   directory.onNodeGone((id) => remote.nodeGone(id));
+  directory.onNodeUnreachable((id, address) => resolver.unreachable(id, address));
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
     const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}` } };

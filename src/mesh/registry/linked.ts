@@ -48,6 +48,13 @@ export interface RegistryLink {
   refresh(records: LocalRecord[]): Promise<void>;
   /** Says goodbye for records of this registry. */
   remove(keys: string[]): Promise<void>;
+  /**
+   * Asks the engine whether a node whose heartbeats stopped is still connected: `gone` (NATS: no one listens on its
+   * subject any more, the server dropped its connection), `alive` (it answered), `unknown` (no answer in time). With
+   * it, a silent node is checked after two thirds of its TTL: dropped at once when gone, kept when alive, and
+   * dropped at its TTL otherwise. Without it, a silent node is dropped at its TTL.
+   */
+  check?(nodeId: string): Promise<'gone' | 'alive' | 'unknown'>;
   close(): Promise<void>;
 }
 
@@ -74,6 +81,8 @@ interface RemoteEntry {
   nodeId: string;
   hash: string;
   ttlMs: number;
+  /** Its heartbeats stopped and the link was asked about its node. */
+  checking?: boolean;
 }
 
 /** What an engine-backed registry holds and what admission did with the records it received. */
@@ -299,6 +308,7 @@ export class LinkedRegistry implements Registry {
     if (this.#local.has(key)) return true;
     const known = this.#remote.get(key);
     if (known === undefined || known.hash !== hash) return false;
+    known.checking = false;
     const expiresAt = this.#expiry(known.ttlMs);
     if (!this.#table.touch(known.name, known.version, known.nodeId, expiresAt)) return false;
     this.#armExpiryBefore(expiresAt);
@@ -306,7 +316,45 @@ export class LinkedRegistry implements Registry {
   }
 
   #expiry(ttlMs: number): number {
-    return this.#link.localExpiry ? this.#clock.now() + ttlMs : Number.POSITIVE_INFINITY;
+    if (!this.#link.localExpiry) return Number.POSITIVE_INFINITY;
+    return this.#clock.now() + (this.#link.check === undefined ? ttlMs : (ttlMs * 2) / 3);
+  }
+
+  /** Silent nodes not checked yet get the rest of their TTL and a check of their node. */
+  #checkSilent(now: number): void {
+    const check = this.#link.check?.bind(this.#link);
+    if (check === undefined) return;
+    const silent = new Map<string, RemoteEntry[]>();
+    for (const entry of this.#remote.values()) {
+      if (entry.checking || (this.#table.expiresAt(entry.name, entry.version, entry.nodeId) ?? Number.POSITIVE_INFINITY) > now) continue;
+      entry.checking = true;
+      this.#table.touch(entry.name, entry.version, entry.nodeId, now + entry.ttlMs / 3);
+      const list = silent.get(entry.nodeId) ?? [];
+      list.push(entry);
+      silent.set(entry.nodeId, list);
+    }
+    for (const [nodeId, entries] of silent) {
+      void check(nodeId).then(
+        (state) => this.#checked(state, entries),
+        () => {},
+      );
+    }
+  }
+
+  #checked(state: 'gone' | 'alive' | 'unknown', entries: RemoteEntry[]): void {
+    if (this.#closed || state === 'unknown') return;
+    for (const entry of entries) {
+      const key = recordKey(entry.name, entry.version, entry.nodeId);
+      if (this.#remote.get(key) !== entry || !entry.checking) continue;
+      if (state === 'gone') {
+        this.#drop(key, entry);
+        continue;
+      }
+      entry.checking = false;
+      const expiresAt = this.#expiry(entry.ttlMs);
+      this.#table.touch(entry.name, entry.version, entry.nodeId, expiresAt);
+      this.#armExpiryBefore(expiresAt);
+    }
   }
 
   #accept(offer: Offer<string>, expiresAt: number): void {
@@ -333,6 +381,7 @@ export class LinkedRegistry implements Registry {
     this.#expiryTimer = this.#timers.after(Math.max(0, at - this.#clock.now()), () => {
       this.#expiryTimer = undefined;
       this.#expiryAt = Number.POSITIVE_INFINITY;
+      this.#checkSilent(this.#clock.now());
       for (const event of this.#table.expire(this.#clock.now())) {
         const { name, version } = event.service;
         for (const node of event.service.nodes) this.#remote.delete(recordKey(name, version, node.id));

@@ -3,11 +3,15 @@
  * (`<prefix>.put`), sends one small heartbeat of key and hash per refresh for all its records (`<prefix>.beat`),
  * and says goodbye (`<prefix>.bye`). A node that starts asks everyone once (`<prefix>.query`, answers to its own
  * inbox only); a heartbeat of a record it lacks or holds in another version makes it ask for that record alone.
- * A node that dies stops its heartbeats and leaves every cache after its TTL (2.4 s by default).
+ * A node whose heartbeats stop is checked after two thirds of its TTL with a request on its own subject
+ * (`<prefix>.alive.<node>`): the server answers "no responders" at once when the node's connection is gone, so a
+ * dead node leaves every cache then (1.6 s by default); one that answers is kept; one that does not answer leaves at
+ * its TTL (2.4 s by default).
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { LinkHost, LocalRecord, RegistryLink } from '../../mesh/registry/linked.ts';
 import { LinkedRegistry, type LinkedRegistryOptions } from '../../mesh/registry/linked.ts';
+import { parseRecordKey } from '../../mesh/registry/linked-records.ts';
 import type { PluginFactory } from '../../mesh/plugins/plugin.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { redactUrl } from '../../mesh/plugins/target.ts';
@@ -28,6 +32,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** A key asked for is not asked for again sooner than this. */
 const REASK_MS = 1000;
+/** How long a node whose heartbeats stopped has to answer that it is alive. */
+const CHECK_TIMEOUT_MS = 500;
 
 class NatsRegistryLink implements RegistryLink {
   readonly name = 'nats';
@@ -37,6 +43,7 @@ class NatsRegistryLink implements RegistryLink {
   readonly #windowMs: number;
   readonly #subs: Subscription[] = [];
   readonly #asked = new Map<string, number>();
+  readonly #alive = new Set<string>();
   #host!: LinkHost;
   #inbox = '';
   #pending = new Set<string>();
@@ -71,12 +78,35 @@ class NatsRegistryLink implements RegistryLink {
     await new Promise((resolve) => setTimeout(resolve, this.#windowMs));
   }
 
+  /** Each node this registry registers answers on its own subject while its connection lives. */
+  #listenAlive(record: LocalRecord): void {
+    const nodeId = parseRecordKey(record.key)?.nodeId;
+    if (nodeId === undefined || this.#alive.has(nodeId)) return;
+    this.#alive.add(nodeId);
+    this.#sub(this.#aliveSubject(nodeId), (m) => m.respond());
+  }
+
+  #aliveSubject(nodeId: string): string {
+    return `${this.#prefix}.alive.${nodeId.replace(/[^A-Za-z0-9_-]/g, (c) => `~${c.charCodeAt(0).toString(16)}`)}`;
+  }
+
   async publish(record: LocalRecord): Promise<void> {
+    this.#listenAlive(record);
     this.#send(`${this.#prefix}.put`, { r: [[record.key, record.data]] });
   }
 
   async refresh(records: LocalRecord[]): Promise<void> {
     this.#send(`${this.#prefix}.beat`, { r: records.map((r) => [r.key, r.hash]) });
+  }
+
+  async check(nodeId: string): Promise<'gone' | 'alive' | 'unknown'> {
+    if (this.#closed || this.#nc.isClosed()) return 'unknown';
+    try {
+      await this.#nc.request(this.#aliveSubject(nodeId), undefined, { timeout: CHECK_TIMEOUT_MS });
+      return 'alive';
+    } catch (err) {
+      return (err as { code?: unknown }).code === '503' ? 'gone' : 'unknown';
+    }
   }
 
   async remove(keys: string[]): Promise<void> {
