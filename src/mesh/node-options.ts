@@ -136,12 +136,13 @@ export interface NodePlugins {
 /**
  * Resolves the registry, transport, store and sync by instance, name or URL (option, then MICRO_REGISTRY /
  * MICRO_TRANSPORT / MICRO_STORE / MICRO_SYNC, then the defaults `mdns`, `tcp`, `file` and `memory`) through a table owned by this node: the built-in plugin
- * plus `options.plugins`. `admit` is the mDNS registry's probe of records from the network. On a failure, what was
+ * plus `options.plugins`. `admit` is the registry's probe of records from the network; with `system`, shared engine
+ * connections are owned by supervised actors under /system/engines. On a failure, what was
  * made already is closed.
  */
-export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admit: AdmitProbe): Promise<NodePlugins> {
+export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admit: AdmitProbe, system?: ActorSystem): Promise<NodePlugins> {
   const d = defaultNodeOptions();
-  const table = createPluginTable([builtinPlugin(), ...o.plugins]);
+  const table = createPluginTable([builtinPlugin(), ...o.plugins], { system });
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
   const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync'>> = [];
   const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync'>>(r: R): R => {

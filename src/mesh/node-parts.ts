@@ -9,6 +9,7 @@ import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
 import { type NodeOps, type OpsSettings, planOps } from './ops/node-ops.ts';
+import { MicroError } from './errors.ts';
 import { FrameRouter } from './peers/frame-router.ts';
 import { PeerDirectory } from './peers/directory.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
@@ -200,9 +201,13 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
     },
     ...ops.components,
   ];
+  // A refusal or another node answering is a no; a timeout (a loaded host) is no answer, which admission trusts briefly.
   const answersAs = (address: string, id: string): Promise<boolean> => Promise.resolve(directory.peer(address, id)).then(
     () => true,
-    () => false,
+    (err: unknown) => {
+      if (/answers as node|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET/.test(MicroError.from(err).detail)) return false;
+      throw err;
+    },
   );
   const admit: AdmitProbe = async ({ id, address, known }) => {
     if (id === system.nodeId) return false;

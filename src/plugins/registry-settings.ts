@@ -20,12 +20,17 @@ export function registryUrlSettings(engine: string, url: URL): EngineRegistrySet
   return settings;
 }
 
-/** The node's side of an engine registry's options: clock, logger, admission probe and registration TTL. */
+/**
+ * The node's side of an engine registry's options: clock, logger, admission probe and registration TTL. Only whoever
+ * may write to the engine can announce there, so a record of a new node is taken as it comes; the probe decides
+ * conflicts only: a record claiming a known node id at another address (a restart, or a forgery).
+ */
 export function registryBase(ctx: PluginContext<'registry'>): LinkedRegistryOptions & { admit?: AdmitProbe } {
+  const admit = ctx.options.admit;
   return {
     clock: ctx.clock,
     logger: ctx.logger,
-    ...(ctx.options.admit === undefined ? {} : { admit: ctx.options.admit }),
+    ...(admit === undefined ? {} : { admit: (candidate) => (candidate.known === undefined ? Promise.resolve(true) : admit(candidate)) }),
     ...(ctx.options.ttlMs === undefined ? {} : { ttlMs: ctx.options.ttlMs }),
   };
 }

@@ -22,8 +22,12 @@ export interface LinkHost {
   alive(key: string, hash: string): boolean;
   /** The record is gone (goodbye, key expired or deleted). */
   gone(key: string): void;
-  /** Every record there is: those the cache holds and the listing lacks are gone. */
-  snapshot(records: Iterable<[key: string, data: string]>): void;
+  /**
+   * Marks the start of a listing; `snapshot` then takes the listing. Records the cache holds that the listing lacks
+   * are gone, unless they were seen after the mark (announced while the listing ran).
+   */
+  mark(): number;
+  snapshot(records: Iterable<[key: string, data: string]>, mark: number): void;
   /** This registry's own records, to announce again after the engine lost them (a restart). */
   locals(): LocalRecord[];
   readonly log: Logger;
@@ -50,11 +54,12 @@ export interface RegistryLink {
   remove(keys: string[]): Promise<void>;
   /**
    * Asks the engine whether a node whose heartbeats stopped is still connected: `gone` (NATS: no one listens on its
-   * subject any more, the server dropped its connection), `alive` (it answered), `unknown` (no answer in time). With
-   * it, a silent node is checked after two thirds of its TTL: dropped at once when gone, kept when alive, and
-   * dropped at its TTL otherwise. Without it, a silent node is dropped at its TTL.
+   * subject any more, the server dropped its connection), `alive` (it answered), `unknown` (no answer in time),
+   * `offline` (this registry is cut from the engine itself: silence says nothing). With it, a silent node is checked
+   * after two thirds of its TTL: dropped at once when gone, kept when alive or offline, and dropped at its TTL when
+   * unknown. Without it, a silent node is dropped at its TTL.
    */
-  check?(nodeId: string): Promise<'gone' | 'alive' | 'unknown'>;
+  check?(nodeId: string): Promise<CheckResult>;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,8 @@ export interface LinkedRegistryOptions {
   goodbyeTimeoutMs?: number;
 }
 
+export type CheckResult = 'gone' | 'alive' | 'unknown' | 'offline';
+
 interface RemoteEntry {
   name: string;
   version: string;
@@ -83,6 +90,8 @@ interface RemoteEntry {
   ttlMs: number;
   /** Its heartbeats stopped and the link was asked about its node. */
   checking?: boolean;
+  /** The host's sequence number when it was last put or kept alive. */
+  seen: number;
 }
 
 /** What an engine-backed registry holds and what admission did with the records it received. */
@@ -116,6 +125,8 @@ export class LinkedRegistry implements Registry {
   #expiryAt = Number.POSITIVE_INFINITY;
   #closing: Promise<void> | undefined;
   #closed = false;
+  /** Orders puts against listings (see LinkHost.mark). */
+  #seq = 0;
 
   constructor(link: RegistryLink, options: LinkedRegistryOptions = {}) {
     this.name = link.name;
@@ -273,13 +284,14 @@ export class LinkedRegistry implements Registry {
         const entry = this.#remote.get(key);
         if (entry !== undefined) this.#drop(key, entry);
       },
-      snapshot: (records) => {
+      mark: () => ++this.#seq,
+      snapshot: (records, mark) => {
         const seen = new Set<string>();
         for (const [key, data] of records) {
           seen.add(key);
           this.#put(key, data);
         }
-        for (const [key, entry] of [...this.#remote]) if (!seen.has(key)) this.#drop(key, entry);
+        for (const [key, entry] of [...this.#remote]) if (!seen.has(key) && entry.seen <= mark) this.#drop(key, entry);
       },
       locals: () => [...this.#local.values()],
     };
@@ -309,6 +321,7 @@ export class LinkedRegistry implements Registry {
     const known = this.#remote.get(key);
     if (known === undefined || known.hash !== hash) return false;
     known.checking = false;
+    known.seen = ++this.#seq;
     const expiresAt = this.#expiry(known.ttlMs);
     if (!this.#table.touch(known.name, known.version, known.nodeId, expiresAt)) return false;
     this.#armExpiryBefore(expiresAt);
@@ -341,7 +354,7 @@ export class LinkedRegistry implements Registry {
     }
   }
 
-  #checked(state: 'gone' | 'alive' | 'unknown', entries: RemoteEntry[]): void {
+  #checked(state: CheckResult, entries: RemoteEntry[]): void {
     if (this.#closed || state === 'unknown') return;
     for (const entry of entries) {
       const key = recordKey(entry.name, entry.version, entry.nodeId);
@@ -363,7 +376,7 @@ export class LinkedRegistry implements Registry {
     const node = service.nodes[0];
     const key = recordKey(service.name, service.version, node.id);
     if (this.#local.has(key)) return;
-    this.#remote.set(key, { name: service.name, version: service.version, nodeId: node.id, hash: offer.extra, ttlMs });
+    this.#remote.set(key, { name: service.name, version: service.version, nodeId: node.id, hash: offer.extra, ttlMs, seen: ++this.#seq });
     this.#changed(this.#table.upsert(service, expiresAt));
     this.#armExpiryBefore(expiresAt);
   }

@@ -17,6 +17,9 @@ export interface NatsConnectionOptions {
   reconnectTimeWaitMs?: number;
 }
 
+/** Connections this module closed itself, so that their end is not taken for a failure. */
+const closedByUs = new WeakSet<NatsConnection>();
+
 /** `nats://user:pass@host:port?…` → the server list nats.js wants, without the query or credentials. */
 function serverOf(url: URL): string {
   return `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '4222'}`;
@@ -35,7 +38,7 @@ export function shareNats(url: URL, ctx: PluginContext, options: NatsConnectionO
   const key = `nats ${url.protocol}//${user === '' ? '' : `${user}@`}${server}`;
   return ctx.shared(
     key,
-    async () => {
+    async (owner) => {
       const mod = await importOptional<typeof import('nats')>('nats', { plugin: 'nats', concern: ctx.concern });
       const nc = await mod
         .connect({
@@ -59,9 +62,14 @@ export function shareNats(url: URL, ctx: PluginContext, options: NatsConnectionO
           ctx.logger.warn({ url: redactUrl(url.href), status: s.type, data: String(s.data) }, `nats: ${s.type}`);
         }
       })().catch(() => {});
+      // Closed by anyone but us (the server refused us for good): the owning actor opens a new connection.
+      void nc.closed().then((err) => {
+        if (!closedByUs.has(nc)) owner.fail(err ?? new MicroError('UNAVAILABLE', `nats: connection to ${redactUrl(url.href)} closed`));
+      });
       return nc;
     },
     async (nc) => {
+      closedByUs.add(nc);
       if (nc.isClosed()) return;
       await nc.drain().catch(() => nc.close());
     },

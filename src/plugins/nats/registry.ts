@@ -10,7 +10,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { LinkHost, LocalRecord, RegistryLink } from '../../mesh/registry/linked.ts';
-import { LinkedRegistry, type LinkedRegistryOptions } from '../../mesh/registry/linked.ts';
+import { type CheckResult, LinkedRegistry, type LinkedRegistryOptions } from '../../mesh/registry/linked.ts';
 import { parseRecordKey } from '../../mesh/registry/linked-records.ts';
 import type { PluginFactory } from '../../mesh/plugins/plugin.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
@@ -48,6 +48,9 @@ class NatsRegistryLink implements RegistryLink {
   #inbox = '';
   #pending = new Set<string>();
   #askTimer: ReturnType<typeof setTimeout> | undefined;
+  #offRenewed: (() => void) | undefined;
+  /** Cut from the server: silence of others says nothing then. */
+  #offline = false;
   #closed = false;
 
   constructor(lease: SharedLease<NatsConnection>, options: NatsRegistryOptions) {
@@ -62,7 +65,17 @@ class NatsRegistryLink implements RegistryLink {
 
   async open(host: LinkHost): Promise<void> {
     this.#host = host;
+    await this.#subscribe().catch((err: unknown) => {
+      throw natsError('nats registry: cannot subscribe', err);
+    });
+    this.#offRenewed = this.#lease.onRenewed?.(() => void this.#renewed());
+    await new Promise((resolve) => setTimeout(resolve, this.#windowMs));
+  }
+
+  /** Subscribes on the connection there is now, then asks everyone for their records. */
+  async #subscribe(): Promise<void> {
     const nc = this.#nc;
+    for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     this.#inbox = `_INBOX.${nc.info?.client_id ?? ''}.${Math.random().toString(36).slice(2)}`;
     const p = this.#prefix;
     this.#sub(`${p}.put`, (m) => this.#onPut(m));
@@ -70,12 +83,23 @@ class NatsRegistryLink implements RegistryLink {
     this.#sub(`${p}.bye`, (m) => this.#onBye(m));
     this.#sub(`${p}.query`, (m) => this.#onQuery(m));
     this.#sub(this.#inbox, (m) => this.#onPut(m));
-    await nc.flush().catch((err: unknown) => {
-      throw natsError('nats registry: cannot subscribe', err);
-    });
+    for (const nodeId of this.#alive) this.#sub(this.#aliveSubject(nodeId), (m) => m.respond());
+    await nc.flush();
+    this.#offline = false;
     void this.#watchStatus(nc);
-    nc.publish(`${p}.query`, encoder.encode('{}'), { reply: this.#inbox });
-    await new Promise((resolve) => setTimeout(resolve, this.#windowMs));
+    this.#send(`${p}.query`, {}, this.#inbox);
+  }
+
+  // The connection's actor replaced a connection that failed for good: subscribe on the new one, announce again.
+  async #renewed(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#subscribe();
+      const locals = this.#host.locals();
+      if (locals.length > 0) this.#send(`${this.#prefix}.put`, { r: locals.map((r) => [r.key, r.data]) });
+    } catch (err) {
+      this.#host.log.warn({ err }, 'nats registry: cannot subscribe on the new connection');
+    }
   }
 
   /** Each node this registry registers answers on its own subject while its connection lives. */
@@ -99,8 +123,8 @@ class NatsRegistryLink implements RegistryLink {
     this.#send(`${this.#prefix}.beat`, { r: records.map((r) => [r.key, r.hash]) });
   }
 
-  async check(nodeId: string): Promise<'gone' | 'alive' | 'unknown'> {
-    if (this.#closed || this.#nc.isClosed()) return 'unknown';
+  async check(nodeId: string): Promise<CheckResult> {
+    if (this.#closed || this.#nc.isClosed() || this.#offline) return 'offline';
     try {
       await this.#nc.request(this.#aliveSubject(nodeId), undefined, { timeout: CHECK_TIMEOUT_MS });
       return 'alive';
@@ -110,12 +134,13 @@ class NatsRegistryLink implements RegistryLink {
   }
 
   async remove(keys: string[]): Promise<void> {
+    // Not flushed: while the server is away the client buffers it, and a goodbye must never hold up a stop.
     this.#send(`${this.#prefix}.bye`, { k: keys });
-    await this.#nc.flush();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#offRenewed?.();
     if (this.#askTimer !== undefined) clearTimeout(this.#askTimer);
     for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     await this.#lease.release();
@@ -144,8 +169,10 @@ class NatsRegistryLink implements RegistryLink {
   // After a reconnect (the server restarted): announce our records again and ask for everyone's.
   async #watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (this.#closed) return;
+      if (this.#closed || nc !== this.#nc) return;
+      if (s.type === 'disconnect') this.#offline = true;
       if (s.type !== 'reconnect') continue;
+      this.#offline = false;
       const locals = this.#host.locals();
       if (locals.length > 0) this.#send(`${this.#prefix}.put`, { r: locals.map((r) => [r.key, r.data]) });
       this.#send(`${this.#prefix}.query`, {}, this.#inbox);

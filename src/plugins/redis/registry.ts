@@ -144,6 +144,7 @@ class RedisRegistryLink implements RegistryLink {
   async #resync(): Promise<void> {
     const redis = this.#redis;
     const found: Array<[string, string]> = [];
+    const mark = this.#host.mark();
     let cursor = '0';
     do {
       const [next, batch] = await redis.scan(cursor, 'MATCH', `${this.#keys}*`, 'COUNT', 1000);
@@ -155,7 +156,7 @@ class RedisRegistryLink implements RegistryLink {
         if (typeof value === 'string') found.push([key.slice(this.#keys.length), value]);
       });
     } while (cursor !== '0');
-    if (!this.#closed) this.#host.snapshot(found);
+    if (!this.#closed) this.#host.snapshot(found, mark);
   }
 
   async #reconnected(): Promise<void> {
