@@ -145,7 +145,8 @@ export class LinkedRegistry implements Registry {
       logger: this.#log,
       admit: options.admit,
       limits: options.limits,
-      accept: (offer, expiresAt) => this.#accept(offer, expiresAt),
+      // Admitted later (a probe agreed): it expires as this link's records do, not at admission's idea of a TTL.
+      accept: (offer) => this.#accept(offer, this.#expiry(offer.ttlMs)),
     });
     this.#ready = link.open(this.#host());
     this.#ready.catch(() => {});
