@@ -18,6 +18,8 @@ interface Member {
 /** N node processes, each serving `<prefix><i>`, on one registry; what each sees, as it reports it. */
 export class ConvergenceCluster {
   readonly members: Member[] = [];
+  /** Each member's time (ms after `since`) in the last `until`. */
+  lastTimes: number[] = [];
   readonly #env: Record<string, string>;
   readonly #prefix: string;
 
@@ -87,11 +89,13 @@ export class ConvergenceCluster {
       const live = this.members.filter((m) => m.index !== except && m.child.exitCode === null && m.child.signalCode === null);
       if (live.every((m) => ok(m.names))) {
         let latest = since;
+        this.lastTimes = [];
         for (const m of live) {
           // When it last turned ok: the first ok report after its last report that was not.
           let at = since;
           for (let k = m.history.length - 1; k >= 0 && ok(m.history[k].names); k--) at = m.history[k].at;
           latest = Math.max(latest, at);
+          this.lastTimes.push(at - since);
         }
         return latest;
       }

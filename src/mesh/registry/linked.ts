@@ -56,10 +56,11 @@ export interface RegistryLink {
    * Asks the engine whether a node whose heartbeats stopped is still connected: `gone` (NATS: no one listens on its
    * subject any more, the server dropped its connection), `alive` (it answered), `unknown` (no answer in time),
    * `offline` (this registry is cut from the engine itself: silence says nothing). With it, a silent node is checked
-   * after two thirds of its TTL: dropped at once when gone, kept when alive or offline, and dropped at its TTL when
-   * unknown. Without it, a silent node is dropped at its TTL.
+   * after half its TTL: dropped at once when gone, kept when alive or offline, and dropped at its TTL when
+   * unknown. `keys` are that node's records here (a link may announce their end to others). Without it, a silent
+   * node is dropped at its TTL.
    */
-  check?(nodeId: string): Promise<CheckResult>;
+  check?(nodeId: string, keys: string[]): Promise<CheckResult>;
   close(): Promise<void>;
 }
 
@@ -78,6 +79,11 @@ export interface LinkedRegistryOptions {
   limits?: Partial<RecordLimits>;
   /** How long close waits for goodbyes. @default 1000 */
   goodbyeTimeoutMs?: number;
+  /**
+   * How long a lookup of a name the cache lacks waits for it to be announced (a service registered elsewhere a moment
+   * ago), listening only: a miss sends nothing. @default 100
+   */
+  missWaitMs?: number;
 }
 
 export type CheckResult = 'gone' | 'alive' | 'unknown' | 'offline';
@@ -111,6 +117,9 @@ export class LinkedRegistry implements Registry {
   readonly #link: RegistryLink;
   readonly #ttlMs: number;
   readonly #goodbyeMs: number;
+  readonly #missWaitMs: number;
+  /** Lookups waiting for a name to be announced. */
+  readonly #waiters = new Map<string, Set<() => void>>();
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #table = new ServiceTable();
@@ -134,6 +143,7 @@ export class LinkedRegistry implements Registry {
     this.#ttlMs = options.ttlMs ?? 2400;
     if (!(this.#ttlMs > 0)) throw new MicroError('BAD_REQUEST', `${link.name} registry: ttlMs must be positive, got ${this.#ttlMs}`, { id: ID });
     this.#goodbyeMs = options.goodbyeTimeoutMs ?? 1000;
+    this.#missWaitMs = options.missWaitMs ?? 100;
     this.#clock = options.clock ?? systemClock;
     const logger = options.logger ?? silentLogger;
     this.#log = logger.child?.({ registry: link.name }) ?? logger;
@@ -202,7 +212,7 @@ export class LinkedRegistry implements Registry {
     if (cached !== undefined) return cached;
     await this.#ready;
     this.#assertOpen();
-    const found = this.#table.get(name) ?? (await this.#admitted(name));
+    const found = this.#table.get(name) ?? (await this.#announced(name)) ?? (await this.#admitted(name));
     if (found === undefined) throw new MicroError('SERVICE_NOT_FOUND', `service ${name} not found`, { id: ID });
     return found;
   }
@@ -243,6 +253,7 @@ export class LinkedRegistry implements Registry {
 
   async #shutdown(): Promise<void> {
     this.#timers.close();
+    for (const waiters of [...this.#waiters.values()]) for (const done of [...waiters]) done();
     this.#admission.close();
     this.#hub.stopAll();
     const goodbyes = [...this.#local.keys()];
@@ -259,6 +270,23 @@ export class LinkedRegistry implements Registry {
     await this.#link.close();
   }
 
+  /** Waits up to missWaitMs for `name` to appear in the cache. */
+  #announced(name: string): Promise<Service[] | undefined> {
+    return new Promise((resolve) => {
+      const waiters = this.#waiters.get(name) ?? new Set<() => void>();
+      this.#waiters.set(name, waiters);
+      const done = () => {
+        this.#timers.cancel(timer);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#waiters.get(name) === waiters) this.#waiters.delete(name);
+        resolve(this.#table.get(name));
+      };
+      const timer = this.#timers.after(this.#missWaitMs, done);
+      waiters.add(done);
+      if (timer === undefined) done();
+    });
+  }
+
   /** Waits (bounded) for probes of records just received, so a first lookup is not answered before they are admitted. */
   async #admitted(name: string): Promise<Service[] | undefined> {
     const deadline = this.#clock.now() + this.#admission.limits.admitTimeoutMs;
@@ -273,7 +301,9 @@ export class LinkedRegistry implements Registry {
   }
 
   #changed(event: WatchEvent | undefined): void {
-    if (event !== undefined) this.#hub.emit(event);
+    if (event === undefined) return;
+    this.#hub.emit(event);
+    if (event.type !== 'delete') for (const done of [...(this.#waiters.get(event.service.name) ?? [])]) done();
   }
 
   #host(): LinkHost {
@@ -331,7 +361,7 @@ export class LinkedRegistry implements Registry {
 
   #expiry(ttlMs: number): number {
     if (!this.#link.localExpiry) return Number.POSITIVE_INFINITY;
-    return this.#clock.now() + (this.#link.check === undefined ? ttlMs : (ttlMs * 2) / 3);
+    return this.#clock.now() + (this.#link.check === undefined ? ttlMs : ttlMs / 2);
   }
 
   /** Silent nodes not checked yet get the rest of their TTL and a check of their node. */
@@ -342,13 +372,16 @@ export class LinkedRegistry implements Registry {
     for (const entry of this.#remote.values()) {
       if (entry.checking || (this.#table.expiresAt(entry.name, entry.version, entry.nodeId) ?? Number.POSITIVE_INFINITY) > now) continue;
       entry.checking = true;
-      this.#table.touch(entry.name, entry.version, entry.nodeId, now + entry.ttlMs / 3);
+      this.#table.touch(entry.name, entry.version, entry.nodeId, now + entry.ttlMs / 2);
       const list = silent.get(entry.nodeId) ?? [];
       list.push(entry);
       silent.set(entry.nodeId, list);
     }
     for (const [nodeId, entries] of silent) {
-      void check(nodeId).then(
+      void check(
+        nodeId,
+        entries.map((e) => recordKey(e.name, e.version, e.nodeId)),
+      ).then(
         (state) => this.#checked(state, entries),
         () => {},
       );

@@ -3,9 +3,9 @@
  * (`<prefix>.put`), sends one small heartbeat of key and hash per refresh for all its records (`<prefix>.beat`),
  * and says goodbye (`<prefix>.bye`). A node that starts asks everyone once (`<prefix>.query`, answers to its own
  * inbox only); a heartbeat of a record it lacks or holds in another version makes it ask for that record alone.
- * A node whose heartbeats stop is checked after two thirds of its TTL with a request on its own subject
+ * A node whose heartbeats stop is checked after half its TTL with a request on its own subject
  * (`<prefix>.alive.<node>`): the server answers "no responders" at once when the node's connection is gone, so a
- * dead node leaves every cache then (1.6 s by default); one that answers is kept; one that does not answer leaves at
+ * dead node leaves every cache then (1.2 s by default); one that answers is kept; one that does not answer leaves at
  * its TTL (2.4 s by default).
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
@@ -123,13 +123,16 @@ class NatsRegistryLink implements RegistryLink {
     this.#send(`${this.#prefix}.beat`, { r: records.map((r) => [r.key, r.hash]) });
   }
 
-  async check(nodeId: string): Promise<CheckResult> {
+  async check(nodeId: string, keys: string[]): Promise<CheckResult> {
     if (this.#closed || this.#nc.isClosed() || this.#offline) return 'offline';
     try {
       await this.#nc.request(this.#aliveSubject(nodeId), undefined, { timeout: CHECK_TIMEOUT_MS });
       return 'alive';
     } catch (err) {
-      return (err as { code?: unknown }).code === '503' ? 'gone' : 'unknown';
+      if ((err as { code?: unknown }).code !== '503') return 'unknown';
+      // No one listens for that node any more: tell everyone at once, so that peers slower to notice drop it too.
+      this.#send(`${this.#prefix}.bye`, { k: keys });
+      return 'gone';
     }
   }
 
