@@ -33,7 +33,7 @@ after(() => rm(DIR, { recursive: true, force: true }));
 const runBlock = (name: string) => run(process.execPath, ['--import', 'tsx', `${DIR}/${name}`], { timeout: 30_000 });
 
 test('readme — every TypeScript block is a program a test runs', () => {
-  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'locks.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
+  assert.deepEqual([...blocks.keys()].sort(), ['client.ts', 'first-actor.ts', 'locks.ts', 'many-hosts.ts', 'middleware.ts', 'operations.ts', 'plugins.ts', 'remote-actors.ts', 'server.ts']);
 });
 
 test('readme — the first actor restarts with fresh state', async () => {
@@ -70,4 +70,10 @@ test('readme — the operations block serves metrics and readiness as shown', as
 test('readme — the locks block holds, times out a second try, then leads', async () => {
   const lines = (await runBlock('locks.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['held with token 1; a second try: LOCK_TIMEOUT', 'leading with token 1']);
+});
+
+test('readme — the many-hosts block finds a service through NATS', async (t) => {
+  const { engineAvailable } = await import('../support/engines.ts');
+  if (!(await engineAvailable('nats', 4222))) return t.skip('nats is not running');
+  assert.deepEqual((await runBlock('many-hosts.ts')).stdout.trim().split('\n'), ['Hello Ada through nats']);
 });

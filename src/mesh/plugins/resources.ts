@@ -4,7 +4,7 @@
  */
 import type { SupervisorInfo } from '../../supervisor/index.ts';
 import { MicroError } from '../errors.ts';
-import { type EngineActors, type EngineSlot, type OpenContext } from './engine-actors.ts';
+import type { EngineActors, EngineSlot, OpenContext } from './engine-actors.ts';
 import { redactUrl } from './target.ts';
 
 export type { OpenContext } from './engine-actors.ts';
