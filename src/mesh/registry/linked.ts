@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../actors/clock.ts';
 import { type Logger, silentLogger } from '../../actors/logger.ts';
 import { MicroError } from '../errors.ts';
-import { Admission, type AdmissionStats, type AdmitProbe, type Offer, type RecordLimits } from './admission.ts';
+import { Admission, type AdmissionStats, type Offer } from './admission.ts';
 import { decodeRecord, type DecodedRecord, encodeRecord, hashOf, RecordOverLimitError, recordKey } from './linked-records.ts';
 import type { CheckResult, LinkedRegistryOptions, LinkHost, LocalRecord, RegistryLink } from './registry-link.ts';
 
@@ -196,6 +196,7 @@ export class LinkedRegistry implements Registry {
 
   /** Waits up to missWaitMs for `name` to appear in the cache. */
   #announced(name: string): Promise<Service[] | undefined> {
+    if (this.#missWaitMs <= 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiters = this.#waiters.get(name) ?? new Set<() => void>();
       this.#waiters.set(name, waiters);

@@ -57,11 +57,12 @@ test('linked registry — a silent node is checked: dropped when gone, kept whil
   let state: CheckResult = 'offline';
   const checked: string[] = [];
   const writerLink = link({ localExpiry: true });
-  const writer = new LinkedRegistry(writerLink, { clock, ttlMs: 300 });
-  const reader = new LinkedRegistry(link({ localExpiry: true, check: async (id) => {
+  const writer = new LinkedRegistry(writerLink, { clock, ttlMs: 300, missWaitMs: 0 });
+  const check = async (id: string): Promise<CheckResult> => {
     checked.push(id);
     return state;
-  } }), { clock, ttlMs: 300 });
+  };
+  const reader = new LinkedRegistry(link({ localExpiry: true, check }), { clock, ttlMs: 300, missWaitMs: 0 });
   await Promise.all([writer.ready(), reader.ready()]);
   await writer.register(svc('silent', '1', ['n1']));
   // The writer goes quiet without a goodbye (its refreshes stop reaching anyone).
