@@ -17,6 +17,9 @@ export interface NatsConnectionOptions {
   reconnectTimeWaitMs?: number;
 }
 
+/** How long closing a connection lets it drain. */
+const DRAIN_MS = 2000;
+
 /** Connections this module closed itself, so that their end is not taken for a failure. */
 const closedByUs = new WeakSet<NatsConnection>();
 
@@ -71,7 +74,14 @@ export function shareNats(url: URL, ctx: PluginContext, options: NatsConnectionO
     async (nc) => {
       closedByUs.add(nc);
       if (nc.isClosed()) return;
-      await nc.drain().catch(() => nc.close());
+      // A drain waits for the server; while it is away (restarting) that could be forever: close after a bound.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, DRAIN_MS);
+      });
+      await Promise.race([nc.drain().catch(() => {}), bound]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close();
     },
   );
 }
