@@ -111,7 +111,11 @@ export interface NodeOptions {
   drainTimeoutMs?: number;
   /** @default 5000 */
   dialTimeoutMs?: number;
-  /** TTL of this node's registrations; refreshed while it lives. @default 15000 */
+  /**
+   * TTL of this node's registrations, after which peers drop a node that died without a goodbye; the registry
+   * refreshes them while the node lives. @default the registry's own: 2400 for NATS, Redis and loopback mDNS, 15000
+   * for mDNS on another interface
+   */
   registerTtlMs?: number;
   /** Middleware around every call, stream and actor message of this node, outermost first. @default [] */
   middleware?: readonly Middleware[];
@@ -135,7 +139,6 @@ export function defaultNodeOptions() {
     broker: 'mesh' as const,
     drainTimeoutMs: 10_000,
     dialTimeoutMs: 5000,
-    registerTtlMs: 15_000,
     logLevel: 'warn',
   };
 }
@@ -178,7 +181,7 @@ export function resolveNodeOptions(options: NodeOptions, env: NodeJS.ProcessEnv 
     client: options.client,
     drainTimeoutMs: options.drainTimeoutMs ?? d.drainTimeoutMs,
     dialTimeoutMs: options.dialTimeoutMs ?? d.dialTimeoutMs,
-    registerTtlMs: options.registerTtlMs ?? d.registerTtlMs,
+    registerTtlMs: options.registerTtlMs,
     middleware: checkMiddleware(options.middleware ?? []),
     limits: { ...defaultPeerLimits(), ...options.limits },
     offloadThresholdBytes: codecs?.offloadThresholdBytes ?? defaultCodecsOptions().offloadThresholdBytes,
@@ -201,12 +204,13 @@ export interface NodePlugins {
 /**
  * Resolves the registry, transport, store and sync by instance, name or URL (option, then MICRO_REGISTRY /
  * MICRO_TRANSPORT / MICRO_STORE / MICRO_SYNC, then the defaults `mdns`, `tcp`, `file` and `memory`) through a table owned by this node: the built-in plugin
- * plus `options.plugins`. `admit` is the mDNS registry's probe of records from the network. On a failure, what was
+ * plus `options.plugins`. `admit` is the registry's probe of records from the network; with `system`, shared engine
+ * connections are owned by supervised actors under /system/engines. On a failure, what was
  * made already is closed.
  */
-export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admit: AdmitProbe): Promise<NodePlugins> {
+export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admit: AdmitProbe, system?: ActorSystem): Promise<NodePlugins> {
   const d = defaultNodeOptions();
-  const table = createPluginTable([builtinPlugin(), ...o.plugins]);
+  const table = createPluginTable([builtinPlugin(), ...o.plugins], { system });
   const base = { nodeId: o.id, logger: o.logger, env: o.env, clock };
   const made: Array<Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events' | 'broker'>> = [];
   const keep = <R extends Resolved<'registry' | 'transport' | 'store' | 'sync' | 'auth' | 'events' | 'broker'>>(r: R): R => {
@@ -214,7 +218,7 @@ export async function openNodePlugins(o: ResolvedNodeOptions, clock: Clock, admi
     return r;
   };
   try {
-    const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
+    const registry = keep(await table.resolveFromEnv('registry', { ...base, options: { ttlMs: o.registerTtlMs, admit, mdns: { admit, ...o.mdns } } }, { choice: o.registry, fallback: d.registry }));
     const transport = keep(await resolveTransports(table, { ...base, options: o.transportOptions }, o.transport, d.transport));
     const store = keep(await table.resolveFromEnv('store', { ...base, options: o.storeOptions }, { choice: o.store, fallback: d.store }));
     const sync = keep(await table.resolveFromEnv('sync', { ...base, options: o.syncOptions }, { choice: o.sync, fallback: d.sync }));

@@ -16,6 +16,7 @@ import { createConfigPart, type NodeConfigPart } from './config/component.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
 import { type NodeOps, type OpsSettings, planOps } from './ops/node-ops.ts';
+import { MicroError } from './errors.ts';
 import { FrameRouter } from './peers/frame-router.ts';
 import { PeerDirectory } from './peers/directory.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
@@ -176,19 +177,22 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   kernel.setReminders((self) => reminders.for(self));
   const config = createConfigPart({ choice: options.config, options: options.configOptions, table: plugins.table, system, nodeId: system.nodeId, logger: log, env: options.env, clock, client });
   const events = createEvents(plugins.events.value, { system, codecs, clock, log, middleware: options.middleware, offloadThresholdBytes: options.offloadThresholdBytes, ownsBackend: plugins.events.owned });
+  directory.onNodeUnreachable((id, address) => resolver.unreachable(id, address));
   const registrations: RegisteredService[] = [];
   const register = async (service: RegisteredService): Promise<void> => {
     const all: Record<string, string> = directory.addresses.length > 1 ? { [ADDRESSES_KEY]: directory.addresses.join(' ') } : {};
     const node = { id: system.nodeId, address: directory.address, metadata: { transport: transport.name, protocol: `micromesh/${PROTOCOL_VERSION}`, ...all } };
     const full = { ...service, nodes: [node] };
-    await registry.register(full, { ttlMs: options.registerTtlMs });
+    await registry.register(full, ttl);
     registrations.push(full);
   };
-  // Registrations live `registerTtlMs` unless registered again: the heartbeat re-registers them at a third of it.
-  const heartbeat = createHeartbeat(clock, options.registerTtlMs / 3, async () => {
+  // With `registerTtlMs`, registrations live that long unless registered again: the heartbeat re-registers them at
+  // a third of it. Without it, the registry keeps them alive itself with its own TTL.
+  const ttl = options.registerTtlMs === undefined ? {} : { ttlMs: options.registerTtlMs };
+  const heartbeat = createHeartbeat(clock, (options.registerTtlMs ?? Number.POSITIVE_INFINITY) / 3, async () => {
     state.refreshError = undefined;
     for (const r of [...registrations]) {
-      await registry.register(r, { ttlMs: options.registerTtlMs }).catch((err: unknown) => {
+      await registry.register(r, ttl).catch((err: unknown) => {
         state.refreshError = `registration refresh failed: ${err instanceof Error ? err.message : String(err)}`;
         log.warn({ service: r.name, err }, 'registration refresh failed');
       });
@@ -258,15 +262,19 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
       start: async () => {
         if (!server.has(NODE_SERVICE)) await server.serve(ops.nodeService);
         await register(registration(ops.nodeService));
-        heartbeat.start();
+        if (options.registerTtlMs !== undefined) heartbeat.start();
       },
       stop: () => heartbeat.stop(),
     },
     ...ops.components,
   ];
+  // A refusal or another node answering is a no; a timeout (a loaded host) is no answer, which admission trusts briefly.
   const answersAs = (address: string, id: string): Promise<boolean> => Promise.resolve(directory.peer(address, id)).then(
     () => true,
-    () => false,
+    (err: unknown) => {
+      if (/answers as node|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET/.test(MicroError.from(err).detail)) return false;
+      throw err;
+    },
   );
   const admit: AdmitProbe = async ({ id, address, known }) => {
     if (id === system.nodeId) return false;

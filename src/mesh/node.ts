@@ -100,7 +100,8 @@ class Node implements MeshNode {
 
   inspect(): Promise<SupervisorInfo> {
     if (this.#tree === undefined) return Promise.reject(new MicroError('UNAVAILABLE', 'node not started'));
-    return this.#tree.inspect();
+    // The engine connections' actors (under /system/engines) are listed with the node's components.
+    return Promise.all([this.#tree.inspect(), this.parts.plugins.table.resources.supervised()]).then(([info, engines]) => ({ ...info, children: [...info.children, ...engines] }));
   }
 
   stop(): Promise<void> {
@@ -139,7 +140,7 @@ export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   const codecs = isCodecs(options.codecs) ? options.codecs : createCodecs({ ...(options.codecs as Partial<CodecsOptions> | undefined), logger: o.logger });
   const owns = { system: givenSystem === undefined, codecs: !isCodecs(options.codecs) };
   const admit = lateProbe();
-  const plugins = await openNodePlugins(o, kernelOf(system).clock, admit.probe).catch(async (err: unknown) => {
+  const plugins = await openNodePlugins(o, kernelOf(system).clock, admit.probe, system).catch(async (err: unknown) => {
     if (owns.codecs) await codecs.close();
     if (owns.system) await system.terminate();
     throw err;

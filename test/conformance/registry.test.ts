@@ -1,6 +1,6 @@
-import { createMdnsRegistry, type MdnsRegistry } from '../../src/mesh/registry/mdns.ts';
+import { createMdnsRegistry } from '../../src/mesh/registry/mdns.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
-import type { Registry } from '../../src/mesh/registry/registry.ts';
+import { splitRegistry } from '../support/engine-registries.ts';
 import { describeRegistry } from './registry.ts';
 
 // Each mDNS registry gets its own random port and domain, so parallel runs and other suites never meet.
@@ -22,17 +22,3 @@ describeRegistry('mdns (write on one node, read on another)', async () => {
   await Promise.all([writer.ready(), reader.ready()]);
   return splitRegistry(writer, reader);
 });
-
-function splitRegistry(writer: MdnsRegistry, reader: MdnsRegistry): Registry {
-  return {
-    name: 'mdns-pair',
-    register: (service, options) => writer.register(service, options),
-    deregister: (service) => writer.deregister(service),
-    getService: (name) => reader.getService(name),
-    listServices: () => reader.listServices(),
-    watch: (options) => reader.watch(options),
-    close: async () => {
-      await Promise.all([writer.close(), reader.close()]);
-    },
-  };
-}

@@ -120,3 +120,9 @@ test('readme — the pub/sub block delivers to a service subscription and a queu
   assert.deepEqual(lines.slice(0, 2).sort(), ['audit orders.created 1', 'bill order 1 for acme']);
   assert.equal(lines[2], 'BAD_REQUEST invalid topic "orders..created": empty segment');
 });
+
+test('readme — the many-hosts block finds a service through NATS', async (t) => {
+  const { engineAvailable } = await import('../support/engines.ts');
+  if (!(await engineAvailable('nats', 4222))) return t.skip('nats is not running');
+  assert.deepEqual((await runBlock('many-hosts.ts')).stdout.trim().split('\n'), ['Hello Ada through nats']);
+});

@@ -14,7 +14,8 @@ export interface BrokerHostDeps {
   registry: Registry;
   router: FrameRouter;
   transportName: string;
-  registerTtlMs: number;
+  /** The TTL of its registrations; undefined leaves it to the registry (which then keeps them alive itself). */
+  registerTtlMs: number | undefined;
   /** The node's registrations, refreshed by its heartbeat and withdrawn when it stops. */
   registrations: Service[];
   address(): string;
@@ -51,7 +52,7 @@ export function createBrokerHost(deps: BrokerHostDeps): BrokerHost & { closing: 
       }
       const node = { id: deps.nodeId, address: deps.address(), metadata: { transport: deps.transportName, protocol: `micromesh/${PROTOCOL_VERSION}` } };
       const full: Service = { ...service, nodes: [node] };
-      await deps.registry.register(full, { ttlMs: deps.registerTtlMs });
+      await deps.registry.register(full, deps.registerTtlMs === undefined ? {} : { ttlMs: deps.registerTtlMs });
       if (at === -1) deps.registrations.push(full);
       else deps.registrations[at] = full;
   };

@@ -141,6 +141,11 @@ export class ServiceResolver {
     w.resolve(address);
   }
 
+  /** A node that dropped and cannot be dialled again: the registry's cache forgets it now (its watch tells us). */
+  unreachable(nodeId: string, address: string): void {
+    this.registry.forgetNode?.(nodeId, address);
+  }
+
   invalidate(name: string): void {
     this.#cache.delete(name);
     const timer = this.#expiry.get(name);

@@ -47,6 +47,10 @@ export class PeerDirectory implements PeerOwner {
   readonly #dialed = new WeakMap<Connection, Peer>();
   readonly #live = new Set<Peer>();
   readonly #gone: Array<(nodeId: string) => void> = [];
+  readonly #unreachable: Array<(nodeId: string, address: string) => void> = [];
+  /** The address each dialed connection was dialed at. */
+  readonly #dialedAt = new WeakMap<Connection, string>();
+  #closing = false;
   #address = '';
   #addresses: readonly string[] = [];
   #offVerify: (() => void) | undefined;
@@ -59,7 +63,10 @@ export class PeerDirectory implements PeerOwner {
       clock: deps.clock,
       logger: deps.log,
       dialTimeoutMs: deps.dialTimeoutMs,
-      onConnection: (_address, conn) => this.#dialed.get(conn) ?? this.#attach(conn, true),
+      onConnection: (address, conn) => {
+        this.#dialedAt.set(conn, address);
+        return this.#dialed.get(conn) ?? this.#attach(conn, true);
+      },
     });
     this.#offVerify = deps.router.on(FrameType.VERIFY, (peer, frame) => this.#answerVerify(peer, frame), { beforeReady: true });
   }
@@ -108,6 +115,14 @@ export class PeerDirectory implements PeerOwner {
   /** Calls `listener` with a node id when the last connection to that node closed. */
   onNodeGone(listener: (nodeId: string) => void): void {
     this.#gone.push(listener);
+  }
+
+  /**
+   * Calls `listener` when a connection this node dialed to a node dropped and the node's address no longer answers
+   * (a re-dial fails): a first-hand sign the node died, sooner than any registry TTL.
+   */
+  onNodeUnreachable(listener: (nodeId: string, address: string) => void): void {
+    this.#unreachable.push(listener);
   }
 
   /**
@@ -229,8 +244,21 @@ export class PeerDirectory implements PeerOwner {
     const nodeId = peer.verifiedId;
     if (error !== undefined) this.log.info({ peer: peer.name, reason: error.message }, 'connection closed');
     if (nodeId === undefined) return;
+    const address = this.#dialedAt.get(peer.conn);
+    if (peer.dialer && address !== undefined && !this.#closing) this.#redial(nodeId, address);
     for (const p of this.#live) if (p.verifiedId === nodeId) return;
     for (const listener of this.#gone) listener(nodeId);
+  }
+
+  #redial(nodeId: string, address: string): void {
+    Promise.resolve(this.peer(address, nodeId)).then(
+      () => {},
+      (err: unknown) => {
+        if (this.#closing) return;
+        this.log.info({ node: nodeId, address, reason: MicroError.from(err).detail }, 'peer dropped and cannot be dialled again');
+        for (const listener of this.#unreachable) listener(nodeId, address);
+      },
+    );
   }
 
   /** Tells every peer this node is going away (they stop sending it new calls). */
@@ -241,6 +269,7 @@ export class PeerDirectory implements PeerOwner {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     this.#offVerify?.();
     await this.#pool.close();
     for (const peer of [...this.#live]) peer.conn.close();

@@ -88,13 +88,12 @@ type MdnsQueryKey = keyof typeof MDNS_QUERY;
 export function mdnsOptions(target: PluginTarget, ctx: PluginContext<'registry'>): MdnsRegistryOptions {
   const iface = ctx.env.MICRO_MDNS_INTERFACE;
   const port = ctx.env.MICRO_MDNS_PORT;
-  if (port !== undefined && port !== '' && !/^\d{1,5}$/.test(port)) throw new MicroError('BAD_REQUEST', `MICRO_MDNS_PORT wants a port number, not ${JSON.stringify(port)}`);
   return {
     clock: ctx.clock,
     logger: ctx.logger,
     ...(ctx.options.ttlMs === undefined ? {} : { ttlMs: ctx.options.ttlMs }),
     ...(iface === undefined || iface === '' ? {} : { interface: iface }),
-    ...(port === undefined || port === '' ? {} : { port: Number(port) }),
+    ...(port === undefined || port === '' ? {} : { port: number('MICRO_MDNS_PORT', port, 'port') }),
     ...ctx.options.mdns,
     ...(target.url === undefined ? {} : mdnsUrlOptions(target.url)),
   };

@@ -9,6 +9,7 @@
  * }
  * ```
  */
+import type { AdmitProbe } from '../registry/admission.ts';
 import type { MdnsRegistryOptions } from '../registry/mdns.ts';
 import type { MemoryRegistryOptions } from '../registry/memory.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -57,6 +58,11 @@ export interface RegistryConcernOptions {
   mdns?: MdnsRegistryOptions;
   /** Settings of the `memory` registry. @default {} */
   memory?: MemoryRegistryOptions;
+  /**
+   * Checks a node a record from the network names before it becomes selectable; the node supplies one that dials
+   * the address and compares the node id it answers with. Registries over an engine (NATS, Redis) use it. @default none
+   */
+  admit?: AdmitProbe;
 }
 
 /** Node-level settings for the transport concern, handed to every transport factory. */

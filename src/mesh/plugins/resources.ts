@@ -2,18 +2,31 @@
  * Connections shared by every concern one engine backs: a node's NATS registry, transport and broker at one URL use
  * one NATS connection. The node owns the cache (no module globals), so two nodes in one process never share.
  */
+import type { SupervisorInfo } from '../../supervisor/index.ts';
 import { MicroError } from '../errors.ts';
+import type { EngineActors, EngineSlot, OpenContext } from './engine-actors.ts';
 import { redactUrl } from './target.ts';
+
+export type { OpenContext } from './engine-actors.ts';
 
 /** One holder's reference to a shared resource. */
 export interface SharedLease<T> {
+  /** The resource now: after its connection failed for good and its actor opened a new one, the new one. */
   readonly value: T;
+  /**
+   * Calls `listener` with the new resource each time its owning actor replaces it (state kept on the old one, such as
+   * subscriptions, is gone); returns a function that stops the calls. Absent where nothing supervises the resource.
+   */
+  onRenewed?(listener: (value: T) => void): () => void;
   /** Gives this holder's reference back; the last one closes the resource. A second call does nothing. */
   release(): Promise<void>;
 }
 
-/** Opens a shared resource; runs once per key while anyone holds it. */
-export type OpenShared<T> = () => T | Promise<T>;
+/**
+ * Opens a shared resource; runs once per key while anyone holds it, and again each time its actor restarts. Call
+ * `ctx.fail(error)` when the resource is lost for good (a client that stopped reconnecting): its actor restarts.
+ */
+export type OpenShared<T> = (ctx: OpenContext) => T | Promise<T>;
 /** Closes a shared resource after its last release, or when the node closes its plugins. */
 export type CloseShared<T> = (value: T) => void | Promise<void>;
 
@@ -27,6 +40,8 @@ export interface PluginResources {
   acquire<T>(key: string, open: OpenShared<T>, close: CloseShared<T>): Promise<SharedLease<T>>;
   /** The keys open or opening now and their holder counts, for inspection. */
   held(): Array<{ key: string; holders: number }>;
+  /** The actors that own the resources (`engine nats nats://…`), when the node supervises them; else none. */
+  supervised(): Promise<SupervisorInfo['children']>;
   /**
    * Closes every resource whoever still holds it, newest first; later `acquire` calls fail with UNAVAILABLE. Rejects
    * with INTERNAL naming the keys whose close failed, after trying them all.
@@ -37,8 +52,13 @@ export interface PluginResources {
 interface Entry {
   readonly key: string;
   holders: number;
-  readonly opening: Promise<unknown>;
+  readonly opening: Promise<EngineSlot<unknown>>;
   readonly close: CloseShared<unknown>;
+}
+
+export interface PluginResourcesOptions {
+  /** Owns each resource by a supervised actor (restarted when the resource fails for good). @default none */
+  actors?: EngineActors;
 }
 
 /**
@@ -49,8 +69,8 @@ interface Entry {
  * // … in the registry's close():
  * await lease.release();
  */
-export function createPluginResources(): PluginResources {
-  return new RefCountedResources();
+export function createPluginResources(options: PluginResourcesOptions = {}): PluginResources {
+  return new RefCountedResources(options.actors);
 }
 
 class RefCountedResources implements PluginResources {
@@ -58,6 +78,11 @@ class RefCountedResources implements PluginResources {
   /** Closes after a last release still running: an open of the same key waits for it. */
   readonly #closing = new Map<string, Promise<void>>();
   #shutdown: Promise<void> | undefined;
+  readonly #actors: EngineActors | undefined;
+
+  constructor(actors?: EngineActors) {
+    this.#actors = actors;
+  }
 
   acquire<T>(key: string, open: OpenShared<T>, close: CloseShared<T>): Promise<SharedLease<T>> {
     if (this.#shutdown !== undefined) return Promise.reject(closedError(key));
@@ -65,15 +90,20 @@ class RefCountedResources implements PluginResources {
     if (entry === undefined) entry = this.#open(key, open, close as CloseShared<unknown>);
     entry.holders++;
     const held = entry;
-    return entry.opening.then((value) => {
+    return entry.opening.then((slot) => {
       if (this.#shutdown !== undefined) throw closedError(key);
-      return this.#lease(held, value as T);
+      return this.#lease(held, slot as EngineSlot<T>);
     });
   }
 
   #open(key: string, open: OpenShared<unknown>, close: CloseShared<unknown>): Entry {
     const previous = this.#closing.get(key) ?? Promise.resolve();
-    const entry: Entry = { key, holders: 0, opening: previous.then(open), close };
+    const actors = this.#actors;
+    const opening =
+      actors === undefined
+        ? previous.then(async () => ({ value: await open({ fail: () => {} }), renewed: new Set<(value: unknown) => void>() }))
+        : previous.then(() => actors.start(key, open, close));
+    const entry: Entry = { key, holders: 0, opening, close };
     this.#entries.set(key, entry);
     // Registered before any holder's handler, so a caller that retries on the rejection already opens afresh.
     entry.opening.catch(() => {
@@ -82,11 +112,23 @@ class RefCountedResources implements PluginResources {
     return entry;
   }
 
-  #lease<T>(entry: Entry, value: T): SharedLease<T> {
+  #lease<T>(entry: Entry, slot: EngineSlot<T>): SharedLease<T> {
     let released = false;
+    const mine = new Set<(value: T) => void>();
     return {
-      value,
+      get value() {
+        return slot.value;
+      },
+      onRenewed: (listener) => {
+        slot.renewed.add(listener);
+        mine.add(listener);
+        return () => {
+          slot.renewed.delete(listener);
+          mine.delete(listener);
+        };
+      },
       release: () => {
+        for (const listener of mine) slot.renewed.delete(listener);
         if (released) return Promise.resolve();
         released = true;
         return this.#release(entry);
@@ -99,7 +141,7 @@ class RefCountedResources implements PluginResources {
     if (this.#entries.get(entry.key) !== entry) return Promise.resolve();
     if (--entry.holders > 0) return Promise.resolve();
     this.#entries.delete(entry.key);
-    const closed = entry.opening.then((value) => entry.close(value));
+    const closed = entry.opening.then((slot) => this.#closeEntry(entry, slot));
     const settled: Promise<void> = closed.then(
       () => this.#closed(entry.key, settled),
       () => this.#closed(entry.key, settled),
@@ -112,8 +154,18 @@ class RefCountedResources implements PluginResources {
     if (this.#closing.get(key) === settled) this.#closing.delete(key);
   }
 
+  /** With actors, stopping the owning actor closes the resource; without, it is closed here. */
+  async #closeEntry(entry: Entry, slot: EngineSlot<unknown>): Promise<void> {
+    if (this.#actors === undefined) await entry.close(slot.value);
+    else await this.#actors.stop(entry.key);
+  }
+
   held(): Array<{ key: string; holders: number }> {
     return [...this.#entries.values()].map((e) => ({ key: e.key, holders: e.holders }));
+  }
+
+  supervised(): Promise<SupervisorInfo['children']> {
+    return this.#actors?.children() ?? Promise.resolve([]);
   }
 
   close(): Promise<void> {
@@ -126,19 +178,20 @@ class RefCountedResources implements PluginResources {
     this.#entries.clear();
     const failures: Array<{ key: string; error: unknown }> = [];
     for (const entry of entries) {
-      let value: unknown;
+      let slot: EngineSlot<unknown>;
       try {
-        value = await entry.opening;
+        slot = await entry.opening;
       } catch {
         continue;
       }
       try {
-        await entry.close(value);
+        await this.#closeEntry(entry, slot);
       } catch (error) {
         failures.push({ key: entry.key, error });
       }
     }
     await Promise.all(this.#closing.values());
+    await this.#actors?.close();
     if (failures.length > 0) {
       const keys = failures.map((f) => redactUrl(f.key)).join(', ');
       throw new MicroError('INTERNAL', `shared plugin resources failed to close: ${keys}`, {

@@ -3,6 +3,8 @@
  * registry), so two nodes in one process can hold different plugins and never share connections.
  */
 import { type Clock, systemClock } from '../../actors/clock.ts';
+import type { ActorSystem } from '../../actors/index.ts';
+import { EngineActors } from './engine-actors.ts';
 import { type Logger, silentLogger } from '../../actors/logger.ts';
 import { MicroError } from '../errors.ts';
 import { envVarFor, type OptionsOf, type PluginConcern, type PluginConcerns } from './concerns.ts';
@@ -87,8 +89,8 @@ export interface PluginTable {
  * const { value: registry, owned } = await table.resolve('registry', 'nats://127.0.0.1:4222', { nodeId: 'n1', logger });
  * // on stop: if (owned) await registry.close(); await table.close();
  */
-export function createPluginTable(plugins: readonly Plugin[] = []): PluginTable {
-  const table = new NodePluginTable();
+export function createPluginTable(plugins: readonly Plugin[] = [], options: PluginTableOptions = {}): PluginTable {
+  const table = new NodePluginTable(options.system === undefined ? createPluginResources() : createPluginResources({ actors: new EngineActors(options.system) }));
   for (const plugin of plugins) table.add(plugin);
   return table;
 }
@@ -105,12 +107,21 @@ interface ConcernIndex {
 
 const ADD_A_PLUGIN = 'add a plugin with createNode({ plugins })';
 
+export interface PluginTableOptions {
+  /** The node's actor system: each shared connection is then owned by a supervised actor under /system/engines. @default none */
+  system?: ActorSystem;
+}
+
 class NodePluginTable implements PluginTable {
-  readonly resources = createPluginResources();
+  readonly resources: PluginResources;
   readonly #plugins = new Map<string, Plugin>();
   readonly #concerns = new Map<string, ConcernIndex>();
   readonly #entries: Entry[] = [];
   #closed = false;
+
+  constructor(resources: PluginResources) {
+    this.resources = resources;
+  }
 
   add(plugin: Plugin): this {
     if (typeof plugin?.name !== 'string' || plugin.name === '' || !Array.isArray(plugin.factories)) {

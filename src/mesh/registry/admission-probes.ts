@@ -3,7 +3,8 @@ import type { Clock } from '../../actors/clock.ts';
 // Runs admission probes for records claimed on the network. The network decides how many records arrive, so every
 // part is bounded: a few probes at a time, a queue past which requests are refused, and a cache of answers (yes
 // and no) per (node id, address) that evicts its oldest entry when full. A probe that does not settle in time, or
-// fails, counts as a no.
+// fails, counts as a no, trusted only as long as a probe may take: on a loaded host a real node can be slow to
+// answer, and it should not stay out of its peers' view for the whole `rejectedMs`.
 
 /** The node a record claims, as an admission probe is asked about it. */
 export interface AdmitCandidate {
@@ -126,12 +127,16 @@ export class ProbeQueue {
     const { clock, timeoutMs } = this.#o;
     let timer: unknown;
     let ok = false;
+    let settled = false;
     try {
       ok = await new Promise<boolean>((resolve, reject) => {
         timer = clock.setTimeout(() => resolve(false), timeoutMs);
         Promise.resolve()
           .then(() => this.#o.probe({ ...node }))
-          .then((answer) => resolve(answer === true), reject);
+          .then((answer) => {
+            settled = true;
+            resolve(answer === true);
+          }, reject);
       });
     } catch (err) {
       if (!this.#closed) this.#o.onError(node, err);
@@ -143,7 +148,8 @@ export class ProbeQueue {
     const key = probeKey(node.id, node.address);
     this.#inFlight.delete(key);
     this.#cache.delete(key);
-    this.#cache.set(key, { ok, until: clock.now() + (ok ? this.#o.admittedMs : this.#o.rejectedMs) });
+    const trustMs = ok ? this.#o.admittedMs : settled ? this.#o.rejectedMs : Math.min(this.#o.rejectedMs, timeoutMs);
+    this.#cache.set(key, { ok, until: clock.now() + trustMs });
     if (this.#cache.size > this.#o.cacheSize) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#o.onResult(node, ok);
     this.#pump();

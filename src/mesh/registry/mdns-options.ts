@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../../actors/clock.ts';
 import { type Logger, silentLogger } from '../../actors/logger.ts';
 import { MicroError } from '../errors.ts';
+import { isLoopbackAddress } from './mdns-packets.ts';
 import { type AdmitProbe, defaultRecordLimits, type RecordLimits } from './admission.ts';
 
 export interface MdnsRegistryOptions {
@@ -10,7 +11,11 @@ export interface MdnsRegistryOptions {
   port?: number;
   /** The DNS domain records are published under. @default 'micromesh.local' */
   domain?: string;
-  /** How long peers keep a node that stopped refreshing; it re-announces every ttlMs/3. @default 15000 */
+  /**
+   * How long peers keep a node that stopped refreshing; it re-announces every ttlMs/3. Short on the loopback, where
+   * packets are cheap, so that a crashed process leaves its peers' view within 3 s. @default 2400 on a loopback
+   * interface, else 15000
+   */
   ttlMs?: number;
   /** How long a lookup for a service the cache lacks waits for answers. @default 200 */
   queryWindowMs?: number;
@@ -41,6 +46,9 @@ export type ResolvedMdnsRegistryOptions = Required<Omit<MdnsRegistryOptions, 'ad
   limits: RecordLimits;
 };
 
+/** The TTL on a loopback interface, where a refresh every 800 ms costs next to nothing. */
+export const LOOPBACK_TTL_MS = 2400;
+
 export function defaultMdnsRegistryOptions(): ResolvedMdnsRegistryOptions {
   return {
     interface: '127.0.0.1',
@@ -61,6 +69,7 @@ export function defaultMdnsRegistryOptions(): ResolvedMdnsRegistryOptions {
 export function resolveMdnsRegistryOptions(options: MdnsRegistryOptions): ResolvedMdnsRegistryOptions {
   const d = defaultMdnsRegistryOptions();
   const o: ResolvedMdnsRegistryOptions = { ...d, ...options, limits: { ...d.limits, ...options.limits } };
+  o.ttlMs = options.ttlMs ?? (isLoopbackAddress(o.interface) ? LOOPBACK_TTL_MS : d.ttlMs);
   const bad = (what: string) => new MicroError('BAD_REQUEST', `mdns registry: bad options (${what})`, { id: 'micromesh.registry' });
   if (!(o.ttlMs > 0) || !(o.queryWindowMs >= 0) || !Number.isInteger(o.port) || o.port < 1 || o.port > 65_535) {
     throw bad(`port ${o.port}, ttlMs ${o.ttlMs}, queryWindowMs ${o.queryWindowMs}`);

@@ -91,6 +91,13 @@ export class MdnsRemoteRecords {
     this.#admission.released(known.name, known.version, known.nodeId);
   }
 
+  /** The mesh found node `nodeId` at `address` gone: its instances at that address leave at once. */
+  forgetNode(nodeId: string, address: string): void {
+    for (const [instance, known] of [...this.#remote]) {
+      if (known.nodeId === nodeId && this.#d.table.node(known.name, known.version, nodeId)?.address === address) this.goodbye(instance);
+    }
+  }
+
   /** This registry registers that node itself from now on: what the network says of it no longer counts. */
   forget(instance: string, name: string, version: string, nodeId: string): void {
     this.#remote.delete(instance);

@@ -187,6 +187,10 @@ export class MdnsRegistry implements Registry {
     return this.#table.list();
   }
 
+  forgetNode(nodeId: string, address: string): void {
+    if (!this.#closed) this.#remote.forgetNode(nodeId, address);
+  }
+
   /** What the cache holds, and what admission did with the records received (counters since start). */
   stats(): MdnsRegistryStats {
     return { ...this.#remote.stats(), services: this.#table.serviceCount, nodes: this.#table.nodeCount() };

@@ -94,6 +94,12 @@ export interface Registry {
   listServices(): Promise<Service[]>;
   /** Changes from now on, optionally of one service only. */
   watch(options?: WatchOptions): Watcher;
+  /**
+   * A first-hand hint from the mesh: node `nodeId` at `address` dropped its connection and cannot be dialled again.
+   * A registry that caches what others announce drops that node's records at that address now, instead of after
+   * their TTL; an announcement of the node brings them back. Optional: an authoritative registry ignores it.
+   */
+  forgetNode?(nodeId: string, address: string): void;
   /** Ends the watchers and releases timers and sockets; the mDNS registry says goodbye for its nodes first. */
   close(): Promise<void>;
 }

@@ -143,6 +143,11 @@ export class ServiceTable {
     return true;
   }
 
+  /** When one node expires (Infinity for never), or undefined when it is not there. */
+  expiresAt(name: string, version: string, nodeId: string): number | undefined {
+    return this.#byName.get(name)?.get(version)?.nodes.get(nodeId)?.expiresAt;
+  }
+
   /** One node of a version, or undefined. */
   node(name: string, version: string, nodeId: string): RegistryNode | undefined {
     return this.#byName.get(name)?.get(version)?.nodes.get(nodeId)?.node;

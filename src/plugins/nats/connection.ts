@@ -14,6 +14,12 @@ import type { NatsConnectionOptions } from './options.ts';
 export type { NatsConnectionOptions };
 
 
+/** How long closing a connection lets it drain. */
+const DRAIN_MS = 2000;
+
+/** Connections this module closed itself, so that their end is not taken for a failure. */
+const closedByUs = new WeakSet<NatsConnection>();
+
 /** `nats://user:pass@host:port?…` → the server list nats.js wants, without the query or credentials. */
 function serverOf(url: URL): string {
   return `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '4222'}`;
@@ -32,7 +38,7 @@ export function shareNats(url: URL, ctx: PluginContext, options: NatsConnectionO
   const key = `nats ${url.protocol}//${user === '' ? '' : `${user}@`}${server}`;
   return ctx.shared(
     key,
-    async () => {
+    async (owner) => {
       const mod = await importOptional<typeof import('nats')>('nats', { plugin: 'nats', concern: ctx.concern });
       const nc = await mod
         .connect({
@@ -56,14 +62,19 @@ export function shareNats(url: URL, ctx: PluginContext, options: NatsConnectionO
           ctx.logger.warn({ url: redactUrl(url.href), status: s.type, data: String(s.data) }, `nats: ${s.type}`);
         }
       })().catch(() => {});
+      // Closed by anyone but us (the server refused us for good): the owning actor opens a new connection.
+      void nc.closed().then((err) => {
+        if (!closedByUs.has(nc)) owner.fail(err ?? new MicroError('UNAVAILABLE', `nats: connection to ${redactUrl(url.href)} closed`));
+      });
       return nc;
     },
     async (nc) => {
+      closedByUs.add(nc);
       if (nc.isClosed()) return;
       // A drain needs the server (it flushes): while disconnected it would wait for ever, so it gets a deadline.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.drainTimeoutMs ?? 2000);
+        timer = setTimeout(resolve, options.drainTimeoutMs ?? DRAIN_MS);
       });
       await Promise.race([nc.drain().catch(() => {}), deadline]);
       clearTimeout(timer);

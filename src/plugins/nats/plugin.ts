@@ -5,6 +5,7 @@ import { natsConfigFactory } from './config.ts';
 import type { JetStreamEventsOptions } from './events-options.ts';
 import { natsEventsFactory } from './events-factory.ts';
 import type { NatsBrokerOptions, NatsConfigOptions, NatsConnectionOptions, NatsStoreOptions, NatsSyncOptions } from './options.ts';
+import { natsRegistryFactory } from './registry.ts';
 import { natsStateFactories } from './state-factories.ts';
 import { natsTransportFactory } from './transport-factory.ts';
 
@@ -53,6 +54,6 @@ export function natsPlugin(): Plugin {
   // Each concern NATS backs adds its factory here, from a module of its own in this folder.
   return definePlugin({
     name: 'nats',
-    factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL), natsTransportFactory(DEFAULT_NATS_URL), natsEventsFactory(DEFAULT_NATS_URL), natsBrokerFactory()],
+    factories: [...natsStateFactories(DEFAULT_NATS_URL), natsConfigFactory(DEFAULT_NATS_URL), natsTransportFactory(DEFAULT_NATS_URL), natsEventsFactory(DEFAULT_NATS_URL), natsBrokerFactory(), natsRegistryFactory()],
   });
 }

@@ -13,6 +13,8 @@ import type { RedisConnectionOptions } from './options.ts';
 
 export type { RedisConnectionOptions };
 
+/** Connections this module closed itself, so that their end is not taken for a failure. */
+const closedByUs = new WeakSet<Redis>();
 
 /**
  * The node's connection to `url` (`redis://[user:password@]host:port/db`), connecting on first command.
@@ -25,7 +27,7 @@ export function shareRedis(url: URL, ctx: PluginContext, options: RedisConnectio
   base.search = '';
   return ctx.shared(
     `redis ${base.href}`,
-    async () => {
+    async (owner) => {
       const mod = await importOptional<typeof import('ioredis')>('ioredis', { plugin: 'redis', concern: ctx.concern });
       const RedisClient = mod.Redis ?? mod.default;
       const redis = new RedisClient(base.href, {
@@ -41,9 +43,14 @@ export function shareRedis(url: URL, ctx: PluginContext, options: RedisConnectio
         lastLog = Date.now();
         ctx.logger.warn({ err: err.message, url: redactUrl(base.href) }, 'redis: connection error');
       });
+      // The client gave up reconnecting without us closing it: the owning actor opens a new connection.
+      redis.once('end', () => {
+        if (!closedByUs.has(redis)) owner.fail(new MicroError('UNAVAILABLE', `redis: connection to ${redactUrl(base.href)} ended`));
+      });
       return redis;
     },
     async (redis) => {
+      closedByUs.add(redis);
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();
     },

@@ -5,6 +5,7 @@ import { createStore } from '../../mesh/store/scoped.ts';
 import { redisBrokerFactory } from './broker-factory.ts';
 import { shareRedis } from './connection.ts';
 import type { RedisBrokerOptions, RedisConnectionOptions, RedisStoreOptions, RedisSyncOptions } from './options.ts';
+import { redisRegistryFactory } from './registry.ts';
 import { RedisStoreBackend } from './store.ts';
 import { RedisSyncBackend } from './sync.ts';
 import { createSync, lockDefaults } from '../../mesh/sync/locks.ts';
@@ -48,6 +49,7 @@ export function redisPlugin(): Plugin {
   return definePlugin({
     name: 'redis',
     factories: [
+      redisRegistryFactory(),
       {
         concern: 'store',
         name: 'redis',
