@@ -32,12 +32,12 @@ export class SeenEntries {
     return this.#entries.get(`${bucket}\n${key}`);
   }
 
-  /** Keeps `seen` unless a later entry of the key was seen already. */
+  /** Keeps `seen` unless that entry or a later one of the key was seen already. */
   set(bucket: string, key: string, seen: SeenEntry): void {
     const id = `${bucket}\n${key}`;
     const held = this.#entries.get(id);
     if (held !== undefined) {
-      if (held.seq > seen.seq) return;
+      if (held.seq >= seen.seq) return;
       this.#entries.delete(id);
     } else if (this.#entries.size >= this.#max) {
       this.#entries.delete(this.#entries.keys().next().value as string);
