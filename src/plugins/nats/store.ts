@@ -73,18 +73,20 @@ export class NatsStoreBackend implements StoreBackend {
   }
 
   /** The entry and its record, or the entry alone when it holds nothing live (deleted or expired). */
-  async #read(kv: KV, bucket: string, key: string): Promise<{ entry: KvEntry | null; env: Envelope | undefined; record: StoreRecord | undefined }> {
+  async #read(kv: KV, bucket: string, key: string): Promise<{ entry: KvEntry | null; env: Envelope | undefined; record: StoreRecord | undefined; seen: SeenEntry }> {
     const entry = await this.#buckets.run(() => kv.get(encodeKvKey(key)));
     const held = live(entry);
     if (held === undefined) {
-      this.#seen.set(bucket, key, { seq: entry?.revision ?? 0, r: 0, e: 0 });
-      return { entry, env: undefined, record: undefined };
+      const seen = { seq: entry?.revision ?? 0, r: 0, e: 0 };
+      this.#seen.set(bucket, key, seen);
+      return { entry, env: undefined, record: undefined, seen };
     }
     const env = unpack(held.value) as Envelope;
-    this.#seen.set(bucket, key, { seq: held.revision, r: env.r, e: env.e, c: env.c, w: env.w });
-    if (env.e !== 0 && env.e <= Date.now()) return { entry, env, record: undefined };
+    const seen = { seq: held.revision, r: env.r, e: env.e, c: env.c, w: env.w };
+    this.#seen.set(bucket, key, seen);
+    if (env.e !== 0 && env.e <= Date.now()) return { entry, env, record: undefined, seen };
     const value = env.c === undefined ? new Uint8Array(env.v) : await this.#joinChunks(kv, key, env);
-    return { entry, env, record: { key, value, metadata: env.m, revision: env.r, expiresAt: env.e === 0 ? undefined : env.e } };
+    return { entry, env, record: { key, value, metadata: env.m, revision: env.r, expiresAt: env.e === 0 ? undefined : env.e }, seen };
   }
 
   async #joinChunks(kv: KV, key: string, env: Envelope): Promise<Uint8Array> {
@@ -147,8 +149,7 @@ export class NatsStoreBackend implements StoreBackend {
     let fresh = false;
     for (let attempt = 0; ; attempt++) {
       if (seen === undefined) {
-        await this.#read(kv, bucket, w.key);
-        seen = this.#seen.get(bucket, w.key) as SeenEntry;
+        seen = (await this.#read(kv, bucket, w.key)).seen;
         fresh = true;
       }
       const current = liveRevision(seen, Date.now());
