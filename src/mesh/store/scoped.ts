@@ -2,6 +2,7 @@
 import { type Clock, systemClock } from '../../actors/clock.ts';
 import { MicroError } from '../errors.ts';
 import type { BackendQuery, BackendWrite, StoreBackend } from './backend.ts';
+import { Deadlines } from './deadlines.ts';
 import {
   DEFAULT_STORE_SCOPE,
   FENCE_METADATA,
@@ -37,7 +38,7 @@ export function defaultCreateStoreOptions(): Required<CreateStoreOptions> {
 export function createStore(backend: StoreBackend, options: CreateStoreOptions = {}): Store {
   const d = defaultCreateStoreOptions();
   const o = { scope: options.scope ?? d.scope, timeoutMs: options.timeoutMs ?? d.timeoutMs, clock: options.clock ?? d.clock };
-  return new ScopedStore(backend, checkScope({ ...DEFAULT_STORE_SCOPE, ...o.scope }), o, true);
+  return new ScopedStore(backend, checkScope({ ...DEFAULT_STORE_SCOPE, ...o.scope }), o, new Deadlines(o.clock), true);
 }
 
 const SCOPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -56,12 +57,14 @@ class ScopedStore implements Store {
   readonly #backend: StoreBackend;
   readonly #scope: StoreScope;
   readonly #options: Required<CreateStoreOptions>;
+  readonly #deadlines: Deadlines;
   readonly #owner: boolean;
 
-  constructor(backend: StoreBackend, scope: StoreScope, options: Required<CreateStoreOptions>, owner: boolean) {
+  constructor(backend: StoreBackend, scope: StoreScope, options: Required<CreateStoreOptions>, deadlines: Deadlines, owner: boolean) {
     this.#backend = backend;
     this.#scope = scope;
     this.#options = options;
+    this.#deadlines = deadlines;
     this.#owner = owner;
   }
 
@@ -137,7 +140,7 @@ class ScopedStore implements Store {
   }
 
   scope(scope: Partial<StoreScope>): Store {
-    return new ScopedStore(this.#backend, checkScope({ ...this.#scope, ...scope }), this.#options, false);
+    return new ScopedStore(this.#backend, checkScope({ ...this.#scope, ...scope }), this.#options, this.#deadlines, false);
   }
 
   close(): Promise<void> {
@@ -170,21 +173,22 @@ class ScopedStore implements Store {
   }
 
   /** Runs `op` under the call's deadline; a plain error from a back end becomes UNAVAILABLE naming the store. */
-  async #call<T>(what: string, options: StoreCallOptions, op: () => Promise<T>): Promise<T> {
-    const timeoutMs = optionalCount('timeoutMs', options.timeoutMs, 1) ?? this.#options.timeoutMs;
-    const clock = this.#options.clock;
-    let timer: unknown;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = clock.setTimeout(() => reject(new MicroError('UNAVAILABLE', `${this.#where()}: ${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
-    });
+  #call<T>(what: string, options: StoreCallOptions, op: () => Promise<T>): Promise<T> {
+    let timeoutMs: number;
+    let work: Promise<T>;
     try {
-      return await Promise.race([op(), deadline]);
+      timeoutMs = optionalCount('timeoutMs', options.timeoutMs, 1) ?? this.#options.timeoutMs;
+      work = op();
     } catch (err) {
-      if (err instanceof MicroError) throw err;
-      throw new MicroError('UNAVAILABLE', `${this.#where()}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    } finally {
-      clock.clearTimeout(timer);
+      return Promise.reject(this.#failed(what, err));
     }
+    const timedOut = () => new MicroError('UNAVAILABLE', `${this.#where()}: ${what} did not finish within ${timeoutMs} ms`);
+    return this.#deadlines.run(work, timeoutMs, timedOut, (err) => this.#failed(what, err));
+  }
+
+  #failed(what: string, err: unknown): MicroError {
+    if (err instanceof MicroError) return err;
+    return new MicroError('UNAVAILABLE', `${this.#where()}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

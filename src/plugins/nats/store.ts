@@ -17,6 +17,7 @@ import { type BackendQuery, type BackendWrite, matches, page, revisionConflict, 
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { decodeKvKey, encodeKvKey, isCasConflict, KvBuckets, live, scopeBucket } from './kv.ts';
 import type { NatsStoreOptions } from './options.ts';
+import { liveRevision, type SeenEntry, SeenEntries } from './seen.ts';
 
 export type { NatsStoreOptions };
 
@@ -53,6 +54,7 @@ export class NatsStoreBackend implements StoreBackend {
   readonly #buckets: KvBuckets;
   readonly #lease: SharedLease<NatsConnection>;
   readonly #prefix: string;
+  readonly #seen = new SeenEntries();
 
   constructor(lease: SharedLease<NatsConnection>, options: NatsStoreOptions = {}) {
     const d = defaultNatsStoreOptions();
@@ -62,19 +64,29 @@ export class NatsStoreBackend implements StoreBackend {
     this.maxKeyBytes = options.maxKeyBytes ?? d.maxKeyBytes;
   }
 
+  #name(scope: StoreScope): string {
+    return scopeBucket(this.#prefix, scope.database, scope.table);
+  }
+
   #bucket(scope: StoreScope): Promise<KV> {
-    return this.#buckets.bucket(scopeBucket(this.#prefix, scope.database, scope.table));
+    return this.#buckets.bucket(this.#name(scope));
   }
 
   /** The entry and its record, or the entry alone when it holds nothing live (deleted or expired). */
-  async #read(kv: KV, key: string): Promise<{ entry: KvEntry | null; env: Envelope | undefined; record: StoreRecord | undefined }> {
+  async #read(kv: KV, bucket: string, key: string): Promise<{ entry: KvEntry | null; env: Envelope | undefined; record: StoreRecord | undefined; seen: SeenEntry }> {
     const entry = await this.#buckets.run(() => kv.get(encodeKvKey(key)));
     const held = live(entry);
-    if (held === undefined) return { entry, env: undefined, record: undefined };
+    if (held === undefined) {
+      const seen = { seq: entry?.revision ?? 0, r: 0, e: 0 };
+      this.#seen.set(bucket, key, seen);
+      return { entry, env: undefined, record: undefined, seen };
+    }
     const env = unpack(held.value) as Envelope;
-    if (env.e !== 0 && env.e <= Date.now()) return { entry, env, record: undefined };
+    const seen = { seq: held.revision, r: env.r, e: env.e, c: env.c, w: env.w };
+    this.#seen.set(bucket, key, seen);
+    if (env.e !== 0 && env.e <= Date.now()) return { entry, env, record: undefined, seen };
     const value = env.c === undefined ? new Uint8Array(env.v) : await this.#joinChunks(kv, key, env);
-    return { entry, env, record: { key, value, metadata: env.m, revision: env.r, expiresAt: env.e === 0 ? undefined : env.e } };
+    return { entry, env, record: { key, value, metadata: env.m, revision: env.r, expiresAt: env.e === 0 ? undefined : env.e }, seen };
   }
 
   async #joinChunks(kv: KV, key: string, env: Envelope): Promise<Uint8Array> {
@@ -96,26 +108,26 @@ export class NatsStoreBackend implements StoreBackend {
   }
 
   /** Removes the chunks of a value no envelope names any more (best effort: a leftover costs space, not correctness). */
-  async #dropChunks(kv: KV, key: string, env: Envelope | undefined): Promise<void> {
+  async #dropChunks(kv: KV, key: string, env: Pick<Envelope, 'c' | 'w'> | undefined): Promise<void> {
     if (env?.c === undefined) return;
     await Promise.all(chunkKeys(key, env).map((k) => kv.purge(k).catch(() => {})));
   }
 
   async get(scope: StoreScope, key: string): Promise<StoreRecord | undefined> {
-    return (await this.#read(await this.#bucket(scope), key)).record;
+    return (await this.#read(await this.#bucket(scope), this.#name(scope), key)).record;
   }
 
   async query(scope: StoreScope, q: BackendQuery): Promise<StoreRecord[]> {
-    const records = await this.#matching(await this.#bucket(scope), q);
+    const records = await this.#matching(await this.#bucket(scope), this.#name(scope), q);
     return page([...records.keys()], q).map((key) => records.get(key) as StoreRecord);
   }
 
   async keys(scope: StoreScope, q: BackendQuery): Promise<string[]> {
-    return page([...(await this.#matching(await this.#bucket(scope), q)).keys()], q);
+    return page([...(await this.#matching(await this.#bucket(scope), this.#name(scope), q)).keys()], q);
   }
 
   /** The live records whose keys match the query, by key. */
-  async #matching(kv: KV, q: BackendQuery): Promise<Map<string, StoreRecord>> {
+  async #matching(kv: KV, bucket: string, q: BackendQuery): Promise<Map<string, StoreRecord>> {
     const keys = await this.#buckets.run(async () => {
       const found: string[] = [];
       for await (const encoded of await kv.keys()) {
@@ -125,35 +137,51 @@ export class NatsStoreBackend implements StoreBackend {
       }
       return found;
     });
-    const records = await Promise.all(keys.map(async (key) => (await this.#read(kv, key)).record));
+    const records = await Promise.all(keys.map(async (key) => (await this.#read(kv, bucket, key)).record));
     return new Map(records.filter((r): r is StoreRecord => r !== undefined).map((r) => [r.key, r]));
   }
 
   async put(scope: StoreScope, w: BackendWrite): Promise<StoreRecord> {
     const kv = await this.#bucket(scope);
+    const bucket = this.#name(scope);
+    // The entry last seen saves reading it first; a stale one loses the compare-and-set and is read again.
+    let seen: SeenEntry | undefined = this.#seen.get(bucket, w.key);
+    let fresh = false;
     for (let attempt = 0; ; attempt++) {
-      const { entry, env: old, record } = await this.#read(kv, w.key);
-      if (w.ifRevision !== undefined && (record?.revision ?? 0) !== w.ifRevision) throw revisionConflict(this.name, w.key, w.ifRevision, record?.revision);
-      const revision = (record?.revision ?? 0) + 1;
+      if (seen === undefined) {
+        seen = (await this.#read(kv, bucket, w.key)).seen;
+        fresh = true;
+      }
+      const current = liveRevision(seen, Date.now());
+      if (w.ifRevision !== undefined && current !== w.ifRevision) {
+        if (fresh) throw revisionConflict(this.name, w.key, w.ifRevision, current === 0 ? undefined : current);
+        seen = undefined;
+        continue;
+      }
+      const revision = current + 1;
       const expiresAt = w.ttlMs === undefined ? 0 : Date.now() + w.ttlMs;
       const chunks = await this.#writeChunks(kv, w.key, w.value);
       const env: Envelope = { v: chunks === undefined ? w.value : EMPTY, m: { ...w.metadata }, r: revision, e: expiresAt, ...chunks };
       try {
-        await this.#buckets.run(() => kv.put(encodeKvKey(w.key), pack(env), { previousSeq: entry?.revision ?? 0 }));
-        await this.#dropChunks(kv, w.key, old);
+        const seq = await this.#buckets.run(() => kv.put(encodeKvKey(w.key), pack(env), { previousSeq: seen?.seq ?? 0 }));
+        this.#seen.set(bucket, w.key, { seq, r: revision, e: expiresAt, c: env.c, w: env.w });
+        await this.#dropChunks(kv, w.key, seen);
         return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision, expiresAt: expiresAt === 0 ? undefined : expiresAt };
       } catch (err) {
         await this.#dropChunks(kv, w.key, chunks === undefined ? undefined : env);
         if (!isCasConflict(err) || attempt >= WRITE_ATTEMPTS) throw err;
-        // Another writer got in between: a compare-and-set reads again and reports the conflict; a plain write retries.
+        // Another writer got in between: read again; a compare-and-set then reports the conflict, a plain write retries.
+        this.#seen.forget(bucket, w.key);
+        seen = undefined;
       }
     }
   }
 
   async remove(scope: StoreScope, key: string): Promise<boolean> {
     const kv = await this.#bucket(scope);
-    const { entry, env, record } = await this.#read(kv, key);
+    const { entry, env, record } = await this.#read(kv, this.#name(scope), key);
     if (entry === null || live(entry) === undefined) return false;
+    this.#seen.forget(this.#name(scope), key);
     await this.#buckets.run(() => kv.delete(encodeKvKey(key)));
     await this.#dropChunks(kv, key, env);
     return record !== undefined;

@@ -13,7 +13,8 @@ import { redactUrl } from '../../mesh/plugins/target.ts';
  * `@types/pg`, a package a user of micromesh need not install.
  */
 export interface PostgresPool {
-  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** With `name`, the statement is prepared once per connection under that name (the same name, the same `sql`). */
+  query(sql: string, params?: unknown[], name?: string): Promise<{ rows: unknown[] }>;
   end(): Promise<void>;
 }
 
@@ -59,7 +60,10 @@ export function sharePostgresPool(url: URL, ctx: PluginContext, options: Postgre
       const pool = new (pg.Pool ?? (pg.default as typeof import('pg')).Pool)(config);
       // An idle connection that drops is replaced on the next query; without a listener it would crash the process.
       pool.on('error', (err) => ctx.logger.warn({ err: err.message, url: redactUrl(url.href) }, 'postgres: an idle connection failed'));
-      return { query: (sql, params) => pool.query(sql, params), end: () => pool.end() };
+      return {
+        query: (sql, params, name) => (name === undefined ? pool.query(sql, params) : pool.query({ name, text: sql, values: params })),
+        end: () => pool.end(),
+      };
     },
     (pool) => pool.end(),
   );

@@ -8,6 +8,7 @@
  * database's clock; expired rows are invisible at once and deleted in the background. The SQL is kept to what
  * CockroachDB also accepts (INSERT … ON CONFLICT, no advisory locks).
  */
+import { createHash } from 'node:crypto';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { type BackendQuery, type BackendWrite, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
@@ -46,6 +47,7 @@ export class PostgresStoreBackend implements StoreBackend {
   readonly #lease: SharedLease<PostgresPool>;
   readonly #table: string;
   readonly #purgeEveryMs: number;
+  readonly #sql: Statements;
   #ready: Promise<void> | undefined;
   #lastPurge = Date.now();
 
@@ -57,12 +59,13 @@ export class PostgresStoreBackend implements StoreBackend {
     this.#table = `"${table}"`;
     this.maxKeyBytes = options.maxKeyBytes ?? d.maxKeyBytes;
     this.#purgeEveryMs = options.purgeEveryMs ?? d.purgeEveryMs;
+    this.#sql = statements(this.#table);
   }
 
-  async #query(sql: string, params: unknown[]): Promise<Row[]> {
+  async #query(sql: string, params: unknown[], name?: string): Promise<Row[]> {
     await this.#ensureTable();
     try {
-      return (await this.#lease.value.query(sql, params)).rows as Row[];
+      return (await this.#lease.value.query(sql, params, name)).rows as Row[];
     } catch (err) {
       throw postgresError('postgres store', err);
     }
@@ -90,7 +93,7 @@ export class PostgresStoreBackend implements StoreBackend {
   }
 
   async get(scope: StoreScope, key: string): Promise<StoreRecord | undefined> {
-    const rows = await this.#query(`SELECT ${COLUMNS} FROM ${this.#table} WHERE scope = $1 AND key = $2 AND ${LIVE}`, [scopeOf(scope), key]);
+    const rows = await this.#query(this.#sql.get.text, [scopeOf(scope), key], this.#sql.get.name);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
@@ -112,19 +115,15 @@ export class PostgresStoreBackend implements StoreBackend {
   async put(scope: StoreScope, w: BackendWrite): Promise<StoreRecord> {
     this.#maybePurge();
     const params: unknown[] = [scopeOf(scope), w.key, Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength), JSON.stringify(w.metadata), w.ttlMs ?? null];
-    const t = this.#table;
-    const insert = `INSERT INTO ${t} AS s (scope, key, value, metadata, revision, expires_at) VALUES ($1, $2, $3, $4::JSONB, 1, ${EXPIRES})
-      ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, expires_at = excluded.expires_at`;
-    const expired = 's.expires_at IS NOT NULL AND s.expires_at <= now()';
-    let sql: string;
-    if (w.ifRevision === undefined) sql = `${insert}, revision = CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END RETURNING ${COLUMNS}`;
-    else if (w.ifRevision === 0) sql = `${insert}, revision = 1 WHERE ${expired} RETURNING ${COLUMNS}`;
+    let statement: Statement;
+    if (w.ifRevision === undefined) statement = this.#sql.put;
+    else if (w.ifRevision === 0) statement = this.#sql.create;
     else {
       params.push(w.ifRevision);
-      sql = `UPDATE ${t} SET value = $3, metadata = $4::JSONB, expires_at = ${EXPIRES}, revision = revision + 1 WHERE scope = $1 AND key = $2 AND revision = $6 AND ${LIVE} RETURNING ${COLUMNS}`;
+      statement = this.#sql.update;
     }
-    const [row] = await this.#query(sql, params);
-    if (row !== undefined) return toRecord(row);
+    const [row] = await this.#query(statement.text, params, statement.name);
+    if (row !== undefined) return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision: Number(row.revision), expiresAt: row.expires_at?.getTime() };
     if (w.ifRevision === undefined) throw new MicroError('INTERNAL', `postgres store: the write of ${JSON.stringify(w.key)} returned no row`);
     const current = await this.get(scope, w.key).catch(() => undefined);
     throw revisionConflict(this.name, w.key, w.ifRevision, current?.revision);
@@ -144,6 +143,35 @@ export class PostgresStoreBackend implements StoreBackend {
   close(): Promise<void> {
     return this.#lease.release();
   }
+}
+
+interface Statement {
+  name: string;
+  text: string;
+}
+
+interface Statements {
+  get: Statement;
+  put: Statement;
+  create: Statement;
+  update: Statement;
+}
+
+/** The single-record statements, prepared once per connection (named by a digest of their text). */
+function statements(t: string): Statements {
+  const insert = `INSERT INTO ${t} AS s (scope, key, value, metadata, revision, expires_at) VALUES ($1, $2, $3, $4::JSONB, 1, ${EXPIRES})
+      ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, expires_at = excluded.expires_at`;
+  const expired = 's.expires_at IS NOT NULL AND s.expires_at <= now()';
+  const written = 'revision, expires_at';
+  const named = (text: string): Statement => ({ name: `micromesh_store_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text });
+  return {
+    get: named(`SELECT ${COLUMNS} FROM ${t} WHERE scope = $1 AND key = $2 AND ${LIVE}`),
+    put: named(`${insert}, revision = CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END RETURNING ${written}`),
+    create: named(`${insert}, revision = 1 WHERE ${expired} RETURNING ${written}`),
+    update: named(
+      `UPDATE ${t} SET value = $3, metadata = $4::JSONB, expires_at = ${EXPIRES}, revision = revision + 1 WHERE scope = $1 AND key = $2 AND revision = $6 AND ${LIVE} RETURNING ${written}`,
+    ),
+  };
 }
 
 const scopeOf = (scope: StoreScope): string => `${scope.database}/${scope.table}`;

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { type BackendQuery, type BackendWrite, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
+import { batchWrites } from './batch.ts';
 import { redisError } from './connection.ts';
 import { type RedisScript, redisScript, runScript } from './scripts.ts';
 import type { RedisStoreOptions } from './options.ts';
@@ -36,11 +37,15 @@ if ARGV[4] ~= '' then
   end
 end
 rev = rev + 1
-if ARGV[3] ~= '' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) else redis.call('SET', KEYS[1], ARGV[1]) end
-redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'rev', rev, 'md', ARGV[2])
-if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
-return {rev, redis.call('PTTL', KEYS[1])}`);
+if ARGV[3] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return {rev, tonumber(ARGV[3])}
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PERSIST', KEYS[2])
+return {rev, -1}`);
 
 const READ = redisScript(`
 local v = redis.call('GET', KEYS[1])
@@ -73,6 +78,7 @@ export class RedisStoreBackend implements StoreBackend {
 
   async #eval(script: RedisScript, keys: [string, string], ...args: Array<string | Buffer>): Promise<unknown> {
     try {
+      batchWrites(this.#lease.value);
       return await runScript(this.#lease.value, script, keys, args);
     } catch (err) {
       throw redisError('redis store', err);
