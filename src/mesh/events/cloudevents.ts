@@ -6,6 +6,7 @@
  */
 import type { Metadata } from '../metadata.ts';
 import type { OutgoingEvent } from './events.ts';
+import { decodeHeaderValue, encodeHeaderValue } from '../broker/cloudevents.ts';
 
 /** The attributes of an event read back; absent ones are undefined. */
 export interface ReadEvent {
@@ -25,20 +26,6 @@ export interface ReadEvent {
 }
 
 const CE = 'ce-';
-
-/** Percent-encodes space, `"`, `%` and anything outside printable ASCII (the NATS binding's rule), as UTF-8. */
-export function encodeHeaderValue(value: string): string {
-  return /^[\x21\x23-\x24\x26-\x7e]*$/.test(value) ? value : Array.from(Buffer.from(value, 'utf8'), (b) => (b > 0x20 && b < 0x7f && b !== 0x22 && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
-}
-
-function decodeHeaderValue(value: string): string {
-  if (!value.includes('%')) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
 
 /** The headers of an event in binary mode, names lowercase. */
 export function binaryHeaders(event: OutgoingEvent): Array<[string, string]> {
