@@ -312,7 +312,7 @@ export function describeTransport(name: string, factory: () => TransportFixture)
         const pair = await connectPair(server, client, fixture.listenAddress);
         let sent = 0;
         let accepted = true;
-        while (accepted && sent < 100) {
+        while (accepted && sent < 5000) {
           accepted = pair.client.send(frameOf(sent, pattern(16 * 1024, sent)));
           sent++;
         }

@@ -52,6 +52,14 @@ export interface ConnectionOptions {
   frameTimeoutMs?: number;
   /** How writes are batched per tick; measured in bench/transport-echo.ts. @default 'nextTick' */
   flush?: FlushScheduler;
+  /**
+   * Frames queued in one tick are written at once when they reach this many bytes, not at the end of the tick: the
+   * peer starts on the first frames of a burst while this side encodes the rest, so both processes work at the same
+   * time instead of taking turns (about 1.5× the echo throughput at c=64 over loopback, bench/suites/rpc.ts). 0 writes
+   * once per tick whatever the size.
+   * @default 4096
+   */
+  flushBytes?: number;
   /** A gracefully closing channel the peer does not close is destroyed after this long. @default 2000 */
   closeTimeoutMs?: number;
   /** Time and timers for heartbeats, the frame deadline, the close timeout and a TCP dial's timeout. @default systemClock */
@@ -69,6 +77,7 @@ export function defaultConnectionOptions(): Required<ConnectionOptions> {
     heartbeatTimeoutMs: 15_000,
     frameTimeoutMs: 10_000,
     flush: FlushScheduler.NEXT_TICK,
+    flushBytes: 4096,
     closeTimeoutMs: 2000,
     clock: systemClock,
     logger: silentLogger,

@@ -147,7 +147,9 @@ export class FrameConnection implements Connection {
     if (this.#slab.length - this.#slabEnd < size) this.#growSlab(size);
     this.#slabEnd = writeFrame(this.#slab, this.#slabEnd, frame);
     this.#pendingFrames++;
-    if (!this.#flushScheduled) {
+    const flushBytes = this.#options.flushBytes;
+    if (flushBytes > 0 && this.#slabEnd - this.#slabStart >= flushBytes) this.#flush();
+    else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       if (this.#options.flush === FlushScheduler.MICROTASK) queueMicrotask(this.#flush);
       else process.nextTick(this.#flush);

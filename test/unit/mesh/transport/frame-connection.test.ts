@@ -198,6 +198,28 @@ describe('frame connection', () => {
     assert.ok(frames <= 1000, `paused after ${frames} frames of 12 bytes (each counted as 76 with the object)`);
   });
 
+  test('frame connection — frames of one tick are written together, and at once when they reach flushBytes', async () => {
+    const { conn, channel } = rig({ flushBytes: 1024 });
+    const small = frameOf(1, pattern(100, 1));
+    for (let i = 0; i < 3; i++) conn.send(small);
+    assert.equal(channel.written, 0, 'small frames wait for the end of the tick');
+    conn.send(frameOf(2, pattern(1000, 2)));
+    const all = channel.written;
+    assert.ok(all >= 1300, `the frame that reached flushBytes went out with those before it (${all} B written)`);
+    conn.send(small);
+    assert.equal(channel.written, all, 'the next small frame waits again');
+    await new Promise((resolve) => process.nextTick(resolve));
+    assert.ok(channel.written > all, 'and leaves at the end of the tick');
+  });
+
+  test('frame connection — flushBytes 0 writes once per tick whatever the size', async () => {
+    const { conn, channel } = rig({ flushBytes: 0 });
+    for (let i = 0; i < 4; i++) conn.send(frameOf(i, pattern(8 * 1024, i)));
+    assert.equal(channel.written, 0);
+    await new Promise((resolve) => process.nextTick(resolve));
+    assert.ok(channel.written >= 32 * 1024);
+  });
+
   test('frame connection — send past maxBufferedBytes throws UNAVAILABLE and closes at once', async () => {
     const maxBufferedBytes = 1024 * 1024;
     const { conn, channel, logger, inbox } = rig({
