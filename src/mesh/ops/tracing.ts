@@ -10,6 +10,7 @@ import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
@@ -123,7 +124,10 @@ export function tracingMiddleware(options: TracingOptions = {}): Middleware {
   // hook then calls `next` directly, without attributes, context switch or metadata copy.
   const started = (span: Span, parent: Context, attributes: () => Attributes): { span: Span; ctx: Context } | undefined => {
     if (!span.isRecording()) {
-      if (!isSpanContextValid(span.spanContext())) return undefined;
+      // The no-op tracer's span outside any trace holds the API's INVALID_SPAN_CONTEXT itself: one comparison
+      // instead of the pattern checks of isSpanContextValid on the common path.
+      const spanContext = span.spanContext();
+      if (spanContext === INVALID_SPAN_CONTEXT || !isSpanContextValid(spanContext)) return undefined;
     } else span.setAttributes(attributes());
     return { span, ctx: trace.setSpan(parent, span) };
   };
