@@ -2,6 +2,7 @@ import { formatAddress } from './address.ts';
 import { type Clock, processClock } from './clock.ts';
 import { ActorError, ActorErrorCodes, ActorFailedError, AskTimeoutError, InvalidTimeoutError } from './errors.ts';
 import { BaseRef, type Meta, type Watcher } from './refs.ts';
+import { type TimeoutList, TimeoutLists } from './timeout-lists.ts';
 import { RandomTokens } from './token.ts';
 import type { AskOptions, ReplyTo, SendResult, SerializedRef } from './types.ts';
 
@@ -33,7 +34,7 @@ export class AskEndpoint extends BaseRef {
   deadline = 0;
   prev: AskEndpoint | undefined = undefined;
   next: AskEndpoint | undefined = undefined;
-  list: TimeoutList | undefined = undefined;
+  list: TimeoutList<AskEndpoint> | undefined = undefined;
   /** The unguessable reply token, '' until something serialises the endpoint. */
   id = '';
   /** When set, asked on timeout for the rejection to use instead of an AskTimeoutError (see `create`'s `onTimeout`). */
@@ -105,17 +106,6 @@ export class AskEndpoint extends BaseRef {
   }
 }
 
-class TimeoutList {
-  head: AskEndpoint | undefined = undefined;
-  tail: AskEndpoint | undefined = undefined;
-  timer: unknown = undefined;
-  armed = false;
-  fire: () => void = noop;
-  constructor(readonly timeoutMs: number) {}
-}
-
-const noop = (): void => {};
-
 /**
  * All pending asks of one system: creation, timeouts, late-reply counting, lookup by reply token for remote replies.
  * Every timer runs on the system's clock. A timeout list that is empty when its timer fires is dropped, so the
@@ -123,7 +113,7 @@ const noop = (): void => {};
  * settles instead would cost a timer armed and cleared per ask for a caller with one ask at a time.)
  */
 export class AskRegistry {
-  readonly #lists = new Map<number, TimeoutList>();
+  readonly #lists: TimeoutLists<AskEndpoint>;
   readonly #byId = new Map<string, AskEndpoint>();
   readonly #tokens = new RandomTokens();
   /** Asks not yet settled. */
@@ -134,7 +124,13 @@ export class AskRegistry {
   constructor(
     readonly nodeId: string,
     readonly clock: Clock = processClock,
-  ) {}
+  ) {
+    // Failing an endpoint settles it, which takes it off its list.
+    this.#lists = new TimeoutLists<AskEndpoint>(clock, (ep) => {
+      this.timeouts++;
+      ep.fail(ep.onTimeout !== undefined ? ep.onTimeout.timedOut() : new AskTimeoutError(ep.target, ep.messageType, ep.timeoutMs));
+    });
+  }
 
   /** A pending ask; throws an INVALID_TIMEOUT ActorError when `timeoutMs` is not a finite number >= 0. */
   create(target: string, messageType: string, options: AskCreateOptions | undefined): AskEndpoint {
@@ -147,7 +143,7 @@ export class AskRegistry {
     }
     if (ep.settled) return ep;
     this.live++;
-    this.#enlist(ep, timeoutMs);
+    this.#lists.add(ep, timeoutMs);
     return ep;
   }
 
@@ -176,64 +172,13 @@ export class AskRegistry {
   settle(ep: AskEndpoint): void {
     ep.settled = true;
     ep.cleanup();
-    const list = ep.list;
-    if (list === undefined) return;
+    if (!this.#lists.remove(ep)) return;
     this.live--;
     if (ep.id !== '') this.#byId.delete(ep.id);
-    if (ep.prev !== undefined) ep.prev.next = ep.next;
-    else list.head = ep.next;
-    if (ep.next !== undefined) ep.next.prev = ep.prev;
-    else list.tail = ep.prev;
-    ep.prev = ep.next = ep.list = undefined;
-  }
-
-  #enlist(ep: AskEndpoint, timeoutMs: number): void {
-    let list = this.#lists.get(timeoutMs);
-    if (list === undefined) {
-      const created = new TimeoutList(timeoutMs);
-      created.fire = () => this.#expire(created);
-      this.#lists.set(timeoutMs, created);
-      list = created;
-    }
-    ep.deadline = this.clock.now() + timeoutMs;
-    ep.list = list;
-    ep.prev = list.tail;
-    if (list.tail !== undefined) list.tail.next = ep;
-    else list.head = ep;
-    list.tail = ep;
-    if (!list.armed) this.#arm(list, list.head as AskEndpoint);
-  }
-
-  #arm(list: TimeoutList, head: AskEndpoint): void {
-    list.armed = true;
-    // A delay past the platform limit is clamped by the clock; the early run finds nothing due and re-arms.
-    list.timer = this.clock.setTimeout(list.fire, Math.max(0, Math.ceil(head.deadline - this.clock.now())));
-  }
-
-  #expire(list: TimeoutList): void {
-    list.armed = false;
-    list.timer = undefined;
-    const now = this.clock.now();
-    let ep = list.head;
-    // Failing the head takes it off the list; a callback that settles others takes them off too.
-    while (ep !== undefined && ep.deadline <= now + 1) {
-      this.timeouts++;
-      ep.fail(ep.onTimeout !== undefined ? ep.onTimeout.timedOut() : new AskTimeoutError(ep.target, ep.messageType, ep.timeoutMs));
-      ep = list.head;
-    }
-    if (list.armed) return;
-    if (ep !== undefined) this.#arm(list, ep);
-    else if (this.#lists.get(list.timeoutMs) === list) this.#lists.delete(list.timeoutMs);
   }
 
   /** Fails every pending ask (system shutdown) and drops every timeout list with its timer. */
   failAll(error: unknown): void {
-    for (const list of this.#lists.values()) {
-      while (list.head !== undefined) list.head.fail(error);
-      if (list.armed) this.clock.clearTimeout(list.timer);
-      list.armed = false;
-      list.timer = undefined;
-    }
-    this.#lists.clear();
+    this.#lists.clear((ep) => ep.fail(error));
   }
 }
