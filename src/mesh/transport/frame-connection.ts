@@ -13,8 +13,8 @@ import {
   FRAME_HEAD_BYTES,
   FrameDecoder,
   isFrameType,
-  writeFrame,
 } from './frame-codec.ts';
+import { OutSlab } from './out-slab.ts';
 import { type Connection, type ConnectionHandler, type Frame, FrameType, type PeerCertificate, type TransportStats } from './transport.ts';
 
 export { type ByteChannel, type ConnectionOptions, defaultConnectionOptions, FlushScheduler } from './connection-options.ts';
@@ -33,7 +33,6 @@ export interface FrameConnectionInit {
   peerCertificate?: PeerCertificate;
 }
 
-const SLAB_BYTES = 64 * 1024;
 // What an early frame is counted as beyond its bytes: the Frame object and its views.
 const EARLY_FRAME_OVERHEAD_BYTES = 64;
 
@@ -57,11 +56,8 @@ export class FrameConnection implements Connection {
   #earlyPaused = false;
   #readingPaused = false;
   #channelPaused = false;
-  // Sent frames are encoded into a slab at once; [#slabStart, #slabEnd) is written at the next flush.
-  #slab: Buffer = EMPTY_BYTES;
-  #slabStart = 0;
-  #slabEnd = 0;
-  #pendingFrames = 0;
+  // Sent frames are encoded at once; they are written at the next flush.
+  readonly #out = new OutSlab();
   #flushScheduled = false;
   #needDrain = false;
   #closed = false;
@@ -111,7 +107,7 @@ export class FrameConnection implements Connection {
   }
 
   get bufferedBytes(): number {
-    return this.#slabEnd - this.#slabStart + this.#channel.writableLength;
+    return this.#out.bytes + this.#channel.writableLength;
   }
 
   setHandler(handler: ConnectionHandler): void {
@@ -142,13 +138,11 @@ export class FrameConnection implements Connection {
       frame.streamId >>> 0 === frame.streamId;
     // checkFrame builds the precise error only on the rare invalid frame, keeping the hot path allocation-free.
     if (!valid) throw checkFrame(frame, this.#options.maxFrameBytes);
-    const buffered = this.#slabEnd - this.#slabStart + this.#channel.writableLength;
+    const buffered = this.#out.bytes + this.#channel.writableLength;
     if (buffered + size > this.#maxBuffered) throw this.#overflow(buffered, size);
-    if (this.#slab.length - this.#slabEnd < size) this.#growSlab(size);
-    this.#slabEnd = writeFrame(this.#slab, this.#slabEnd, frame);
-    this.#pendingFrames++;
+    this.#out.append(frame, size);
     const flushBytes = this.#options.flushBytes;
-    if (flushBytes > 0 && this.#slabEnd - this.#slabStart >= flushBytes) this.#flush();
+    if (flushBytes > 0 && this.#out.bytes >= flushBytes) this.#flush();
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       if (this.#options.flush === FlushScheduler.MICROTASK) queueMicrotask(this.#flush);
@@ -320,28 +314,16 @@ export class FrameConnection implements Connection {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    const start = this.#slabStart;
-    const end = this.#slabEnd;
-    if (end === start || this.#channelGone) return;
-    this.#slabStart = end;
-    this.#stats.framesOut += this.#pendingFrames;
-    this.#stats.bytesOut += end - start;
-    this.#written += end - start;
-    this.#pendingFrames = 0;
+    const out = this.#out;
+    if (out.bytes === 0 || this.#channelGone) return;
+    this.#stats.framesOut += out.frames;
+    const bytes = out.take();
+    this.#stats.bytesOut += bytes.length;
+    this.#written += bytes.length;
     this.#wrote = true;
-    this.#channel.write(this.#slab.subarray(start, end));
+    this.#channel.write(bytes);
     this.#maybeDrain();
   };
-
-  // Pending bytes move to a fresh slab big enough for them and `size` more; written regions stay untouched.
-  #growSlab(size: number): void {
-    const pending = this.#slabEnd - this.#slabStart;
-    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, pending + size, pending * 2));
-    if (pending > 0) this.#slab.copy(next, 0, this.#slabStart, this.#slabEnd);
-    this.#slab = next;
-    this.#slabStart = 0;
-    this.#slabEnd = pending;
-  }
 
   #maybeDrain(): void {
     if (!this.#needDrain || this.#closed || this.bufferedBytes >= this.#highWaterMark) return;
@@ -403,9 +385,7 @@ export class FrameConnection implements Connection {
         this.#closeTimer = this.#clock.setTimeout(() => this.#channel.destroy(), this.#options.closeTimeoutMs);
       }
     }
-    this.#slab = EMPTY_BYTES;
-    this.#slabStart = 0;
-    this.#slabEnd = 0;
+    this.#out.drop();
     this.#stats.connectionsClosed++;
     this.#onClosed(this);
     if (this.#handler !== undefined) this.#deliverClose();
