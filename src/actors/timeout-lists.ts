@@ -29,7 +29,7 @@ export class TimeoutList<T> implements Ends<T> {
 export class TimeoutLists<T extends Deadlined<T>> {
   readonly #lists = new Map<number, TimeoutList<T>>();
 
-  /** `expire` is called for each item due; it must take the item off (through {@link remove}). */
+  /** `expire` is called for each item due, still on its list; it is taken off afterwards if `expire` left it there. */
   constructor(
     readonly clock: Clock,
     readonly expire: (item: T) => void,
@@ -64,7 +64,7 @@ export class TimeoutLists<T extends Deadlined<T>> {
     return true;
   }
 
-  /** Passes every item waiting to `each` (which must remove it) and drops every list with its timer. */
+  /** Passes every item waiting to `each` (taking it off afterwards, as for expiry) and drops every list with its timer. */
   clear(each: (item: T) => void): void {
     for (const list of this.#lists.values()) {
       for (let item = list.head; item !== undefined; item = list.head) {

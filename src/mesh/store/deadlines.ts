@@ -20,10 +20,7 @@ export class Deadlines {
   readonly #lists: TimeoutLists<Pending>;
 
   constructor(clock: Clock) {
-    this.#lists = new TimeoutLists<Pending>(clock, (p) => {
-      this.#lists.remove(p);
-      p.reject(p.timedOut());
-    });
+    this.#lists = new TimeoutLists<Pending>(clock, (p) => p.reject(p.timedOut()));
   }
 
   /**

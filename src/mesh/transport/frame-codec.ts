@@ -47,6 +47,17 @@ export function checkFrame(frame: Frame, maxFrameBytes: number): MicroError | un
   return undefined;
 }
 
+/** Whether `frame`, `size` bytes in all, passes {@link checkFrame}: the same rules as one test that allocates nothing. */
+export function frameIsValid(frame: Frame, size: number, maxFrameBytes: number): boolean {
+  return (
+    size - 4 <= maxFrameBytes &&
+    frame.header.byteLength <= MAX_HEADER_BYTES &&
+    isFrameType(frame.type) &&
+    (frame.flags & 0xff) === frame.flags &&
+    frame.streamId >>> 0 === frame.streamId
+  );
+}
+
 /** Writes `frame` into `target` at `offset` (room must be there) and returns the offset after it. */
 export function writeFrame(target: Uint8Array, offset: number, frame: Frame): number {
   const headerLength = frame.header.byteLength;

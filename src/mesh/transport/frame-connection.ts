@@ -1,5 +1,5 @@
 /**
- * The connection logic every byte-stream transport shares: per-tick batched writes, frame decoding, heartbeats, the
+ * The connection logic every byte-stream transport shares: batched writes (per tick, or at `flushBytes`), frame decoding, heartbeats, the
  * frame deadline, the size limit, backpressure both ways (the write cap, paused reading) and close. A transport
  * supplies a {@link ByteChannel} (a net.Socket is one) and forwards the channel's events to the connection's
  * `channel*` methods.
@@ -12,7 +12,7 @@ import {
   EMPTY_BYTES,
   FRAME_HEAD_BYTES,
   FrameDecoder,
-  isFrameType,
+  frameIsValid,
 } from './frame-codec.ts';
 import { OutSlab } from './out-slab.ts';
 import { type Connection, type ConnectionHandler, type Frame, FrameType, type PeerCertificate, type TransportStats } from './transport.ts';
@@ -130,14 +130,8 @@ export class FrameConnection implements Connection {
       throw new MicroError('UNAVAILABLE', `connection ${this.id} to ${this.remoteAddress} is closed`);
     }
     const size = FRAME_HEAD_BYTES + frame.header.byteLength + frame.body.byteLength;
-    const valid =
-      size - 4 <= this.#options.maxFrameBytes &&
-      frame.header.byteLength <= 0xffff &&
-      isFrameType(frame.type) &&
-      (frame.flags & 0xff) === frame.flags &&
-      frame.streamId >>> 0 === frame.streamId;
     // checkFrame builds the precise error only on the rare invalid frame, keeping the hot path allocation-free.
-    if (!valid) throw checkFrame(frame, this.#options.maxFrameBytes);
+    if (!frameIsValid(frame, size, this.#options.maxFrameBytes)) throw checkFrame(frame, this.#options.maxFrameBytes);
     const buffered = this.#out.bytes + this.#channel.writableLength;
     if (buffered + size > this.#maxBuffered) throw this.#overflow(buffered, size);
     this.#out.append(frame, size);
