@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { MemoryBrokerHub } from '../../src/mesh/broker/memory.ts';
 import type { MeshNode } from '../../src/mesh/mesh-node.ts';
 import { createNode } from '../../src/plugins/node.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { createMemoryNetwork, createMemoryTransport } from '../../src/mesh/transport/memory.ts';
 import { engineAvailable } from '../support/engines.ts';
+import { eventually } from '../support/wait.ts';
 import { type BrokerUnderTest, describeBroker } from './broker.ts';
 
 /** Nodes on a memory registry and network, each with the broker `broker` chose. */
@@ -20,11 +22,8 @@ function nodes(broker: (id: string) => Parameters<typeof createNode>[0]): Broker
     async settled(publisher, remote) {
       const broker = publisher.broker as unknown as { knownRemote?: () => Promise<number> };
       if (broker.knownRemote === undefined) return;
-      const deadline = Date.now() + 5000;
-      while ((await broker.knownRemote()) < remote) {
-        if (Date.now() > deadline) throw new Error(`${publisher.id} did not learn of ${remote} remote subscriptions within 5 s`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const knownRemote = broker.knownRemote.bind(broker);
+      await eventually(async () => assert.ok((await knownRemote()) >= remote, `${publisher.id} did not learn of ${remote} remote subscriptions within 5 s`));
     },
     async close() {
       await Promise.all(made.splice(0).map((n) => n.stop()));

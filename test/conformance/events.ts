@@ -9,6 +9,7 @@ import { DeadLetterKey } from '../../src/mesh/events/dead-letter.ts';
 import type { EventConsumer, EventDelivery, Events, EventsBackend } from '../../src/mesh/events/events.ts';
 import { createActorSystem } from '../../src/supervisor/index.ts';
 import { runId } from '../support/engines.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** A back end for one test, and how to remove what it wrote. Topics of each test start with a fresh run id. */
 export interface EventsUnderTest {
@@ -18,13 +19,9 @@ export interface EventsUnderTest {
   readonly cleanup?: () => Promise<void>;
 }
 
-/** Polls `check` every 5 ms until it holds, failing after `timeoutMs`. */
-export async function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits until `check` holds, failing after `timeoutMs`. */
+export function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
+  return waitUntil(check, timeoutMs, what);
 }
 
 const badRequest = (pattern: RegExp) => (err: unknown) => err instanceof MicroError && err.code === 400 && pattern.test(err.detail);

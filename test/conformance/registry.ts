@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MicroError } from '../../src/mesh/errors.ts';
 import type { Endpoint, Registry, Service, WatchEvent, Watcher } from '../../src/mesh/registry/registry.ts';
+import { eventually as retryUntil } from '../support/wait.ts';
 
 /**
  * The registry contract, run against each implementation. A registry may be eventually consistent (mDNS: a write
@@ -169,16 +170,8 @@ export const isNotFound = (name: string) => (err: unknown) =>
   err instanceof MicroError && err.reason === 'SERVICE_NOT_FOUND' && err.code === 404 && err.detail.includes(name);
 
 /** Retries `fn` (an assertion or a read) until it passes or the deadline passes, then throws its last error. */
-export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (performance.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
+export function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
+  return retryUntil(fn, timeoutMs);
 }
 
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

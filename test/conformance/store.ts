@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { MicroError } from '../../src/mesh/errors.ts';
 import { jsonBytes, readJson, readText, type Store } from '../../src/mesh/store/store.ts';
+import { eventually } from '../support/wait.ts';
 
 /** A store to test, and how its time passes: `advance` for a simulated clock, else TTL tests wait on real time. */
 export interface StoreUnderTest {
@@ -228,16 +229,3 @@ function isReason(reason: string, code?: number) {
   };
 }
 
-/** Retries `check` until it passes, for at most 5 s of real time. */
-async function eventually(check: () => Promise<unknown>, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (performance.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}

@@ -5,6 +5,7 @@ import { MicroError } from '../../src/mesh/errors.ts';
 import type { SyncBackend } from '../../src/mesh/sync/backend.ts';
 import { createSync } from '../../src/mesh/sync/locks.ts';
 import type { Leadership, Sync } from '../../src/mesh/sync/sync.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** A back end shared by every Sync of one test (as processes share a server), and how to remove what it wrote. */
 export interface SyncUnderTest {
@@ -40,13 +41,9 @@ function contender(backend: SyncBackend): Contender {
   return { sync, calls, pause: () => void (paused = true) };
 }
 
-/** Polls `check` every 5 ms until it holds, failing after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits until `check` holds, failing after `timeoutMs`. */
+function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  return waitUntil(check, timeoutMs, what);
 }
 
 const isReason = (reason: string, code: number) => (err: unknown) => err instanceof MicroError && err.reason === reason && err.code === code;

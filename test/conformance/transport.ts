@@ -16,6 +16,7 @@ import {
   type Listener,
   type Transport,
 } from '../../src/mesh/transport/transport.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** What a transport under test provides; `factory` makes a fresh one (its own network) for each test. */
 export interface TransportFixture {
@@ -35,12 +36,8 @@ export interface TransportFixture {
 const WAIT_MS = 5000;
 
 /** Resolves once `predicate` holds; rejects naming `what` after `ms`. */
-export async function waitFor(predicate: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+export function waitFor(predicate: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+  return waitUntil(predicate, ms, what);
 }
 
 /** `promise`, or a rejection naming `what` after `ms`. */

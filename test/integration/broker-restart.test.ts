@@ -6,9 +6,10 @@ import type { MeshNode } from '../../src/mesh/mesh-node.ts';
 import { MicroError } from '../../src/mesh/errors.ts';
 import { createMemoryRegistry } from '../../src/mesh/registry/memory.ts';
 import { createNode } from '../../src/plugins/node.ts';
-import { closedPort, reachable, runId } from '../support/engines.ts';
+import { closedPort, runId, untilListening } from '../support/engines.ts';
 import { killChild } from '../support/processes.ts';
 import { waitUntil } from '../support/wait.ts';
+import { waitUntilAsync } from '../support/wait.ts';
 
 const NATS_SERVER = '/usr/sbin/nats-server';
 const REDIS_SERVER = '/usr/bin/redis-server';
@@ -16,21 +17,10 @@ const REDIS_SERVER = '/usr/bin/redis-server';
 /** A server process of this test's own on `port`, up once it accepts connections. */
 async function startServer(bin: string, args: string[], port: number): Promise<ChildProcess> {
   const child = spawn(bin, args, { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!(await reachable(port, 200))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${bin} did not start on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilListening(port, bin, child);
   return child;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Subscribes, stops the server, publishes meanwhile, starts it again: the subscription comes back by itself, and each
@@ -59,7 +49,7 @@ async function restartScenario(start: () => Promise<ChildProcess>, broker: strin
     server = await start();
     // The subscription comes back by itself: keep publishing until one gets through.
     let n = 0;
-    await waitFor(
+    await waitUntilAsync(
       async () => {
         await (node as MeshNode).publish(topic, `after-${n++}`).catch(() => {});
         await new Promise((r) => setTimeout(r, 100));

@@ -14,6 +14,7 @@ import { createNode } from '../../src/plugins/node.ts';
 import { closedPort, engineAvailable, reachable, runId } from '../support/engines.ts';
 import { etcdAvailable } from '../support/etcd.ts';
 import { waitUntil } from '../support/wait.ts';
+import { waitUntilAsync } from '../support/wait.ts';
 
 const nodes: MeshNode[] = [];
 after(() => Promise.all(nodes.map((n) => n.stop())));
@@ -116,11 +117,3 @@ test('config engines — a NATS source that was down at startup is read once its
   }
 });
 
-/** Polls an async condition with a deadline. */
-async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -10,7 +10,7 @@ import { builtinPlugin } from '../../src/mesh/plugins/builtin.ts';
 import { createPluginTable } from '../../src/mesh/plugins/table.ts';
 import { withEnginePlugins } from '../../src/plugins/node.ts';
 import { frontOf, until } from '../conformance/events.ts';
-import { closedPort, reachable } from '../support/engines.ts';
+import { closedPort, untilListening } from '../support/engines.ts';
 import { stopProcess } from '../support/processes.ts';
 
 const NATS_SERVER = '/usr/sbin/nats-server';
@@ -24,11 +24,7 @@ function server(start: () => ChildProcess, port: number) {
   return {
     async start(): Promise<void> {
       child = start();
-      const deadline = performance.now() + 10_000;
-      while (!(await reachable(port, 200))) {
-        if (performance.now() > deadline) throw new Error(`no server on port ${port}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await untilListening(port, 'the server');
     },
     async stop(): Promise<void> {
       if (child !== undefined) await stopProcess(child);

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createNode, type MeshNode, MicroError } from '../../src/index.ts';
 import { randomMdnsPort, startProcess, stopProcess } from '../support/processes.ts';
+import { waitUntilAsync } from '../support/wait.ts';
 
 // Real processes on 127.0.0.1: TCP transport and the mDNS registry on the loopback interface (a random port).
 const port = randomMdnsPort();
@@ -18,14 +19,9 @@ after(async () => {
   await Promise.all(servers.map((s) => stopProcess(s.child)));
 });
 
-async function waitForNodes(n: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const nodes = await client.registry.getService('greeter').then((s) => s.flatMap((v) => v.nodes)).catch(() => []);
-    if (nodes.length >= n) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`fewer than ${n} greeter nodes appeared`);
+function waitForNodes(n: number): Promise<void> {
+  const count = () => client.registry.getService('greeter').then((s) => s.flatMap((v) => v.nodes).length, () => 0);
+  return waitUntilAsync(async () => (await count()) >= n, 10_000, `${n} greeter nodes`);
 }
 
 test('processes — calls find both servers over mDNS and TCP and spread across them', async () => {

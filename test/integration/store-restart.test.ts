@@ -12,6 +12,7 @@ import type { Store } from '../../src/mesh/store/store.ts';
 import { readText } from '../../src/mesh/store/store.ts';
 import { withEnginePlugins } from '../../src/plugins/node.ts';
 import { closedPort, engineAvailable, reachable, runId } from '../support/engines.ts';
+import { waitUntilAsync } from '../support/wait.ts';
 
 let table: PluginTable;
 before(() => {
@@ -50,12 +51,8 @@ function writer(store: Store) {
   };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  return waitUntilAsync(check, timeoutMs, what);
 }
 
 function startRedis(port: number, dir: string): ChildProcess {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closedPort, reachable } from './engines.ts';
+import { closedPort, untilListening } from './engines.ts';
 import { killChild } from './processes.ts';
 
 /** A nats-server or redis-server of a test's own, on a spare port, that the test may stop and start again. */
@@ -26,11 +26,7 @@ export async function startEngineServer(engine: 'nats' | 'redis', options: { mon
         engine === 'nats'
           ? spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), ...(monitor === undefined ? [] : ['-m', String(monitor)])], { stdio: 'ignore' })
           : spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      const deadline = Date.now() + 10_000;
-      while (!(await reachable(port, 200))) {
-        if (Date.now() > deadline) throw new Error(`${engine} server did not start on ${port}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await untilListening(port, `${engine} server`);
     },
     async traffic() {
       if (engine === 'nats') {

@@ -14,6 +14,19 @@ export function reachable(port: number, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/**
+ * Waits until a server process just started listens on 127.0.0.1:`port`; throws naming `what` when `child` exits
+ * first or `timeoutMs` pass.
+ */
+export async function untilListening(port: number, what: string, child?: { exitCode: number | null }, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await reachable(port, 200))) {
+    if (performance.now() > deadline || (child !== undefined && child.exitCode !== null)) throw new Error(`${what} did not start on port ${port}`);
+    // A refused connection comes back at once: pause, so that the starting process gets the CPU.
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const seen = new Map<number, Promise<boolean>>();
 
 /**

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { closedPort, reachable } from './engines.ts';
+import { closedPort, untilListening } from './engines.ts';
 import { killChild } from './processes.ts';
 
 const BINARY = '/usr/sbin/nats-server';
@@ -31,11 +31,7 @@ export async function ownNatsServer(): Promise<OwnNatsServer> {
     url: `nats://127.0.0.1:${port}`,
     async start() {
       child = spawn(BINARY, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-      const until = Date.now() + 10_000;
-      while (!(await reachable(port, 200))) {
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`nats-server did not start on port ${port}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await untilListening(port, 'nats-server', child);
     },
     async stop() {
       if (child !== undefined) await killChild(child);

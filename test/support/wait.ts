@@ -9,6 +9,28 @@ export async function waitUntil(predicate: () => boolean, timeoutMs = 5000, what
   }
 }
 
+/** {@link waitUntil} for a condition that needs I/O to answer (a lookup, a query): checked again as each answer comes. */
+export async function waitUntilAsync(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Runs `check` on each event-loop turn until it resolves without throwing, or rethrows its error after `timeoutMs`. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (performance.now() > deadline) throw err;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+}
+
 /** Resolves with the next system event of `type` that matches, or fails after `timeoutMs`. */
 export function nextEvent<T extends SystemEventType>(
   system: ActorSystem,

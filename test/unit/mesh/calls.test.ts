@@ -123,9 +123,10 @@ test('rpc — aborting a call cancels it on the server', async () => {
     name: 'work',
     endpoints: {
       'Work.Long': async (_req: unknown, ctx) => {
+        const gone = new Promise((r) => ctx.signal.addEventListener('abort', r));
         ctx.signal.addEventListener('abort', () => aborted.resolve(ctx.signal.reason));
         started.resolve();
-        await new Promise((r) => setTimeout(r, 2000));
+        await gone;
       },
     },
   });

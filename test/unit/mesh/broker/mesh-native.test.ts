@@ -6,7 +6,7 @@ import { createMemoryTransport } from '../../../../src/mesh/transport/memory.ts'
 import { FrameType } from '../../../../src/mesh/transport/transport.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
 import { RawPeer } from '../../../support/raw-peer.ts';
-import { deferred, waitUntil } from '../../../support/wait.ts';
+import { deferred, eventually, waitUntil } from '../../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -61,11 +61,8 @@ test('mesh-native broker — a garbled PUBLISH closes that connection; the node 
   raw.hello();
   raw.send({ type: FrameType.PUBLISH, flags: 0, streamId: 1, header: Buffer.from([0xc1, 0x00, 0xff]), body: Buffer.alloc(0) });
   await raw.closed.promise;
-  const deadline = Date.now() + 5000;
-  while ((await (b.broker as unknown as { knownRemote(): Promise<number> }).knownRemote()) < 1) {
-    assert.ok(Date.now() < deadline, 'b learns of a’s subscription');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const broker = b.broker as unknown as { knownRemote(): Promise<number> };
+  await eventually(async () => assert.ok((await broker.knownRemote()) >= 1, 'b learns of a’s subscription'));
   await b.publish('news', 'still here');
   await waitUntil(() => got.length === 1, 5000, 'the delivery');
   assert.deepEqual(got, ['still here']);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ContentType } from '../../../../src/mesh/codec/codec.ts';
 import { createRecordingLogger } from '../../../../src/actors/logger.ts';
 import { createCodecs } from '../../../../src/mesh/codec/codecs.ts';
+import { waitUntil } from '../../../support/wait.ts';
 
 const codecsModule = fileURLToPath(new URL('../../../../src/mesh/codec/codecs.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -14,12 +15,8 @@ const root = fileURLToPath(new URL('../../../../', import.meta.url));
 /** OS threads of this process; a worker thread is at least one of them. */
 const osThreads = () => readdirSync('/proc/self/task').length;
 
-async function until(check: () => boolean, deadlineMs: number, what: string): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function until(check: () => boolean, deadlineMs: number, what: string): Promise<void> {
+  return waitUntil(check, deadlineMs, what);
 }
 
 test('codecs — close() ends the worker threads, and decoding keeps working on the main thread', async () => {

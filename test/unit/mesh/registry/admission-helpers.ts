@@ -2,6 +2,7 @@ import type { AdmitCandidate, AdmitProbe } from '../../../../src/mesh/registry/a
 import type { MdnsRegistry } from '../../../../src/mesh/registry/mdns.ts';
 import { collectWatch, svc } from '../../../conformance/registry.ts';
 import { sendAll, type Spy, txtOf } from './mdns-spy.ts';
+import { waitUntil } from '../../../support/wait.ts';
 
 /** The service `settle` announces; admission gates made by `createGate` let it through at once. */
 export const MARKER = 'zz-marker';
@@ -69,11 +70,7 @@ export async function settle(spy: Spy, domain: string, registry: MdnsRegistry): 
   }
 }
 
-/** Polls `predicate` every few ms until it holds, or fails after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 3000, what = 'a condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+/** Waits until `predicate` holds, failing after `timeoutMs`. */
+export function until(predicate: () => boolean, timeoutMs = 3000, what = 'a condition'): Promise<void> {
+  return waitUntil(predicate, timeoutMs, what);
 }
