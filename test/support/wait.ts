@@ -9,16 +9,22 @@ export async function waitUntil(predicate: () => boolean, timeoutMs = 5000, what
   }
 }
 
-/** {@link waitUntil} for a condition that needs I/O to answer (a lookup, a query): checked again as each answer comes. */
+/** The pause between tries of a check that asks a server (a tight loop of failing lookups floods it). */
+export const RETRY_MS = 5;
+
+/**
+ * {@link waitUntil} for a condition that needs I/O to answer (a lookup, a query, a call): checked again
+ * {@link RETRY_MS} after each answer, so that a check failing in a loop does not flood the server it asks.
+ */
 export async function waitUntilAsync(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, RETRY_MS));
   }
 }
 
-/** Runs `check` on each event-loop turn until it resolves without throwing, or rethrows its error after `timeoutMs`. */
+/** Runs `check` until it resolves without throwing ({@link RETRY_MS} between tries), or rethrows its error after `timeoutMs`. */
 export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -26,7 +32,7 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 500
       return await check();
     } catch (err) {
       if (performance.now() > deadline) throw err;
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, RETRY_MS));
     }
   }
 }
