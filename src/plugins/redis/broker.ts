@@ -18,6 +18,7 @@ import { hasWildcard, topicMatcher } from '../../mesh/broker/topic.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import type { RedisBrokerOptions } from './options.ts';
+import { batchWrites } from './batch.ts';
 import { redisError } from './connection.ts';
 
 
@@ -59,6 +60,7 @@ export class RedisBroker implements Broker {
 
   publish(m: BrokerMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new MicroError('UNAVAILABLE', 'redis broker closed'));
+    batchWrites(this.#lease.value);
     return this.#lease.value.publish(this.#prefix + m.topic, toStructured(m)).then(
       () => undefined,
       (err: unknown) => {
