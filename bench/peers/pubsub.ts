@@ -5,7 +5,8 @@
  * is the publisher's clock (performance.timeOrigin + now) so the subscriber can time it. `raw-nats-ce` and
  * `raw-redis-ce` are the raw clients doing what micromesh does on the wire (CloudEvents binary-mode headers through
  * nats.js's own `headers()`, read back by the subscriber; one structured CloudEvents JSON per Redis message): the
- * like-for-like ceilings.
+ * like-for-like ceilings; `raw-nats-ce-wire` sends micromesh's header bytes encoded once and reads none, and
+ * `micromesh-plain` is the NATS broker with `cloudevents=off`.
  */
 import { randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from 'nats';
@@ -107,6 +108,31 @@ const rawNatsCe: PubSubImpl = {
   },
 };
 
+/**
+ * Raw nats.js carrying the bytes of micromesh's binary-mode CloudEvents headers, encoded once and never read: what
+ * the wire, the server and nats.js's own parsing leave of the raw rate for a message with that header block.
+ */
+const rawNatsCeWire: PubSubImpl = {
+  case: 'pubsub-nats',
+  impl: 'raw-nats-ce-wire',
+  id: 'raw-nats-ce-wire',
+  async publisher(topic) {
+    const nc = await connect({ servers: '127.0.0.1:4222' });
+    const block = Buffer.from(`NATS/1.0\r\nce-specversion: 1.0\r\nce-id: 0123456789abc-1a2b\r\nce-source: micromesh://bench-pub-12345\r\nce-type: ${topic}\r\nce-time: 2026-12-07T14:09:27.123Z\r\ncontent-type: application/json\r\n\r\n`, 'latin1');
+    const h = { encode: () => block } as never;
+    return {
+      publish: (m) => nc.publish(topic, Buffer.from(JSON.stringify(m)), { headers: h }),
+      close: () => nc.drain(),
+    };
+  },
+  async subscriber(topic, _env, onMessage) {
+    const nc: NatsConnection = await connect({ servers: '127.0.0.1:4222' });
+    nc.subscribe(topic, { callback: (_err, msg) => onMessage((JSON.parse(Buffer.from(msg.data).toString()) as BenchMessage).t) });
+    await nc.flush();
+    return { close: () => nc.drain() };
+  },
+};
+
 const rawRedisCe: PubSubImpl = {
   case: 'pubsub-redis',
   impl: 'raw-redis-ce',
@@ -189,13 +215,15 @@ function moleculer(kind: 'nats' | 'redis'): PubSubImpl {
   };
 }
 
-function micromesh(kind: 'nats' | 'redis' | 'mesh'): PubSubImpl {
+/** micromesh on one broker; `plain` is the NATS broker with `cloudevents=off` (the body alone, no headers). */
+function micromesh(kind: 'nats' | 'redis' | 'mesh', plain = false): PubSubImpl {
+  const url = kind === 'nats' ? (plain ? `${NATS_URL}?cloudevents=off` : NATS_URL) : REDIS_URL;
   const options = (id: string, env: PubSubEnv) =>
-    kind === 'mesh' ? { id, broker: 'mesh', mdns: { port: env.mdnsPort } } : { id, broker: kind === 'nats' ? NATS_URL : REDIS_URL, registry: 'memory', transport: 'memory', address: `mem://${id}` };
+    kind === 'mesh' ? { id, broker: 'mesh', mdns: { port: env.mdnsPort } } : { id, broker: url, registry: 'memory', transport: 'memory', address: `mem://${id}` };
   return {
     case: `pubsub-${kind}`,
-    impl: 'micromesh',
-    id: `micromesh-${kind}`,
+    impl: plain ? 'micromesh-plain' : 'micromesh',
+    id: plain ? `micromesh-${kind}-plain` : `micromesh-${kind}`,
     async publisher(topic, env) {
       const node: MeshNode = await createNode(options(`bench-pub-${process.pid}`, env));
       if (kind === 'mesh') {
@@ -220,8 +248,10 @@ function micromesh(kind: 'nats' | 'redis' | 'mesh'): PubSubImpl {
 export const pubsubImpls: readonly PubSubImpl[] = [
   rawNats,
   rawNatsCe,
+  rawNatsCeWire,
   moleculer('nats'),
   micromesh('nats'),
+  micromesh('nats', true),
   rawRedis,
   rawRedisCe,
   moleculer('redis'),

@@ -101,6 +101,68 @@ describe('broker interop — NATS, with a plain nats.js client', () => {
   });
 });
 
+describe('broker interop — NATS, structured and plain (cloudevents=off) writing', () => {
+  let nc: NatsConnection | undefined;
+  const p = runId();
+  before(async () => {
+    if (!(await engineAvailable('NATS', 4222))) return;
+    nc = await connect({ servers: '127.0.0.1:4222' });
+  });
+  after(() => nc?.close());
+
+  /** What a plain nats.js subscriber sees of one micromesh publish, and what the node's own subscriber got. */
+  async function publishIn(mode: string, topic: string, metadata: Record<string, string>) {
+    const side = await meshSide(`nats://127.0.0.1:4222?cloudevents=${mode}`, topic, `${p}.${mode}`);
+    try {
+      const sub = (nc as NatsConnection).subscribe(topic, { max: 1 });
+      await (nc as NatsConnection).flush();
+      await side.node.publish(topic, { hello: mode }, { metadata, id: `${mode}-1` });
+      let seen: { headers: Record<string, string>; body: string } | undefined;
+      for await (const msg of sub) {
+        const h: Record<string, string> = {};
+        for (const [k, v] of msg.headers ?? []) h[k] = v[0] as string;
+        seen = { headers: h, body: new TextDecoder().decode(msg.data) };
+      }
+      await waitUntil(() => side.got.length === 1, 5000, 'the message back at the node');
+      return { seen: seen as { headers: Record<string, string>; body: string }, got: side.got[0] as Got, node: side.node };
+    } finally {
+      await side.node.stop();
+    }
+  }
+
+  test('nats interop — structured: one JSON CloudEvent with content-type application/cloudevents+json; read back whole', async () => {
+    if (nc === undefined) return;
+    const { seen, got, node } = await publishIn('structured', `${p}.structured.t`, { tenant: 'acme' });
+    assert.deepEqual(seen.headers, { 'content-type': 'application/cloudevents+json' });
+    const e = JSON.parse(seen.body);
+    assert.equal(e.specversion, '1.0');
+    assert.equal(e.id, 'structured-1');
+    assert.equal(e.source, `micromesh://${node.id}`);
+    assert.equal(e.tenant, 'acme');
+    assert.deepEqual(e.data, { hello: 'structured' });
+    assert.deepEqual(got.message, { hello: 'structured' });
+    assert.equal(got.delivery.id, 'structured-1');
+    assert.equal(got.delivery.metadata.tenant, 'acme');
+  });
+
+  test('nats interop — off: the body alone, metadata as headers; a plain JSON message has no header block at all', async () => {
+    if (nc === undefined) return;
+    const bare = await publishIn('off', `${p}.off.bare`, {});
+    assert.deepEqual(bare.seen.headers, {});
+    assert.deepEqual(JSON.parse(bare.seen.body), { hello: 'off' });
+    assert.deepEqual(bare.got.message, { hello: 'off' });
+    assert.equal(bare.got.delivery.source, 'nats', 'no CloudEvent travelled: the reader takes it as a foreign message');
+    assert.notEqual(bare.got.delivery.id, 'off-1');
+    const tagged = await publishIn('off', `${p}.off.tagged`, { 'x-tenant': 'acme' });
+    assert.deepEqual(tagged.seen.headers, { 'x-tenant': 'acme' });
+    assert.equal(tagged.got.delivery.metadata['x-tenant'], 'acme');
+  });
+
+  test('nats broker — a bad cloudevents setting is refused with the choices', async () => {
+    await assert.rejects(createNode({ id: `${p}-bad`, registry: createMemoryRegistry(), broker: 'nats://127.0.0.1:4222?cloudevents=json' }), /cloudevents="json": expected binary, structured, off/);
+  });
+});
+
 describe('broker interop — Redis, with a plain ioredis client', () => {
   let pub: Redis | undefined;
   let sub: Redis | undefined;

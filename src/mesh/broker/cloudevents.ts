@@ -38,18 +38,41 @@ export function decodeHeaderValue(v: string): string {
   }
 }
 
-/** The headers of a message in binary mode, in order: the `ce-*` attributes, content-type, then metadata. */
-export function binaryHeaders(m: BrokerMessage): Array<[string, string]> {
-  const out: Array<[string, string]> = [
-    ['ce-specversion', SPEC_VERSION],
-    ['ce-id', encodeHeaderValue(m.id)],
-    ['ce-source', encodeHeaderValue(m.source)],
-    ['ce-type', encodeHeaderValue(m.type)],
-    ['ce-time', m.time],
-    ['content-type', m.contentType],
-  ];
-  for (const [k, v] of Object.entries(m.metadata)) out.push([k, encodeHeaderValue(v)]);
-  return out;
+/**
+ * The header lines of a message in binary mode (`name: value\r\n` each), in order: the `ce-*` attributes,
+ * content-type, then metadata. Metadata is checked at publish, so only attribute values need encoding.
+ */
+export function binaryHeaderLines(m: BrokerMessage): string {
+  let text = `ce-specversion: ${SPEC_VERSION}\r\nce-id: ${encodeHeaderValue(m.id)}\r\nce-source: ${encodeHeaderValue(m.source)}\r\nce-type: ${encodeHeaderValue(m.type)}\r\nce-time: ${m.time}\r\ncontent-type: ${m.contentType}\r\n`;
+  for (const k in m.metadata) text += `${k}: ${encodeHeaderValue(m.metadata[k] as string)}\r\n`;
+  return text;
+}
+
+/**
+ * Ids and times for events made here: a random prefix and a counter (unique per source, as CloudEvents asks), and
+ * the ISO time of the current millisecond, made once per millisecond.
+ */
+export class EventStamps {
+  readonly #prefix = randomUUID().slice(0, 13);
+  #count = 0;
+  #lastMs = 0;
+  #lastTime = '';
+
+  /** The `source` of the events these stamps are for. */
+  constructor(readonly source: string) {}
+
+  id(): string {
+    return `${this.#prefix}${(++this.#count).toString(36)}`;
+  }
+
+  time(): string {
+    const ms = Date.now();
+    if (ms !== this.#lastMs) {
+      this.#lastMs = ms;
+      this.#lastTime = new Date(ms).toISOString();
+    }
+    return this.#lastTime;
+  }
 }
 
 /** What a foreign message turned out to be: a message, or why it is not one. */
@@ -118,10 +141,10 @@ function readHeader(a: BinaryAttributes, name: string, value: string): void {
   }
 }
 
-function fromAttributes(topic: string, a: BinaryAttributes, body: Uint8Array, foreignSource: string): Parsed {
+function fromAttributes(topic: string, a: BinaryAttributes, body: Uint8Array, foreign: EventStamps): Parsed {
   if (a.contentType.toLowerCase().startsWith(STRUCTURED_JSON)) return fromStructured(topic, body);
   const metadata = a.metadata ?? EMPTY_METADATA;
-  if (!a.any) return { ok: true, message: { topic, body, contentType: a.contentType, metadata, id: randomUUID(), source: foreignSource, type: topic, time: new Date().toISOString() } };
+  if (!a.any) return { ok: true, message: { topic, body, contentType: a.contentType, metadata, id: foreign.id(), source: foreign.source, type: topic, time: foreign.time() } };
   if (a.spec !== SPEC_VERSION) return bad(`ce-specversion is ${JSON.stringify(a.spec ?? null)}, not "1.0"`);
   if (!a.id) return bad('ce-id is missing');
   if (!a.source) return bad('ce-source is missing');
@@ -133,21 +156,21 @@ function fromAttributes(topic: string, a: BinaryAttributes, body: Uint8Array, fo
 
 /**
  * A binary-mode message from its headers (names in any case). Without any `ce-` header it is a plain message
- * (a fresh id, `foreignSource` as source, the topic as type, now as time); with some, `ce-specversion` must be 1.0
+ * (an id, source and time from `foreign`, the topic as type); with some, `ce-specversion` must be 1.0
  * and `ce-id`, `ce-source` and `ce-type` present. A `content-type` of `application/cloudevents+json` means
  * structured mode: the body is the event.
  */
-export function fromBinary(topic: string, headers: Iterable<[string, string]>, body: Uint8Array, foreignSource: string): Parsed {
+export function fromBinary(topic: string, headers: Iterable<[string, string]>, body: Uint8Array, foreign: EventStamps): Parsed {
   const a = newAttributes();
   for (const [name, value] of headers) readHeader(a, name, value);
-  return fromAttributes(topic, a, body, foreignSource);
+  return fromAttributes(topic, a, body, foreign);
 }
 
 /**
  * {@link fromBinary} from a raw header block (`NATS/1.0` status line, then `name: value` lines), parsed in place;
  * a repeated header keeps its last value.
  */
-export function fromHeaderBlock(topic: string, block: string, body: Uint8Array, foreignSource: string): Parsed {
+export function fromHeaderBlock(topic: string, block: string, body: Uint8Array, foreign: EventStamps): Parsed {
   const a = newAttributes();
   let at = block.indexOf('\r\n') + 2;
   while (at > 1 && at < block.length) {
@@ -161,7 +184,7 @@ export function fromHeaderBlock(topic: string, block: string, body: Uint8Array, 
     }
     at = eol + 2;
   }
-  return fromAttributes(topic, a, body, foreignSource);
+  return fromAttributes(topic, a, body, foreign);
 }
 
 function isJson(contentType: string): boolean {

@@ -4,7 +4,6 @@
  * Dead letters (tries used up, malformed messages) are counted as the actor system's dead letters, logged, and
  * published as JSON on the dead-letter topic.
  */
-import { randomUUID } from 'node:crypto';
 import type { ActorRef, ActorSystem, Logger } from '../../actors/index.ts';
 import { kernelOf } from '../../actors/internal.ts';
 import { createSupervisor, type SupervisorMessage } from '../../supervisor/index.ts';
@@ -16,6 +15,7 @@ import { compose, type Middleware, type OutboundPublish, type PublishNext } from
 import type { DeadLetter, MessageHandler, PublishOptions, SubscribeOptions, Subscription } from './api.ts';
 import { DEFAULT_DEAD_LETTER_TOPIC } from './api.ts';
 import type { Broker, BrokerMessage, BrokerSubscription } from './broker.ts';
+import { EventStamps } from './cloudevents.ts';
 import { type Batch, Inbox, subscriptionBehavior } from './subscription.ts';
 import { checkPattern, checkQueue, checkTopic } from './topic.ts';
 
@@ -55,17 +55,12 @@ export function checkMetadata(metadata: Metadata | undefined): Metadata {
 export class PubSub {
   readonly #deps: PubSubDeps;
   readonly #publish: PublishNext;
-  readonly #source: string;
   readonly #subs = new Set<() => Promise<void>>();
   #supervisor: Promise<ActorRef<SupervisorMessage>> | undefined;
   #next = 0;
   #closed = false;
-  /** Message ids: a random prefix per node and a counter (unique per source, as CloudEvents asks). */
-  readonly #idPrefix = `${randomUUID().slice(0, 13)}`;
-  #idCount = 0;
-  /** The ISO time of the last publish's millisecond, reused within it. */
-  #lastMs = 0;
-  #lastTime = '';
+  /** Ids and times of the messages published here. */
+  readonly #stamps: EventStamps;
   /** Topics already checked (bounded). */
   readonly #okTopics = new Set<string>();
   /** Messages dead-lettered by this node's subscriptions. */
@@ -73,7 +68,7 @@ export class PubSub {
 
   constructor(deps: PubSubDeps) {
     this.#deps = deps;
-    this.#source = `micromesh://${deps.system.nodeId}`;
+    this.#stamps = new EventStamps(`micromesh://${deps.system.nodeId}`);
     this.#publish = compose(deps.middleware, 'publish', (out) => this.#send(out as Outgoing));
   }
 
@@ -105,21 +100,12 @@ export class PubSub {
       body,
       contentType,
       metadata: out.metadata === options.metadata ? out.metadata : checkMetadata(out.metadata),
-      id: options.id ?? `${this.#idPrefix}${(++this.#idCount).toString(36)}`,
-      source: this.#source,
+      id: options.id ?? this.#stamps.id(),
+      source: this.#stamps.source,
       type: options.type ?? out.topic,
-      time: this.#now(),
+      time: this.#stamps.time(),
     };
     return this.#deps.broker.publish(m);
-  }
-
-  #now(): string {
-    const ms = Date.now();
-    if (ms !== this.#lastMs) {
-      this.#lastMs = ms;
-      this.#lastTime = new Date(ms).toISOString();
-    }
-    return this.#lastTime;
   }
 
   async subscribe<T = unknown>(topic: string, handler: MessageHandler<T>, options: SubscribeOptions = {}): Promise<Subscription> {

@@ -1,7 +1,9 @@
 /**
  * The NATS core broker: a topic is the NATS subject as it is, a queue group is a NATS queue group, and every
- * message is a CloudEvent in binary mode (`ce-*` headers, `content-type`, metadata as headers), so plain NATS
- * clients publish to and read from micromesh subscribers. It rides the node's shared connection, which re-subscribes
+ * message is a CloudEvent, in binary mode by default (`ce-*` headers, `content-type`, metadata as headers), so plain
+ * NATS clients publish to and read from micromesh subscribers. `cloudEvents: 'structured'` sends the event as JSON
+ * instead, and `'off'` sends the body alone (no id, source or time travel; metadata still goes as headers); every
+ * mode is read whatever the setting. It rides the node's shared connection, which re-subscribes
  * by itself after a reconnect. A publish resolves once the server confirmed it (one PING for all the publishes of
  * one turn, so the cost is shared). While NATS is away a publish waits for the reconnect (up to `publishWaitMs`) and
  * goes out after the subscriptions were restored; a batch whose confirmation was lost with the connection is sent
@@ -10,7 +12,8 @@
  */
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import type { Broker, BrokerMessage, BrokerSink, BrokerSubscribeOptions, BrokerSubscription } from '../../mesh/broker/broker.ts';
-import { binaryHeaders, fromBinary, fromHeaderBlock, type Parsed } from '../../mesh/broker/cloudevents.ts';
+import { binaryHeaderLines, EventStamps, encodeHeaderValue, fromBinary, fromHeaderBlock, type Parsed, STRUCTURED_JSON, toStructured } from '../../mesh/broker/cloudevents.ts';
+import { ContentType } from '../../mesh/codec/codec.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/index.ts';
@@ -19,16 +22,34 @@ import type { NatsBrokerOptions } from './options.ts';
 import { natsError } from './connection.ts';
 
 
+/** How messages are written; every mode is read. */
+export type NatsCloudEventsMode = NonNullable<NatsBrokerOptions['cloudEvents']>;
+
 /**
- * The message's NATS header block, written here: nats.js's publish only calls `encode()` on the headers it is given,
- * and building its MsgHdrs key by key cost more than the rest of a publish. Keys and values are already valid
- * (metadata is checked at publish, attribute values percent-encoded).
+ * A header block nats.js sends as it is: its publish only calls `encode()` on the headers it is given, and building
+ * its MsgHdrs key by key cost more than the rest of a publish.
  */
-function encodedHeaders(m: BrokerMessage): MsgHdrs {
-  let text = 'NATS/1.0\r\n';
-  for (const [k, v] of binaryHeaders(m)) text += `${k}: ${v}\r\n`;
-  const bytes = Buffer.from(`${text}\r\n`, 'latin1');
-  return { encode: () => bytes } as unknown as MsgHdrs;
+class HeaderBlock {
+  constructor(readonly bytes: Buffer) {}
+
+  encode(): Buffer {
+    return this.bytes;
+  }
+}
+
+const block = (lines: string): MsgHdrs => new HeaderBlock(Buffer.from(`NATS/1.0\r\n${lines}\r\n`, 'latin1')) as unknown as MsgHdrs;
+const STRUCTURED_BLOCK = new HeaderBlock(Buffer.from(`NATS/1.0\r\ncontent-type: ${STRUCTURED_JSON}\r\n\r\n`, 'latin1')) as unknown as MsgHdrs;
+
+/**
+ * The subject's payload and headers in each mode. `off` sends the body alone, with headers only for what a plain
+ * message needs: a content type other than JSON, and metadata (keys and values are checked at publish).
+ */
+function encodeMessage(m: BrokerMessage, mode: NatsCloudEventsMode): { body: Uint8Array; headers: MsgHdrs | undefined } {
+  if (mode === 'binary') return { body: m.body, headers: block(binaryHeaderLines(m)) };
+  if (mode === 'structured') return { body: Buffer.from(toStructured(m), 'utf8'), headers: STRUCTURED_BLOCK };
+  let lines = m.contentType === ContentType.JSON ? '' : `content-type: ${m.contentType}\r\n`;
+  for (const k in m.metadata) lines += `${k}: ${encodeHeaderValue(m.metadata[k] as string)}\r\n`;
+  return { body: m.body, headers: lines === '' ? undefined : block(lines) };
 }
 
 /** nats.js's message internals this reads when present: the raw bytes and where its header block ends. */
@@ -41,16 +62,16 @@ interface RawMsg {
  * Reads a message as a CloudEvent. The header block is parsed here from the raw bytes when nats.js exposes them
  * (decoding them through its MsgHdrs cost a sixth of a delivery); otherwise from `msg.headers`.
  */
-function parseMsg(msg: Msg, foreignSource: string): Parsed {
+function parseMsg(msg: Msg, foreign: EventStamps): Parsed {
   const raw = msg as unknown as RawMsg;
   const end = raw._msg?.hdr;
   if (raw._rdata instanceof Uint8Array && typeof end === 'number') {
-    if (end < 0) return fromBinary(msg.subject, [], msg.data, foreignSource);
-    return fromHeaderBlock(msg.subject, Buffer.from(raw._rdata.buffer, raw._rdata.byteOffset, end).toString('latin1'), msg.data, foreignSource);
+    if (end < 0) return fromBinary(msg.subject, [], msg.data, foreign);
+    return fromHeaderBlock(msg.subject, Buffer.from(raw._rdata.buffer, raw._rdata.byteOffset, end).toString('latin1'), msg.data, foreign);
   }
   const pairs: Array<[string, string]> = [];
   for (const [k, values] of msg.headers ?? []) if (values[0] !== undefined) pairs.push([k, values[0]]);
-  return fromBinary(msg.subject, pairs, msg.data, foreignSource);
+  return fromBinary(msg.subject, pairs, msg.data, foreign);
 }
 
 /** What the broker runs on: the shared connection, the node's logger and clock. */
@@ -72,7 +93,8 @@ export class NatsBroker implements Broker {
   readonly #lease: SharedLease<NatsConnection>;
   readonly #log: Logger;
   readonly #clock: Clock;
-  readonly #foreignSource: string;
+  readonly #foreign: EventStamps;
+  readonly #mode: NatsCloudEventsMode;
   readonly #subs = new Set<Subscription>();
   readonly #publishWaitMs: number;
   /** Set while the connection is lost: resolves when it is back. */
@@ -86,7 +108,8 @@ export class NatsBroker implements Broker {
     this.#lease = deps.lease;
     this.#log = deps.log;
     this.#clock = deps.clock;
-    this.#foreignSource = options.foreignSource ?? 'nats';
+    this.#foreign = new EventStamps(options.foreignSource ?? 'nats');
+    this.#mode = options.cloudEvents ?? 'binary';
     this.#publishWaitMs = options.publishWaitMs ?? 5000;
     void this.#watchStatus();
   }
@@ -125,9 +148,9 @@ export class NatsBroker implements Broker {
   }
 
   #publishNow(m: BrokerMessage, tries = 1): Promise<void> {
-    const headers = encodedHeaders(m);
     try {
-      this.#lease.value.publish(m.topic, m.body, { headers });
+      const { body, headers } = encodeMessage(m, this.#mode);
+      this.#lease.value.publish(m.topic, body, headers === undefined ? undefined : { headers });
     } catch (err) {
       return Promise.reject(natsError(`nats: publish on ${m.topic}`, err));
     }
@@ -177,7 +200,7 @@ export class NatsBroker implements Broker {
             this.#log.warn({ pattern, err: err.message }, 'nats broker: subscription error');
             return;
           }
-          const parsed = parseMsg(msg, this.#foreignSource);
+          const parsed = parseMsg(msg, this.#foreign);
           if (!parsed.ok) return sink.malformed(msg.subject, parsed.reason, msg.data);
           try {
             sink.deliver(parsed.message);

@@ -32,6 +32,13 @@ export interface NatsConfigOptions extends NatsConnectionOptions {
 }
 
 export interface NatsBrokerOptions {
+  /**
+   * How messages are written (all three are read): `binary`, a CloudEvent as `ce-*` headers and the body as it is;
+   * `structured`, the CloudEvent as one JSON payload (`content-type: application/cloudevents+json`); `off`, the body
+   * alone, for programs that read no headers and NATS servers older than 2.2 (metadata, and a content type other than
+   * JSON, still go as headers). A URL's `?cloudevents=` sets it too. @default 'binary'
+   */
+  cloudEvents?: 'binary' | 'structured' | 'off';
   /** The `ce-source` of messages that arrive without CloudEvents headers. @default 'nats' */
   foreignSource?: string;
   /** How long a publish waits for a lost connection to come back before it fails with UNAVAILABLE. @default 5000 */

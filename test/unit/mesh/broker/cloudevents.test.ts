@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BrokerMessage } from '../../../../src/mesh/broker/broker.ts';
-import { binaryHeaders, decodeHeaderValue, encodeHeaderValue, fromBinary, fromStructured, toStructured } from '../../../../src/mesh/broker/cloudevents.ts';
+import { binaryHeaderLines, decodeHeaderValue, EventStamps, encodeHeaderValue, fromBinary, fromHeaderBlock, fromStructured, toStructured } from '../../../../src/mesh/broker/cloudevents.ts';
 
 const message: BrokerMessage = {
   topic: 'orders.created',
@@ -14,6 +14,19 @@ const message: BrokerMessage = {
   time: '2026-01-02T03:04:05.000Z',
 };
 
+const NATS = new EventStamps('nats');
+
+test('cloudevents — stamps: ids unique per source (a random prefix and a counter), the time is ISO and made once a millisecond', () => {
+  const a = new EventStamps('s');
+  const b = new EventStamps('s');
+  const ids = new Set([a.id(), a.id(), a.id(), b.id(), b.id()]);
+  assert.equal(ids.size, 5);
+  const t = a.time();
+  assert.match(t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(Math.abs(Date.parse(t) - Date.now()) < 1000);
+  assert.equal(a.source, 's');
+});
+
 test('cloudevents — header values: space, quote, percent and non-ASCII are percent-encoded and come back', () => {
   assert.equal(encodeHeaderValue('plain-value'), 'plain-value');
   assert.equal(encodeHeaderValue('a b%"é'), 'a%20b%25%22%C3%A9');
@@ -22,25 +35,33 @@ test('cloudevents — header values: space, quote, percent and non-ASCII are per
 });
 
 test('cloudevents — binary mode: lowercase ce-* and content-type, metadata as headers; read back in any case', () => {
-  const headers = binaryHeaders(message);
+  const lines = binaryHeaderLines(message);
+  assert.ok(lines.endsWith('\r\n'));
+  const headers = lines
+    .slice(0, -2)
+    .split('\r\n')
+    .map((line) => line.split(': ') as [string, string]);
   assert.deepEqual(
     headers.map(([k]) => k),
     ['ce-specversion', 'ce-id', 'ce-source', 'ce-type', 'ce-time', 'content-type', 'tenant', 'x-Note'],
   );
   const shouted = headers.map(([k, v]) => [k.startsWith('ce-') ? k.toUpperCase() : k, v] as [string, string]);
-  const parsed = fromBinary('orders.created', shouted, message.body, 'nats');
+  const parsed = fromBinary('orders.created', shouted, message.body, NATS);
   assert.ok(parsed.ok);
   assert.deepEqual({ ...parsed.message, body: undefined }, { ...message, body: undefined });
+  const fromBlock = fromHeaderBlock('orders.created', `NATS/1.0\r\n${lines}\r\n`, message.body, NATS);
+  assert.ok(fromBlock.ok);
+  assert.deepEqual({ ...fromBlock.message, body: undefined }, { ...message, body: undefined });
 });
 
 test('cloudevents — binary mode: no ce-* header is a plain message; a bad or partial CloudEvent is refused with the reason', () => {
-  const plain = fromBinary('t', [['content-type', 'application/msgpack']], Buffer.from([1]), 'nats');
+  const plain = fromBinary('t', [['content-type', 'application/msgpack']], Buffer.from([1]), NATS);
   assert.ok(plain.ok && plain.message.source === 'nats' && plain.message.type === 't' && plain.message.contentType === 'application/msgpack');
-  const old = fromBinary('t', [['ce-specversion', '0.3']], Buffer.alloc(0), 'nats');
+  const old = fromBinary('t', [['ce-specversion', '0.3']], Buffer.alloc(0), NATS);
   assert.ok(!old.ok && /ce-specversion is "0.3"/.test(old.reason));
-  const noType = fromBinary('t', [['ce-specversion', '1.0'], ['ce-id', '1'], ['ce-source', 's']], Buffer.alloc(0), 'nats');
+  const noType = fromBinary('t', [['ce-specversion', '1.0'], ['ce-id', '1'], ['ce-source', 's']], Buffer.alloc(0), NATS);
   assert.ok(!noType.ok && noType.reason === 'ce-type is missing');
-  const badTime = fromBinary('t', [['ce-specversion', '1.0'], ['ce-id', '1'], ['ce-source', 's'], ['ce-type', 'x'], ['ce-time', 'yesterday']], Buffer.alloc(0), 'nats');
+  const badTime = fromBinary('t', [['ce-specversion', '1.0'], ['ce-id', '1'], ['ce-source', 's'], ['ce-type', 'x'], ['ce-time', 'yesterday']], Buffer.alloc(0), NATS);
   assert.ok(!badTime.ok && /ce-time/.test(badTime.reason));
 });
 
