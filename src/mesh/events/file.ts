@@ -1,6 +1,7 @@
 /**
  * `file`: the embedded default. Two append logs under a directory (`.micromesh/events`): `events.log` holds every
- * event, `groups.log` each group's start and every settled sequence. Both are CRC-framed; a torn last record is
+ * event, `groups.log` each group's start, every batch of deliveries (so delivery counts survive a restart) and every
+ * settled sequence. Both are CRC-framed; a torn last record is
  * dropped on open. A publish resolves once its record is fsynced (`fsync` policy); a settle is written before it
  * resolves, so an acked event survives a crash of the process. Opened on first use; one process owns the directory.
  */
@@ -54,14 +55,20 @@ async function openPersistence(o: ReturnType<typeof defaultFileEventsOptions> & 
   const records = events.payloads.map(decodeRecord);
   const state: LogSnapshot['groups'] = new Map();
   for (const p of groups.payloads) {
-    const op = JSON.parse(p.toString('utf8')) as { g: string; s?: number; a?: number };
-    if (op.s !== undefined) state.set(op.g, { start: op.s, settled: new Set() });
-    else if (op.a !== undefined) state.get(op.g)?.settled.add(op.a);
+    const op = JSON.parse(p.toString('utf8')) as { g: string; s?: number; a?: number; d?: number[] };
+    const group = state.get(op.g);
+    if (op.s !== undefined) state.set(op.g, { start: op.s, settled: new Set(), delivered: new Map() });
+    else if (group === undefined) continue;
+    else if (op.a !== undefined) {
+      group.settled.add(op.a);
+      group.delivered.delete(op.a);
+    } else if (op.d !== undefined) for (const s of op.d) if (!group.settled.has(s)) group.delivered.set(s, (group.delivered.get(s) ?? 0) + 1);
   }
   const persistence: LogPersistence = {
     appendEvent: (record) => events.log.append(encodeRecord(record)),
     createGroup: (name, start) => groups.log.append(Buffer.from(JSON.stringify({ g: name, s: start }))),
     settle: (name, sequence) => groups.log.append(Buffer.from(JSON.stringify({ g: name, a: sequence }))),
+    delivered: (name, sequences) => groups.log.append(Buffer.from(JSON.stringify({ g: name, d: sequences }))),
     close: async () => {
       await events.log.close();
       await groups.log.close();

@@ -1,8 +1,9 @@
 /**
  * The event log micromesh runs itself (the memory and file back ends): events in sequence order, and per group a
  * read cursor, the set of settled sequences and the deliveries pending an ack, each with its delivery count and the
- * time it is due again. A `LogPersistence` makes appends, group creation and settlement durable (the file back
- * end); without one everything lives in memory.
+ * time it is due again. A `LogPersistence` makes appends, group creation, deliveries and settlement durable (the
+ * file back end); without one everything lives in memory. Deliveries are stored before they are handed out, so a
+ * handler that takes its process down with it still uses up its event's `maxDeliver`.
  */
 import type { Clock } from '../../actors/clock.ts';
 import { DedupWindow } from './dedup.ts';
@@ -18,13 +19,15 @@ export interface LogPersistence {
   appendEvent(record: StoredRecord): Promise<void>;
   createGroup(name: string, start: number): Promise<void>;
   settle(name: string, sequence: number): Promise<void>;
+  /** Each of `sequences` was delivered to the group once more. */
+  delivered(name: string, sequences: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 
 /** What a persistence read back on open. */
 export interface LogSnapshot {
   readonly records: StoredRecord[];
-  readonly groups: Map<string, { start: number; settled: Set<number> }>;
+  readonly groups: Map<string, { start: number; settled: Set<number>; delivered: Map<number, number> }>;
 }
 
 export interface LogEngineOptions {
@@ -50,6 +53,8 @@ interface GroupState {
   cursor: number;
   readonly settled: Set<number>;
   readonly pending: Map<number, Pending>;
+  /** Deliveries made before the log was opened, of events not settled yet. */
+  readonly earlier: Map<number, number>;
 }
 
 class LogEngine implements EventsBackend {
@@ -91,7 +96,7 @@ class LogEngine implements EventsBackend {
     if (group === undefined) {
       const known = this.#snapshotGroups.get(name);
       const start = known?.start ?? this.#startOf(settings.from);
-      group = { name, pattern: topic, cursor: start, settled: known?.settled ?? new Set(), pending: new Map() };
+      group = { name, pattern: topic, cursor: start, settled: known?.settled ?? new Set(), pending: new Map(), earlier: known?.delivered ?? new Map() };
       this.#groups.set(name, group);
       if (known === undefined) await this.#o.persistence?.createGroup(name, start);
     }
@@ -113,7 +118,10 @@ class LogEngine implements EventsBackend {
       for (;;) {
         if (closed || this.#closed) return [];
         const out = this.#collect(group, max, ackWaitMs);
-        if (out.length > 0) return out;
+        if (out.length > 0) {
+          await this.#o.persistence?.delivered(group.name, out.map((d) => d.sequence));
+          return out;
+        }
         const now = this.#o.clock.now();
         if (now >= until) return [];
         let earliest = until;
@@ -144,7 +152,8 @@ class LogEngine implements EventsBackend {
       const record = this.#records[group.cursor - 1] as StoredRecord;
       group.cursor++;
       if (group.settled.has(record.sequence) || !topicMatches(group.pattern, record.topic)) continue;
-      const p = { count: 1, due: now + ackWaitMs, ackWaitMs };
+      const p = { count: (group.earlier.get(record.sequence) ?? 0) + 1, due: now + ackWaitMs, ackWaitMs };
+      group.earlier.delete(record.sequence);
       group.pending.set(record.sequence, p);
       out.push(this.#delivery(group, record.sequence, p));
     }

@@ -78,3 +78,36 @@ test('file events — a second owner of the directory is refused with 503, the f
       await first.close();
     }
   }));
+
+test('file events — delivery counts survive a restart: a handler that takes its process down still uses up maxDeliver', () =>
+  withDirectory(async (directory) => {
+    const first = frontOf(createFileEvents({ directory, pollMs: 100 }));
+    await first.events.publish('t.x', 'poison');
+    await first.events.publish('t.x', 'fine');
+    const counts: number[] = [];
+    // The "crash": the handler never settles the event and the process goes away while it runs.
+    await first.events.consume('t.x', { group: 'g', ack: 'manual', maxDeliver: 2 }, (e) => {
+      if (e.data === 'poison') counts.push(e.deliveryCount);
+      else return e.ack();
+    });
+    await until('the first delivery', () => counts.length === 1);
+    await first.close();
+
+    const second = frontOf(createFileEvents({ directory, pollMs: 100 }));
+    await second.events.consume('t.x', { group: 'g', ack: 'manual', maxDeliver: 2 }, (e) => void counts.push(e.deliveryCount));
+    await until('the second delivery', () => counts.length === 2);
+    await second.close();
+    assert.deepEqual(counts, [1, 2], 'the count went on from where it was, and the acked event stayed acked');
+
+    const third = frontOf(createFileEvents({ directory, pollMs: 100 }));
+    try {
+      const dead: unknown[] = [];
+      await third.events.consume('dead-letter.g', { group: 'dl' }, (e) => void dead.push(e.data));
+      await third.events.consume('t.x', { group: 'g', ack: 'manual', maxDeliver: 2 }, (e) => void counts.push(e.deliveryCount));
+      await until('the dead letter', () => dead.length === 1);
+      assert.deepEqual(counts, [1, 2], 'a third delivery is dead-lettered, not handled');
+      assert.match(JSON.stringify(dead[0]), /poison/);
+    } finally {
+      await third.close();
+    }
+  }));
