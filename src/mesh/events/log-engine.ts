@@ -4,6 +4,9 @@
  * time it is due again. A `LogPersistence` makes appends, group creation, deliveries and settlement durable (the
  * file back end); without one everything lives in memory. Deliveries are stored before they are handed out, so a
  * handler that takes its process down with it still uses up its event's `maxDeliver`.
+ *
+ * Per-key order holds across every member of a group (they all live in this process): an event whose key has an
+ * unsettled event in the group waits, in sequence order, until that one is settled.
  */
 import type { Clock } from '../../actors/clock.ts';
 import { DedupWindow } from './dedup.ts';
@@ -55,6 +58,12 @@ interface GroupState {
   readonly pending: Map<number, Pending>;
   /** Deliveries made before the log was opened, of events not settled yet. */
   readonly earlier: Map<number, number>;
+  /** Keys with an unsettled event in the group: the event's sequence. */
+  readonly keys: Map<string, number>;
+  /** Events that wait for their key, by key, in sequence order. */
+  readonly waiting: Map<string, number[]>;
+  /** Events whose key came free, to be delivered before the cursor moves on. */
+  readonly released: number[];
 }
 
 class LogEngine implements EventsBackend {
@@ -96,7 +105,7 @@ class LogEngine implements EventsBackend {
     if (group === undefined) {
       const known = this.#snapshotGroups.get(name);
       const start = known?.start ?? this.#startOf(settings.from);
-      group = { name, pattern: topic, cursor: start, settled: known?.settled ?? new Set(), pending: new Map(), earlier: known?.delivered ?? new Map() };
+      group = { name, pattern: topic, cursor: start, settled: known?.settled ?? new Set(), pending: new Map(), earlier: known?.delivered ?? new Map(), keys: new Map(), waiting: new Map(), released: [] };
       this.#groups.set(name, group);
       if (known === undefined) await this.#o.persistence?.createGroup(name, start);
     }
@@ -148,16 +157,46 @@ class LogEngine implements EventsBackend {
       p.due = now + ackWaitMs;
       out.push(this.#delivery(group, sequence, p));
     }
+    while (out.length < max && group.released.length > 0) this.#first(group, group.released.shift() as number, now, ackWaitMs, out);
     while (out.length < max && group.cursor <= this.#records.length) {
       const record = this.#records[group.cursor - 1] as StoredRecord;
       group.cursor++;
       if (group.settled.has(record.sequence) || !topicMatches(group.pattern, record.topic)) continue;
-      const p = { count: (group.earlier.get(record.sequence) ?? 0) + 1, due: now + ackWaitMs, ackWaitMs };
-      group.earlier.delete(record.sequence);
-      group.pending.set(record.sequence, p);
-      out.push(this.#delivery(group, record.sequence, p));
+      const key = record.key;
+      if (key !== undefined && group.keys.has(key)) {
+        const queue = group.waiting.get(key);
+        if (queue === undefined) group.waiting.set(key, [record.sequence]);
+        else queue.push(record.sequence);
+        continue;
+      }
+      this.#first(group, record.sequence, now, ackWaitMs, out);
     }
     return out;
+  }
+
+  /** The first delivery (in this process) of `sequence` to the group; its key is the group's until it is settled. */
+  #first(group: GroupState, sequence: number, now: number, ackWaitMs: number, out: StoredDelivery[]): void {
+    const p = { count: (group.earlier.get(sequence) ?? 0) + 1, due: now + ackWaitMs, ackWaitMs };
+    group.earlier.delete(sequence);
+    group.pending.set(sequence, p);
+    const key = (this.#records[sequence - 1] as StoredRecord).key;
+    if (key !== undefined) group.keys.set(key, sequence);
+    out.push(this.#delivery(group, sequence, p));
+  }
+
+  /** `sequence` was settled: the next event waiting for its key may go. */
+  #release(group: GroupState, sequence: number): void {
+    const key = (this.#records[sequence - 1] as StoredRecord).key;
+    if (key === undefined || group.keys.get(key) !== sequence) return;
+    group.keys.delete(key);
+    const queue = group.waiting.get(key);
+    if (queue === undefined) return;
+    const next = queue.shift() as number;
+    if (queue.length === 0) group.waiting.delete(key);
+    // Held by the key until it is delivered: nothing else with that key goes first.
+    group.keys.set(key, next);
+    group.released.push(next);
+    this.#notify();
   }
 
   #delivery(group: GroupState, sequence: number, p: Pending): StoredDelivery {
@@ -166,6 +205,7 @@ class LogEngine implements EventsBackend {
       if (group.settled.has(sequence)) return;
       group.settled.add(sequence);
       group.pending.delete(sequence);
+      this.#release(group, sequence);
       await this.#o.persistence?.settle(group.name, sequence);
     };
     return {
