@@ -19,6 +19,8 @@ export interface MeasureSpec {
   durationMs?: number;
   /** One operation; a returned promise is awaited. A throw or rejection stops the case and `measure` rejects. */
   op: () => unknown;
+  /** Adds the row to the context's results; false leaves that to the caller (one round of several). @default true */
+  record?: boolean;
 }
 
 export interface MeasureSyncSpec {
@@ -106,7 +108,7 @@ export async function measure(ctx: BenchContext, spec: MeasureSpec): Promise<Ben
   await Promise.all(loops);
   if (w.failed) throw fail(spec, w.failure);
   const row = toRow(spec, spec.concurrency, w);
-  ctx.record(row);
+  if (spec.record !== false) ctx.record(row);
   return row;
 }
 
