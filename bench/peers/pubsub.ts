@@ -125,12 +125,8 @@ const rawNatsCeWire: PubSubImpl = {
       close: () => nc.drain(),
     };
   },
-  async subscriber(topic, _env, onMessage) {
-    const nc: NatsConnection = await connect({ servers: '127.0.0.1:4222' });
-    nc.subscribe(topic, { callback: (_err, msg) => onMessage((JSON.parse(Buffer.from(msg.data).toString()) as BenchMessage).t) });
-    await nc.flush();
-    return { close: () => nc.drain() };
-  },
+  // Reads the body alone, like raw-nats.
+  subscriber: (topic, env, onMessage) => rawNats.subscriber(topic, env, onMessage),
 };
 
 const rawRedisCe: PubSubImpl = {
