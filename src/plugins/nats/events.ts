@@ -6,7 +6,7 @@
  * AckExplicit, the group's ack wait, and MaxDeliver unlimited: micromesh counts deliveries and dead-letters itself,
  * since JetStream only raises an advisory. Events travel as CloudEvents in binary mode, `Nats-Msg-Id` = event id.
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
 import { binaryHeaders, fromBinary } from '../../mesh/events/cloudevents.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
@@ -121,8 +121,7 @@ class JetStreamEvents implements EventsBackend {
         await jsm.consumers.update(stream, durable, { ack_wait: ackWait });
       }
       const consumer = await this.#js.consumers.get(stream, durable);
-      const messages = await consumer.consume({ max_messages: Math.max(1, settings.prefetch), expires: Math.max(1000, this.#o.pollMs) });
-      return this.#source(messages);
+      return await this.#consume(consumer, settings);
     } catch (err) {
       throw natsError(`jetstream: cannot consume ${topic} as ${settings.group}`, err);
     }
@@ -136,7 +135,11 @@ class JetStreamEvents implements EventsBackend {
     return { deliver_policy: D.StartTime, opt_start_time: from.toISOString() };
   }
 
-  #source(messages: ConsumerMessages): EventSource {
+  /**
+   * Messages arrive through the consume callback, not its iterator: a socket read's messages are queued in one go,
+   * so the handlers of a batch run together and their acks leave in one write rather than one write each.
+   */
+  async #consume(consumer: Consumer, settings: GroupSettings): Promise<EventSource> {
     const queue: JsMsg[] = [];
     let failure: unknown;
     let ended = false;
@@ -146,18 +149,20 @@ class JetStreamEvents implements EventsBackend {
       wake = undefined;
       w?.();
     };
-    void (async () => {
-      try {
-        for await (const m of messages) {
-          queue.push(m);
-          notify();
-        }
-      } catch (err) {
-        failure = err;
-      }
+    const messages = await consumer.consume({
+      max_messages: Math.max(1, settings.prefetch),
+      expires: Math.max(1000, this.#o.pollMs),
+      callback: (m) => {
+        queue.push(m);
+        notify();
+      },
+    });
+    const end = (err: unknown): void => {
+      failure = err ?? undefined;
       ended = true;
       notify();
-    })();
+    };
+    void messages.closed().then(end, end);
     let closed = false;
     const source: EventSource = {
       next: async (max) => {
@@ -186,7 +191,7 @@ class JetStreamEvents implements EventsBackend {
 
   #delivery(m: JsMsg): StoredDelivery {
     const entries: Array<[string, string]> = [];
-    if (m.headers !== undefined) for (const k of m.headers.keys()) entries.push([k, m.headers.get(k)]);
+    if (m.headers !== undefined) for (const [k, values] of m.headers) if (values.length > 0) entries.push([k, values[0] as string]);
     const ce = fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name));
     return {
       topic: m.subject,
