@@ -13,6 +13,7 @@ import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFro
 import type { JetStreamEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { natsError } from './connection.ts';
+import { JetStreamPublisher } from './js-publisher.ts';
 
 
 type NatsModule = typeof import('nats');
@@ -31,6 +32,9 @@ class JetStreamEvents implements EventsBackend {
   readonly #mod: NatsModule;
   readonly #o: Required<JetStreamEventsOptions>;
   readonly #streams = new Map<string, Promise<string>>();
+  /** Topics whose stream is known to exist: their publishes skip the lookup. */
+  readonly #ready = new Set<string>();
+  #publisher: JetStreamPublisher | undefined;
   #js: JetStreamClient;
   #jsm: Promise<JetStreamManager> | undefined;
   readonly #sources = new Set<EventSource>();
@@ -58,11 +62,20 @@ class JetStreamEvents implements EventsBackend {
     }
     let stream = this.#streams.get(topic);
     if (stream === undefined) {
-      stream = this.#ensureStream(topic, first).catch((err: unknown) => {
-        this.#streams.delete(topic);
-        throw natsError(`jetstream: no stream for ${topic}`, err);
-      });
-      if (this.#streams.size > 10_000) this.#streams.clear();
+      stream = this.#ensureStream(topic, first).then(
+        (name) => {
+          if (this.#streams.has(topic)) this.#ready.add(topic);
+          return name;
+        },
+        (err: unknown) => {
+          this.#streams.delete(topic);
+          throw natsError(`jetstream: no stream for ${topic}`, err);
+        },
+      );
+      if (this.#streams.size > 10_000) {
+        this.#streams.clear();
+        this.#ready.clear();
+      }
       this.#streams.set(topic, stream);
     }
     return stream;
@@ -93,19 +106,28 @@ class JetStreamEvents implements EventsBackend {
   }
 
   async append(event: OutgoingEvent): Promise<number> {
-    await this.#streamOf(event.topic);
+    if (!this.#ready.has(event.topic)) await this.#streamOf(event.topic);
     const h = this.#mod.headers();
     try {
       for (const [k, v] of binaryHeaders(event)) h.set(k, v);
+      if (event.dedupe) h.set('Nats-Msg-Id', event.id);
     } catch (err) {
       throw new MicroError('BAD_REQUEST', `jetstream: metadata cannot be NATS headers: ${err instanceof Error ? err.message : String(err)}`);
     }
     try {
-      const ack = await this.#js.publish(event.topic, event.data, { ...(event.dedupe ? { msgID: event.id } : {}), headers: h, timeout: this.#o.publishTimeoutMs });
-      return ack.seq;
+      return await this.#publisherOf(this.#lease.value).publish(event.topic, event.data, h);
     } catch (err) {
       throw natsError(`jetstream: publish to ${event.topic}`, err);
     }
+  }
+
+  /** The publisher on the connection `nc`: a new one once the lease's connection was replaced. */
+  #publisherOf(nc: NatsConnection): JetStreamPublisher {
+    if (this.#publisher?.connection !== nc) {
+      this.#publisher?.close();
+      this.#publisher = new JetStreamPublisher(nc, this.#mod, this.#o.publishTimeoutMs);
+    }
+    return this.#publisher;
   }
 
   async open(topic: string, settings: GroupSettings): Promise<EventSource> {
@@ -218,6 +240,7 @@ class JetStreamEvents implements EventsBackend {
 
   async close(): Promise<void> {
     for (const s of [...this.#sources]) await s.close();
+    this.#publisher?.close();
     await this.#lease.release();
   }
 }
