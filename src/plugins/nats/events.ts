@@ -8,7 +8,8 @@
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
-import { binaryHeaders, fromBinary } from '../../mesh/events/cloudevents.ts';
+import { binaryHeaders, fromBinary, type ReadEvent } from '../../mesh/events/cloudevents.ts';
+import type { Metadata } from '../../mesh/metadata.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
 import type { JetStreamEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
@@ -214,34 +215,62 @@ class JetStreamEvents implements EventsBackend {
   #delivery(m: JsMsg): StoredDelivery {
     const entries: Array<[string, string]> = [];
     if (m.headers !== undefined) for (const [k, values] of m.headers) if (values.length > 0) entries.push([k, values[0] as string]);
-    const ce = fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name));
-    return {
-      topic: m.subject,
-      sequence: m.seq,
-      id: ce.id ?? `${m.info.stream}-${m.seq}`,
-      key: ce.key,
-      time: ce.time ?? Math.floor(m.info.timestampNanos / 1e6),
-      contentType: ce.contentType ?? 'application/json',
-      metadata: ce.metadata,
-      data: ce.data,
-      ...(ce.malformed === undefined ? {} : { malformed: ce.malformed }),
-      deliveryCount: m.info.deliveryCount,
-      ack: async (confirm = true) => {
-        if (!confirm) return m.ack();
-        await m.ackAck().catch((err: unknown) => {
-          throw natsError('jetstream: ack', err);
-        });
-      },
-      nak: async (delayMs) => m.nak(delayMs),
-      term: async () => m.term(),
-      working: async () => m.working(),
-    };
+    return new JetStreamDelivery(m, fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name)));
   }
 
   async close(): Promise<void> {
     for (const s of [...this.#sources]) await s.close();
     this.#publisher?.close();
     await this.#lease.release();
+  }
+}
+
+/** A delivery whose settling verbs are methods on the message, not four closures made per delivery. */
+class JetStreamDelivery implements StoredDelivery {
+  readonly topic: string;
+  readonly sequence: number;
+  readonly id: string;
+  readonly key: string | undefined;
+  readonly time: number;
+  readonly contentType: string;
+  readonly metadata: Metadata;
+  readonly data: Uint8Array;
+  readonly malformed?: string;
+  readonly deliveryCount: number;
+  readonly #m: JsMsg;
+
+  constructor(m: JsMsg, ce: ReadEvent) {
+    const info = m.info;
+    this.#m = m;
+    this.topic = m.subject;
+    this.sequence = info.streamSequence;
+    this.id = ce.id ?? `${info.stream}-${info.streamSequence}`;
+    this.key = ce.key;
+    this.time = ce.time ?? Math.floor(info.timestampNanos / 1e6);
+    this.contentType = ce.contentType ?? 'application/json';
+    this.metadata = ce.metadata;
+    this.data = ce.data;
+    if (ce.malformed !== undefined) this.malformed = ce.malformed;
+    this.deliveryCount = info.deliveryCount;
+  }
+
+  async ack(confirm = true): Promise<void> {
+    if (!confirm) return this.#m.ack();
+    await this.#m.ackAck().catch((err: unknown) => {
+      throw natsError('jetstream: ack', err);
+    });
+  }
+
+  async nak(delayMs: number): Promise<void> {
+    this.#m.nak(delayMs);
+  }
+
+  async term(): Promise<void> {
+    this.#m.term();
+  }
+
+  async working(): Promise<void> {
+    this.#m.working();
   }
 }
 
