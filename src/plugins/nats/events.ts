@@ -8,7 +8,7 @@
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
-import { binaryHeaders, fromBinary, type ReadEvent } from '../../mesh/events/cloudevents.ts';
+import { binaryHeaders, dataBytes, fromBinary, type ReadEvent } from '../../mesh/events/cloudevents.ts';
 import type { Metadata } from '../../mesh/metadata.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
 import type { JetStreamEventsOptions } from './events-options.ts';
@@ -234,14 +234,17 @@ class JetStreamDelivery implements StoredDelivery {
   readonly time: number;
   readonly contentType: string;
   readonly metadata: Metadata;
-  readonly data: Uint8Array;
   readonly malformed?: string;
+  readonly decoded?: { readonly value: unknown };
   readonly deliveryCount: number;
   readonly #m: JsMsg;
+  readonly #ce: ReadEvent;
+  #data: Uint8Array | undefined;
 
   constructor(m: JsMsg, ce: ReadEvent) {
     const info = m.info;
     this.#m = m;
+    this.#ce = ce;
     this.topic = m.subject;
     this.sequence = info.streamSequence;
     this.id = ce.id ?? `${info.stream}-${info.streamSequence}`;
@@ -249,9 +252,15 @@ class JetStreamDelivery implements StoredDelivery {
     this.time = ce.time ?? Math.floor(info.timestampNanos / 1e6);
     this.contentType = ce.contentType ?? 'application/json';
     this.metadata = ce.metadata;
-    this.data = ce.data;
     if (ce.malformed !== undefined) this.malformed = ce.malformed;
+    // A structured-mode event's JSON data was parsed with the envelope: its bytes are made again only if asked for.
+    if (ce.value !== undefined) this.decoded = ce.value;
     this.deliveryCount = info.deliveryCount;
+  }
+
+  get data(): Uint8Array {
+    this.#data ??= dataBytes(this.#ce);
+    return this.#data;
   }
 
   async ack(confirm = true): Promise<void> {
