@@ -67,6 +67,25 @@ describe('events interop over NATS JetStream (CloudEvents binary mode), with pla
     }
   }));
 
+  test('interop — a foreign structured-mode CloudEvent on NATS (content-type application/cloudevents+json) reaches a consumer with its data, and a dead letter keeps it', withNats(async (nc, url, topic) => {
+    const mm = await micromesh(url, topic);
+    try {
+      await mm.events.consume(topic, { group: 'poison', deadLetter: `${topic}.dead` }, (e) => e.term('poison'));
+      const h = headers();
+      h.set('Content-Type', 'application/cloudevents+json');
+      const body = { specversion: '1.0', id: 'structured-1', type: 'com.example.order.created', source: '/billing', partitionkey: 'customer-4', data: { order: 43 } };
+      await nc.jetstream().publish(topic, new TextEncoder().encode(JSON.stringify(body)), { headers: h });
+      await until('the structured event and its dead letter', () => mm.got.length === 1 && mm.dead.length === 1);
+      const e = mm.got[0] as EventDelivery;
+      assert.deepEqual(e.data, { order: 43 });
+      assert.equal(e.id, 'structured-1');
+      assert.equal(e.key, 'customer-4');
+      assert.deepEqual((mm.dead[0] as EventDelivery).data, { order: 43 }, 'the dead letter carries the data');
+    } finally {
+      await mm.close();
+    }
+  }));
+
   test('interop — a plain nats.js reader reads what micromesh publishes: lowercase ce-* headers, content-type, metadata, raw data', withNats(async (nc, url, topic) => {
     const mm = await micromesh(url, topic);
     try {

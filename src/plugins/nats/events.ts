@@ -6,13 +6,15 @@
  * AckExplicit, the group's ack wait, and MaxDeliver unlimited: micromesh counts deliveries and dead-letters itself,
  * since JetStream only raises an advisory. Events travel as CloudEvents in binary mode, `Nats-Msg-Id` = event id.
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
-import { binaryHeaders, fromBinary } from '../../mesh/events/cloudevents.ts';
+import { binaryHeaders, dataBytes, fromBinary, type ReadEvent } from '../../mesh/events/cloudevents.ts';
+import type { Metadata } from '../../mesh/metadata.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
 import type { JetStreamEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { natsError } from './connection.ts';
+import { JetStreamPublisher } from './js-publisher.ts';
 
 
 type NatsModule = typeof import('nats');
@@ -31,6 +33,9 @@ class JetStreamEvents implements EventsBackend {
   readonly #mod: NatsModule;
   readonly #o: Required<JetStreamEventsOptions>;
   readonly #streams = new Map<string, Promise<string>>();
+  /** Topics whose stream is known to exist: their publishes skip the lookup. */
+  readonly #ready = new Set<string>();
+  #publisher: JetStreamPublisher | undefined;
   #js: JetStreamClient;
   #jsm: Promise<JetStreamManager> | undefined;
   readonly #sources = new Set<EventSource>();
@@ -58,11 +63,20 @@ class JetStreamEvents implements EventsBackend {
     }
     let stream = this.#streams.get(topic);
     if (stream === undefined) {
-      stream = this.#ensureStream(topic, first).catch((err: unknown) => {
-        this.#streams.delete(topic);
-        throw natsError(`jetstream: no stream for ${topic}`, err);
-      });
-      if (this.#streams.size > 10_000) this.#streams.clear();
+      stream = this.#ensureStream(topic, first).then(
+        (name) => {
+          if (this.#streams.has(topic)) this.#ready.add(topic);
+          return name;
+        },
+        (err: unknown) => {
+          this.#streams.delete(topic);
+          throw natsError(`jetstream: no stream for ${topic}`, err);
+        },
+      );
+      if (this.#streams.size > 10_000) {
+        this.#streams.clear();
+        this.#ready.clear();
+      }
       this.#streams.set(topic, stream);
     }
     return stream;
@@ -93,19 +107,28 @@ class JetStreamEvents implements EventsBackend {
   }
 
   async append(event: OutgoingEvent): Promise<number> {
-    await this.#streamOf(event.topic);
+    if (!this.#ready.has(event.topic)) await this.#streamOf(event.topic);
     const h = this.#mod.headers();
     try {
       for (const [k, v] of binaryHeaders(event)) h.set(k, v);
+      if (event.dedupe) h.set('Nats-Msg-Id', event.id);
     } catch (err) {
       throw new MicroError('BAD_REQUEST', `jetstream: metadata cannot be NATS headers: ${err instanceof Error ? err.message : String(err)}`);
     }
     try {
-      const ack = await this.#js.publish(event.topic, event.data, { ...(event.dedupe ? { msgID: event.id } : {}), headers: h, timeout: this.#o.publishTimeoutMs });
-      return ack.seq;
+      return await this.#publisherOf(this.#lease.value).publish(event.topic, event.data, h);
     } catch (err) {
       throw natsError(`jetstream: publish to ${event.topic}`, err);
     }
+  }
+
+  /** The publisher on the connection `nc`: a new one once the lease's connection was replaced. */
+  #publisherOf(nc: NatsConnection): JetStreamPublisher {
+    if (this.#publisher?.connection !== nc) {
+      this.#publisher?.close();
+      this.#publisher = new JetStreamPublisher(nc, this.#mod, this.#o.publishTimeoutMs);
+    }
+    return this.#publisher;
   }
 
   async open(topic: string, settings: GroupSettings): Promise<EventSource> {
@@ -121,8 +144,7 @@ class JetStreamEvents implements EventsBackend {
         await jsm.consumers.update(stream, durable, { ack_wait: ackWait });
       }
       const consumer = await this.#js.consumers.get(stream, durable);
-      const messages = await consumer.consume({ max_messages: Math.max(1, settings.prefetch), expires: Math.max(1000, this.#o.pollMs) });
-      return this.#source(messages);
+      return await this.#consume(consumer, settings);
     } catch (err) {
       throw natsError(`jetstream: cannot consume ${topic} as ${settings.group}`, err);
     }
@@ -136,7 +158,11 @@ class JetStreamEvents implements EventsBackend {
     return { deliver_policy: D.StartTime, opt_start_time: from.toISOString() };
   }
 
-  #source(messages: ConsumerMessages): EventSource {
+  /**
+   * Messages arrive through the consume callback, not its iterator: a socket read's messages are queued in one go,
+   * so the handlers of a batch run together and their acks leave in one write rather than one write each.
+   */
+  async #consume(consumer: Consumer, settings: GroupSettings): Promise<EventSource> {
     const queue: JsMsg[] = [];
     let failure: unknown;
     let ended = false;
@@ -146,18 +172,20 @@ class JetStreamEvents implements EventsBackend {
       wake = undefined;
       w?.();
     };
-    void (async () => {
-      try {
-        for await (const m of messages) {
-          queue.push(m);
-          notify();
-        }
-      } catch (err) {
-        failure = err;
-      }
+    const messages = await consumer.consume({
+      max_messages: Math.max(1, settings.prefetch),
+      expires: Math.max(1000, this.#o.pollMs),
+      callback: (m) => {
+        queue.push(m);
+        notify();
+      },
+    });
+    const end = (err: unknown): void => {
+      failure = err ?? undefined;
       ended = true;
       notify();
-    })();
+    };
+    void messages.closed().then(end, end);
     let closed = false;
     const source: EventSource = {
       next: async (max) => {
@@ -186,34 +214,72 @@ class JetStreamEvents implements EventsBackend {
 
   #delivery(m: JsMsg): StoredDelivery {
     const entries: Array<[string, string]> = [];
-    if (m.headers !== undefined) for (const k of m.headers.keys()) entries.push([k, m.headers.get(k)]);
-    const ce = fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name));
-    return {
-      topic: m.subject,
-      sequence: m.seq,
-      id: ce.id ?? `${m.info.stream}-${m.seq}`,
-      key: ce.key,
-      time: ce.time ?? Math.floor(m.info.timestampNanos / 1e6),
-      contentType: ce.contentType ?? 'application/json',
-      metadata: ce.metadata,
-      data: ce.data,
-      ...(ce.malformed === undefined ? {} : { malformed: ce.malformed }),
-      deliveryCount: m.info.deliveryCount,
-      ack: async (confirm = true) => {
-        if (!confirm) return m.ack();
-        await m.ackAck().catch((err: unknown) => {
-          throw natsError('jetstream: ack', err);
-        });
-      },
-      nak: async (delayMs) => m.nak(delayMs),
-      term: async () => m.term(),
-      working: async () => m.working(),
-    };
+    if (m.headers !== undefined) for (const [k, values] of m.headers) if (values.length > 0) entries.push([k, values[0] as string]);
+    return new JetStreamDelivery(m, fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name)));
   }
 
   async close(): Promise<void> {
     for (const s of [...this.#sources]) await s.close();
+    this.#publisher?.close();
     await this.#lease.release();
+  }
+}
+
+/** A delivery whose settling verbs are methods on the message, not four closures made per delivery. */
+class JetStreamDelivery implements StoredDelivery {
+  readonly topic: string;
+  readonly sequence: number;
+  readonly id: string;
+  readonly key: string | undefined;
+  readonly time: number;
+  readonly contentType: string;
+  readonly metadata: Metadata;
+  readonly malformed?: string;
+  readonly decoded?: { readonly value: unknown };
+  readonly deliveryCount: number;
+  readonly #m: JsMsg;
+  readonly #ce: ReadEvent;
+  #data: Uint8Array | undefined;
+
+  constructor(m: JsMsg, ce: ReadEvent) {
+    const info = m.info;
+    this.#m = m;
+    this.#ce = ce;
+    this.topic = m.subject;
+    this.sequence = info.streamSequence;
+    this.id = ce.id ?? `${info.stream}-${info.streamSequence}`;
+    this.key = ce.key;
+    this.time = ce.time ?? Math.floor(info.timestampNanos / 1e6);
+    this.contentType = ce.contentType ?? 'application/json';
+    this.metadata = ce.metadata;
+    if (ce.malformed !== undefined) this.malformed = ce.malformed;
+    // A structured-mode event's JSON data was parsed with the envelope: its bytes are made again only if asked for.
+    if (ce.value !== undefined) this.decoded = ce.value;
+    this.deliveryCount = info.deliveryCount;
+  }
+
+  get data(): Uint8Array {
+    this.#data ??= dataBytes(this.#ce);
+    return this.#data;
+  }
+
+  async ack(confirm = true): Promise<void> {
+    if (!confirm) return this.#m.ack();
+    await this.#m.ackAck().catch((err: unknown) => {
+      throw natsError('jetstream: ack', err);
+    });
+  }
+
+  async nak(delayMs: number): Promise<void> {
+    this.#m.nak(delayMs);
+  }
+
+  async term(): Promise<void> {
+    this.#m.term();
+  }
+
+  async working(): Promise<void> {
+    this.#m.working();
   }
 }
 

@@ -15,6 +15,7 @@ import { dataBytes, fromStructured, toStructured } from '../../mesh/events/cloud
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
 import type { RedisEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
+import { batchWrites } from './batch.ts';
 import { redisError } from './connection.ts';
 
 
@@ -70,6 +71,7 @@ class RedisEvents implements EventsBackend {
     try {
       const key = this.#key(event.topic);
       let id: string;
+      batchWrites(redis);
       if (event.dedupe) {
         id = (await redis.eval(APPEND, 2, key, `${this.#o.prefix}:dedup:${event.topic}:${event.id}`, body, metadata, String(this.#o.duplicateWindowMs))) as string;
       } else {
@@ -211,6 +213,8 @@ class GroupReader implements EventSource {
     const redis = this.#redis;
     let bytes: Uint8Array | undefined;
     const settle = async (): Promise<void> => {
+      // The acks of a batch's handlers, sent in one tick, leave in one write.
+      batchWrites(redis);
       await redis.xack(key, group, id).catch((err: unknown) => {
         throw redisError('redis events: ack', err);
       });
