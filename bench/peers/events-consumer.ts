@@ -25,14 +25,16 @@ if (values.impl === 'micromesh') {
   const jsm = await nc.jetstreamManager();
   await jsm.consumers.add(stream, { durable_name: group, ack_policy: AckPolicy.Explicit, filter_subject: topic });
   const consumer = await nc.jetstream().consumers.get(stream, group);
-  const messages = await consumer.consume({ max_messages: 256 });
-  void (async () => {
-    for await (const m of messages) {
+  // The callback form: a socket read's messages are handled in one go, so their acks leave in one write (the
+  // iterator flushes each ack on its own), the fastest nats.js consumes.
+  const messages = await consumer.consume({
+    max_messages: 256,
+    callback: (m) => {
       JSON.parse(new TextDecoder().decode(m.data));
       m.ack();
       count++;
-    }
-  })();
+    },
+  });
   stop = async () => {
     await messages.close();
     await nc.close();
@@ -47,11 +49,14 @@ if (values.impl === 'micromesh') {
     while (running) {
       const reply = (await redis.xreadgroup('GROUP', group, 'c1', 'COUNT', 64, 'BLOCK', 200, 'STREAMS', key, '>')) as Array<[string, Array<[string, string[]]>]> | null;
       for (const [, entries] of reply ?? []) {
+        const ids: string[] = [];
         for (const [id, fields] of entries) {
           JSON.parse(fields[1] as string);
-          void redis.xack(key, group, id);
+          ids.push(id);
           count++;
         }
+        // One XACK for the batch read: one command, one write.
+        if (ids.length > 0) void redis.xack(key, group, ...ids);
       }
     }
   })();
