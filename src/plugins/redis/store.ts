@@ -95,9 +95,7 @@ export class RedisStoreBackend implements StoreBackend {
         if (about === null || about === undefined) return this.#plain(key, data, value);
         return fromMeta(key, value, about.toString('utf8'));
       },
-      (err: unknown) => {
-        throw redisError('redis store', err);
-      },
+      failed,
     );
   }
 
@@ -148,9 +146,7 @@ export class RedisStoreBackend implements StoreBackend {
         if (revision === -1) throw revisionConflict(this.name, w.key, w.ifRevision ?? 0, atOrCurrent === -1 ? undefined : atOrCurrent);
         return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision, expiresAt: atOrCurrent };
       },
-      (err: unknown) => {
-        throw redisError('redis store', err);
-      },
+      failed,
     );
   }
 
@@ -161,6 +157,10 @@ export class RedisStoreBackend implements StoreBackend {
   close(): Promise<void> {
     return this.#lease.release();
   }
+}
+
+function failed(err: unknown): never {
+  throw redisError('redis store', err);
 }
 
 /** A record from its value and its meta key's text, `<revision> <expiresAt> <metadata JSON>`. */
