@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { pack, unpack } from 'msgpackr';
 import { MicroError } from '../../mesh/errors.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
-import { type BackendQuery, type BackendWrite, matches, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
+import { type BackendQuery, type BackendWrite, copyBytes, matches, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { decodeKvKey, encodeKvKey, isCasConflict, KvBuckets, live, scopeBucket } from './kv.ts';
 import type { NatsStoreOptions } from './options.ts';
@@ -95,7 +95,7 @@ export class NatsStoreBackend implements StoreBackend {
     const seen = { seq: held.revision, r: env.r, e: env.e, c: env.c, w: env.w };
     this.#seen.set(bucket, key, seen);
     if (env.e !== 0 && env.e <= Date.now()) return { entry, env, record: undefined, seen };
-    const value = env.c === undefined ? new Uint8Array(env.v) : await this.#joinChunks(kv, key, env);
+    const value = env.c === undefined ? copyBytes(env.v) : await this.#joinChunks(kv, key, env);
     return { entry, env, record: { key, value, metadata: env.m, revision: env.r, expiresAt: env.e === 0 ? undefined : env.e }, seen };
   }
 
@@ -105,7 +105,7 @@ export class NatsStoreBackend implements StoreBackend {
       if (live(p) === undefined) throw new MicroError('INTERNAL', `nats store: a chunk of ${JSON.stringify(key)} is missing`);
       return (p as KvEntry).value;
     });
-    return new Uint8Array(Buffer.concat(bytes));
+    return Buffer.concat(bytes);
   }
 
   /** The largest value an envelope holds itself. */
@@ -183,7 +183,7 @@ export class NatsStoreBackend implements StoreBackend {
         const seq = await kv.put(encodeKvKey(w.key), pack(env), { previousSeq: seen.seq });
         this.#seen.set(bucket, w.key, { seq, r: revision, e: expiresAt, c: env.c, w: env.w });
         if (seen.c !== undefined) await this.#dropChunks(kv, w.key, seen);
-        return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision, expiresAt: expiresAt === 0 ? undefined : expiresAt };
+        return { key: w.key, value: copyBytes(w.value), metadata: w.metadata, revision, expiresAt: expiresAt === 0 ? undefined : expiresAt };
       } catch (err) {
         await this.#dropChunks(kv, w.key, chunks === undefined ? undefined : env);
         if (!isCasConflict(err) || attempt >= WRITE_ATTEMPTS) throw this.#buckets.failed(err);

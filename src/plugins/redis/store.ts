@@ -11,7 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
-import { type BackendQuery, type BackendWrite, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
+import { type BackendQuery, type BackendWrite, copyBytes, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { batchWrites } from './batch.ts';
 import { redisError } from './connection.ts';
@@ -108,7 +108,7 @@ export class RedisStoreBackend implements StoreBackend {
       throw redisError('redis store', err);
     }
     if (pttl === -2) return undefined; // expired or deleted since
-    return { key, value: new Uint8Array(value), revision: 0, metadata: {}, expiresAt: pttl >= 0 ? Date.now() + pttl : undefined };
+    return { key, value: copyBytes(value), revision: 0, metadata: {}, expiresAt: pttl >= 0 ? Date.now() + pttl : undefined };
   }
 
   async query(scope: StoreScope, q: BackendQuery): Promise<StoreRecord[]> {
@@ -141,10 +141,10 @@ export class RedisStoreBackend implements StoreBackend {
     batchWrites(redis);
     return runScript(redis, WRITE, this.#keys(scope, w.key), args).then(
       (reply) => {
-        if (typeof reply === 'number') return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision: reply, expiresAt: undefined };
+        if (typeof reply === 'number') return { key: w.key, value: copyBytes(w.value), metadata: w.metadata, revision: reply, expiresAt: undefined };
         const [revision, atOrCurrent] = reply as [number, number];
         if (revision === -1) throw revisionConflict(this.name, w.key, w.ifRevision ?? 0, atOrCurrent === -1 ? undefined : atOrCurrent);
-        return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision, expiresAt: atOrCurrent };
+        return { key: w.key, value: copyBytes(w.value), metadata: w.metadata, revision, expiresAt: atOrCurrent };
       },
       failed,
     );
@@ -169,7 +169,7 @@ function fromMeta(key: string, value: Buffer, meta: string): StoreRecord {
   const b = meta.indexOf(' ', a + 1);
   const at = Number(meta.slice(a + 1, b));
   const md = meta.slice(b + 1);
-  return { key, value: new Uint8Array(value), revision: Number(meta.slice(0, a)), metadata: md === '{}' ? {} : JSON.parse(md), expiresAt: at === 0 ? undefined : at };
+  return { key, value: copyBytes(value), revision: Number(meta.slice(0, a)), metadata: md === '{}' ? {} : JSON.parse(md), expiresAt: at === 0 ? undefined : at };
 }
 
 /** `*`, `?`, `[`, `]` and `\` are literal in a SCAN pattern. */
