@@ -146,6 +146,18 @@ export function describeStore(name: string, factory: () => Promise<StoreUnderTes
       assert.equal((await s.list({ prefix: 'c/', offset: 990 })).length, 10);
     }));
 
+    test('store — concurrent writes to one key each get their own revision, and the last one read is the highest', withStore(async (s) => {
+      await s.write({ key: 'hot', value: 'w0', metadata: { n: '0' } });
+      const writes = await Promise.all(Array.from({ length: 20 }, (_, i) => s.write({ key: 'hot', value: `w${i + 1}`, metadata: { n: String(i + 1) } })));
+      assert.deepEqual(writes.map((w) => w.revision).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 2));
+      const read = await s.read('hot');
+      assert.equal(read.revision, 21);
+      // Value and metadata are those of one and the same write.
+      const last = writes.find((w) => w.revision === 21);
+      assert.equal(readText(read), readText(last as { value: Uint8Array }));
+      assert.equal(read.metadata.n, readText(read).slice(1));
+    }));
+
     test('store — ifRevision writes only over that revision, else CONFLICT (409)', withStore(async (s) => {
       const created = await s.write({ key: 'cas', value: 'one' }, { ifRevision: 0 });
       assert.equal(created.revision, 1);

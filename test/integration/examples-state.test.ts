@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { engineAvailable } from '../support/engines.ts';
+import { Redis } from 'ioredis';
+import { engineAvailable, runId } from '../support/engines.ts';
 
 const run = promisify(execFile);
 const example = (file: string, env: Record<string, string> = {}) =>
@@ -37,7 +38,16 @@ test('examples — reminders: a reminder set by a SIGKILLed process fires in the
 
 test('examples — leader: three candidates, the leader killed, another takes over with a greater fencing token', async (t) => {
   if (!(await engineAvailable('Redis', 6379))) return t.skip('Redis is not reachable');
-  const { stdout } = await example('examples/leader/main.ts');
+  // A store prefix of its own: a record left under the example's default prefix by another run (or an earlier key
+  // layout) is not this run's to meet.
+  const prefix = runId();
+  const redis = new Redis('redis://127.0.0.1:6379');
+  t.after(async () => {
+    const keys = [...(await redis.keys(`${prefix}:*`)), ...(await redis.keys(`${prefix}-meta:*`))];
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+  const { stdout } = await example('examples/leader/main.ts', { MICRO_STORE: `redis://127.0.0.1:6379?prefix=${prefix}` });
   const leads = [...stdout.matchAll(/^(\w+) leads with fencing token (\d+)$/gm)];
   assert.equal(leads.length, 2, stdout);
   assert.notEqual(leads[0]?.[1], leads[1]?.[1]);

@@ -8,6 +8,7 @@ import { builtinPlugin } from '../../src/mesh/plugins/builtin.ts';
 import { createPluginTable, type PluginTable } from '../../src/mesh/plugins/table.ts';
 import { jsonBytes, readJson, readText } from '../../src/mesh/store/store.ts';
 import { createNode, withEnginePlugins } from '../../src/plugins/node.ts';
+import { redisScript, runScript } from '../../src/plugins/redis/scripts.ts';
 import { closedPort, engineAvailable, runId } from '../support/engines.ts';
 
 let table: PluginTable;
@@ -76,24 +77,61 @@ describe('store on Redis — what other programs see', () => {
     redis.disconnect();
   });
 
-  test('redis store — a value is a plain string key (GET), with its revision and metadata in a hash and a native TTL', async (t) => {
+  test('redis store — a value is a plain string key (GET), with revision, expiry and metadata in a string meta key, both with one native TTL', async (t) => {
     if (redis === undefined) return t.skip('Redis is not reachable');
     const { value: store } = await table.resolve('store', `redis://127.0.0.1:6379?prefix=${prefix}`, { nodeId: 'interop' });
     try {
-      await store.scope({ database: 'shop', table: 'carts' }).write({ key: 'c/1', value: Buffer.from([0, 255, 1]), metadata: { by: 'ada' }, ttlMs: 60_000 });
+      const carts = store.scope({ database: 'shop', table: 'carts' });
+      const [sec] = await redis.time();
+      const written = await carts.write({ key: 'c/1', value: Buffer.from([0, 255, 1]), metadata: { by: 'ada' }, ttlMs: 60_000 });
       assert.deepEqual(await redis.getBuffer(`${prefix}:shop:carts:c/1`), Buffer.from([0, 255, 1]));
-      assert.deepEqual(await redis.hgetall(`${prefix}-meta:shop:carts:c/1`), { rev: '1', md: '{"by":"ada"}' });
-      const ttl = await redis.pttl(`${prefix}:shop:carts:c/1`);
-      assert.ok(ttl > 50_000 && ttl <= 60_000, `PTTL ${ttl}`);
-      // A key another program SET is a record at revision 0 with no metadata.
-      await redis.set(`${prefix}:micro:micro:plain`, 'from redis-cli');
+      // expiresAt is Redis's clock plus the TTL, the same instant in the meta key, the record and both keys' expiry.
+      const at = written.expiresAt as number;
+      assert.ok(at >= Number(sec) * 1000 + 60_000 && at < Number(sec) * 1000 + 62_000, `expiresAt ${at} by the server's clock`);
+      assert.equal(await redis.get(`${prefix}-meta:shop:carts:c/1`), `1 ${at} {"by":"ada"}`);
+      assert.equal(await redis.pexpiretime(`${prefix}:shop:carts:c/1`), at);
+      assert.equal(await redis.pexpiretime(`${prefix}-meta:shop:carts:c/1`), at);
+      assert.equal((await carts.read('c/1')).expiresAt, at);
+      // Written again without a TTL: both keys lose it, the revision goes on.
+      await carts.write({ key: 'c/1', value: 'kept' });
+      assert.equal(await redis.get(`${prefix}-meta:shop:carts:c/1`), '2 0 {}');
+      assert.equal(await redis.pttl(`${prefix}:shop:carts:c/1`), -1);
+      assert.equal(await redis.pttl(`${prefix}-meta:shop:carts:c/1`), -1);
+      assert.equal((await carts.read('c/1')).expiresAt, undefined);
+      // A key another program SET is a record at revision 0 with no metadata, its expiry its PTTL.
+      await redis.set(`${prefix}:micro:micro:plain`, 'from redis-cli', 'PX', 30_000);
       const plain = await store.read('plain');
       assert.equal(readText(plain), 'from redis-cli');
       assert.equal(plain.revision, 0);
+      assert.deepEqual(plain.metadata, {});
+      assert.ok(plain.expiresAt !== undefined && plain.expiresAt > Date.now() + 25_000 && plain.expiresAt <= Date.now() + 30_000, `expiresAt ${plain.expiresAt}`);
       assert.deepEqual(await store.list(), ['plain']);
+      assert.equal((await store.write({ key: 'plain', value: 'ours now' }, { ifRevision: 0 }).catch((e: unknown) => e)) instanceof MicroError, true, 'it exists');
+      assert.equal((await store.write({ key: 'plain', value: 'ours now' })).revision, 1);
+      // A meta key left behind by a value another program deleted does not carry its revision over.
+      await redis.del(`${prefix}:micro:micro:plain`);
+      await assert.rejects(store.read('plain'), (err: unknown) => err instanceof MicroError && err.reason === 'NOT_FOUND');
+      assert.equal((await store.write({ key: 'plain', value: 'again' }, { ifRevision: 0 })).revision, 1);
+      // A meta key of another type (the hash of an earlier layout) counts as none and is replaced by a write.
+      await redis.set(`${prefix}:micro:micro:old`, 'v');
+      await redis.hset(`${prefix}-meta:micro:micro:old`, 'rev', '7', 'md', '{}');
+      assert.equal((await store.read('old')).revision, 0);
+      assert.equal((await store.write({ key: 'old', value: 'w' })).revision, 1);
+      assert.equal(await redis.get(`${prefix}-meta:micro:micro:old`), '1 0 {}');
     } finally {
       await store.close();
     }
+  });
+
+  test('redis scripts — a script the server does not hold yet (new, restarted, flushed) is sent once in full', async (t) => {
+    if (redis === undefined) return t.skip('Redis is not reachable');
+    // A script no one ran before: its digest is unknown to the server, so EVALSHA fails with NOSCRIPT first.
+    const script = redisScript(`return {KEYS[1], ARGV[1], '${prefix}'}`);
+    assert.deepEqual(await redis.call('SCRIPT', 'EXISTS', script.sha), [0]);
+    const reply = (await runScript(redis, script, ['k'], [Buffer.from('v')])) as Buffer[];
+    assert.deepEqual(reply.map(String), ['k', 'v', prefix]);
+    assert.deepEqual(await redis.call('SCRIPT', 'EXISTS', script.sha), [1]);
+    assert.deepEqual(((await runScript(redis, script, ['k2'], ['w'])) as Buffer[]).map(String), ['k2', 'w', prefix]);
   });
 
   test('redis store — a server that is not there is UNAVAILABLE (503) within the deadline, never a hang', async (t) => {

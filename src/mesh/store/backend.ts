@@ -39,6 +39,15 @@ export interface StoreBackend {
   close(): Promise<void>;
 }
 
+/**
+ * A record's own copy of bytes (a reply's bytes may be a view into a whole socket read). `Buffer.from` takes a small
+ * copy from Node's shared pool; `new Uint8Array(bytes)` would allocate a backing store for each, about 15 times the
+ * cost for 100 bytes, and more work for the collector.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Buffer.from(bytes);
+}
+
 /** The CONFLICT a failed compare-and-set throws, naming the key and both revisions. */
 export function revisionConflict(backend: string, key: string, expected: number, actual: number | undefined): MicroError {
   const found = actual === undefined ? 'it does not exist' : `it is at revision ${actual}`;

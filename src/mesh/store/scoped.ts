@@ -2,7 +2,7 @@
 import { type Clock, systemClock } from '../../actors/clock.ts';
 import { MicroError } from '../errors.ts';
 import type { BackendQuery, BackendWrite, StoreBackend } from './backend.ts';
-import { Deadlines } from './deadlines.ts';
+import { type DeadlineErrors, Deadlines } from './deadlines.ts';
 import {
   DEFAULT_STORE_SCOPE,
   FENCE_METADATA,
@@ -59,10 +59,12 @@ class ScopedStore implements Store {
   readonly #options: Required<CreateStoreOptions>;
   readonly #deadlines: Deadlines;
   readonly #owner: boolean;
+  readonly #errors: DeadlineErrors;
 
   constructor(backend: StoreBackend, scope: StoreScope, options: Required<CreateStoreOptions>, deadlines: Deadlines, owner: boolean) {
     this.#backend = backend;
     this.#scope = scope;
+    this.#errors = storeErrors(backend, scope);
     this.#options = options;
     this.#deadlines = deadlines;
     this.#owner = owner;
@@ -82,36 +84,54 @@ class ScopedStore implements Store {
 
   read(key: string, options?: StoreCallOptions): Promise<StoreRecord>;
   read(query: StoreQuery): Promise<StoreRecord[]>;
-  read(what: string | StoreQuery, options: StoreCallOptions = {}): Promise<StoreRecord | StoreRecord[]> {
+  read(what: string | StoreQuery, options?: StoreCallOptions): Promise<StoreRecord | StoreRecord[]> {
     if (typeof what !== 'string') return this.#call('read', what, () => this.#backend.query(this.#scope, this.#query(what)));
-    return this.#call('read', options, async () => {
-      const record = await this.#backend.get(this.#scope, this.#key(what));
-      if (record === undefined) throw new MicroError('NOT_FOUND', `${this.#where()}: no record ${JSON.stringify(what)}`);
-      return record;
-    });
+    let work: Promise<StoreRecord | undefined>;
+    let timeoutMs: number;
+    try {
+      timeoutMs = this.#timeout(options);
+      work = this.#backend.get(this.#scope, this.#key(what));
+    } catch (err) {
+      return Promise.reject(this.#errors.failed('read', err));
+    }
+    return this.#deadlines.run(work, timeoutMs, this.#errors, 'read', what);
   }
 
-  write(record: StoreWrite, options: StoreWriteOptions = {}): Promise<StoreRecord> {
-    return this.#call('write', options, () => {
-      if (typeof record !== 'object' || record === null) throw new MicroError('BAD_REQUEST', `${this.#where()}: write takes a record { key, value }`);
-      const value: unknown = record.value;
-      if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-        throw new MicroError('BAD_REQUEST', `${this.#where()}: the value of ${JSON.stringify(record.key)} must be a Uint8Array or a string (use jsonBytes for JSON)`);
-      }
-      const metadata = record.metadata ?? {};
-      for (const [k, v] of Object.entries(metadata)) {
+  write(record: StoreWrite, options?: StoreWriteOptions): Promise<StoreRecord> {
+    let work: Promise<StoreRecord>;
+    let timeoutMs: number;
+    try {
+      timeoutMs = this.#timeout(options);
+      const write = this.#write(record, options?.ifRevision);
+      const fence = optionalCount('fencingToken', options?.fencingToken, 0);
+      work = fence === undefined ? this.#backend.put(this.#scope, write) : this.#fencedPut(write, fence);
+    } catch (err) {
+      return Promise.reject(this.#errors.failed('write', err));
+    }
+    return this.#deadlines.run(work, timeoutMs, this.#errors, 'write');
+  }
+
+  /** A checked write: the value as bytes, the metadata copied and checked, the counts checked. */
+  #write(record: StoreWrite, ifRevision: unknown): BackendWrite {
+    if (typeof record !== 'object' || record === null) throw new MicroError('BAD_REQUEST', `${this.#where()}: write takes a record { key, value }`);
+    const value: unknown = record.value;
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      throw new MicroError('BAD_REQUEST', `${this.#where()}: the value of ${JSON.stringify(record.key)} must be a Uint8Array or a string (use jsonBytes for JSON)`);
+    }
+    const metadata: Record<string, string> = {};
+    if (record.metadata != null) {
+      for (const [k, v] of Object.entries(record.metadata)) {
         if (typeof v !== 'string') throw new MicroError('BAD_REQUEST', `${this.#where()}: metadata ${JSON.stringify(k)} must be a string`);
+        metadata[k] = v;
       }
-      const write = {
-        key: this.#key(record.key),
-        value: toBytes(value),
-        metadata: { ...metadata },
-        ttlMs: optionalCount('ttlMs', record.ttlMs, 1),
-        ifRevision: optionalCount('ifRevision', options.ifRevision, 0),
-      };
-      const fence = optionalCount('fencingToken', options.fencingToken, 0);
-      return fence === undefined ? this.#backend.put(this.#scope, write) : this.#fencedPut(write, fence);
-    });
+    }
+    return {
+      key: this.#key(record.key),
+      value: toBytes(value),
+      metadata,
+      ttlMs: optionalCount('ttlMs', record.ttlMs, 1),
+      ifRevision: optionalCount('ifRevision', ifRevision, 0),
+    };
   }
 
   /** A compare-and-set loop: read the record's fence, refuse a smaller token, write over exactly that revision. */
@@ -153,8 +173,10 @@ class ScopedStore implements Store {
 
   #key(key: unknown): string {
     if (typeof key !== 'string' || key === '') throw new MicroError('BAD_REQUEST', `${this.#where()}: a key is a non-empty string`);
-    const bytes = Buffer.byteLength(key, 'utf8');
     const max = this.#backend.maxKeyBytes;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: most keys need no count.
+    if (key.length * 3 <= max) return key;
+    const bytes = Buffer.byteLength(key, 'utf8');
     if (bytes > max) throw new MicroError('BAD_REQUEST', `${this.#where()}: key is ${bytes} bytes, over the limit of ${max} bytes`);
     return key;
   }
@@ -172,24 +194,35 @@ class ScopedStore implements Store {
     };
   }
 
+  #timeout(options: StoreCallOptions | undefined): number {
+    return optionalCount('timeoutMs', options?.timeoutMs, 1) ?? this.#options.timeoutMs;
+  }
+
   /** Runs `op` under the call's deadline; a plain error from a back end becomes UNAVAILABLE naming the store. */
   #call<T>(what: string, options: StoreCallOptions, op: () => Promise<T>): Promise<T> {
     let timeoutMs: number;
     let work: Promise<T>;
     try {
-      timeoutMs = optionalCount('timeoutMs', options.timeoutMs, 1) ?? this.#options.timeoutMs;
+      timeoutMs = this.#timeout(options);
       work = op();
     } catch (err) {
-      return Promise.reject(this.#failed(what, err));
+      return Promise.reject(this.#errors.failed(what, err));
     }
-    const timedOut = () => new MicroError('UNAVAILABLE', `${this.#where()}: ${what} did not finish within ${timeoutMs} ms`);
-    return this.#deadlines.run(work, timeoutMs, timedOut, (err) => this.#failed(what, err));
+    return this.#deadlines.run(work, timeoutMs, this.#errors, what);
   }
+}
 
-  #failed(what: string, err: unknown): MicroError {
-    if (err instanceof MicroError) return err;
-    return new MicroError('UNAVAILABLE', `${this.#where()}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
+/** The errors of a store's calls, naming its back end and scope. */
+function storeErrors(backend: StoreBackend, scope: StoreScope): DeadlineErrors {
+  const where = `${backend.name} store ${scope.database}/${scope.table}`;
+  return {
+    timedOut: (what, timeoutMs) => new MicroError('UNAVAILABLE', `${where}: ${what} did not finish within ${timeoutMs} ms`),
+    failed: (what, err) => {
+      if (err instanceof MicroError) return err;
+      return new MicroError('UNAVAILABLE', `${where}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    },
+    missing: (key) => new MicroError('NOT_FOUND', `${where}: no record ${JSON.stringify(key)}`),
+  };
 }
 
 function optionalCount(name: string, value: unknown, min: number): number | undefined {

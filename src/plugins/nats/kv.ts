@@ -32,6 +32,7 @@ export class KvBuckets {
   readonly #lease: SharedLease<NatsConnection>;
   readonly #what: string;
   readonly #open = new Map<string, Promise<KV>>();
+  readonly #opened = new Map<string, KV>();
 
   constructor(lease: SharedLease<NatsConnection>, what: string) {
     this.#lease = lease;
@@ -44,11 +45,25 @@ export class KvBuckets {
       kv = this.#lease.value.jetstream().views.kv(name, { history: 1 });
       this.#open.set(name, kv);
       // A bucket that could not be opened (server down) is tried again on the next call.
-      kv.catch(() => this.#open.delete(name));
+      kv.then(
+        (opened) => this.#opened.set(name, opened),
+        () => this.#open.delete(name),
+      );
     }
     return kv.catch((err: unknown) => {
       throw natsError(`${this.#what}: bucket ${name}`, err);
     });
+  }
+
+  /** The bucket when it is open already: calls on it need not wait for a promise. */
+  opened(name: string): KV | undefined {
+    return this.#opened.get(name);
+  }
+
+  /** A client error as a MicroError (a lost compare-and-set is left as it is for the caller). */
+  failed(err: unknown): unknown {
+    if (err instanceof MicroError || isCasConflict(err)) return err;
+    return natsError(this.#what, err);
   }
 
   /** Runs `op`, mapping client errors to MicroErrors (a lost compare-and-set is left as it is for the caller). */
@@ -56,8 +71,7 @@ export class KvBuckets {
     try {
       return await op();
     } catch (err) {
-      if (err instanceof MicroError || isCasConflict(err)) throw err;
-      throw natsError(this.#what, err);
+      throw this.failed(err);
     }
   }
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { pack, unpack } from 'msgpackr';
 import { MicroError } from '../../mesh/errors.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
-import { type BackendQuery, type BackendWrite, matches, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
+import { type BackendQuery, type BackendWrite, copyBytes, matches, page, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { decodeKvKey, encodeKvKey, isCasConflict, KvBuckets, live, scopeBucket } from './kv.ts';
 import type { NatsStoreOptions } from './options.ts';
@@ -72,9 +72,19 @@ export class NatsStoreBackend implements StoreBackend {
     return this.#buckets.bucket(this.#name(scope));
   }
 
+  /** The scope's bucket, without waiting for a promise once it is open. */
+  #kv(bucket: string): KV | Promise<KV> {
+    return this.#buckets.opened(bucket) ?? this.#buckets.bucket(bucket);
+  }
+
   /** The entry and its record, or the entry alone when it holds nothing live (deleted or expired). */
   async #read(kv: KV, bucket: string, key: string): Promise<{ entry: KvEntry | null; env: Envelope | undefined; record: StoreRecord | undefined; seen: SeenEntry }> {
-    const entry = await this.#buckets.run(() => kv.get(encodeKvKey(key)));
+    let entry: KvEntry | null;
+    try {
+      entry = await kv.get(encodeKvKey(key));
+    } catch (err) {
+      throw this.#buckets.failed(err);
+    }
     const held = live(entry);
     if (held === undefined) {
       const seen = { seq: entry?.revision ?? 0, r: 0, e: 0 };
@@ -85,7 +95,7 @@ export class NatsStoreBackend implements StoreBackend {
     const seen = { seq: held.revision, r: env.r, e: env.e, c: env.c, w: env.w };
     this.#seen.set(bucket, key, seen);
     if (env.e !== 0 && env.e <= Date.now()) return { entry, env, record: undefined, seen };
-    const value = env.c === undefined ? new Uint8Array(env.v) : await this.#joinChunks(kv, key, env);
+    const value = env.c === undefined ? copyBytes(env.v) : await this.#joinChunks(kv, key, env);
     return { entry, env, record: { key, value, metadata: env.m, revision: env.r, expiresAt: env.e === 0 ? undefined : env.e }, seen };
   }
 
@@ -95,13 +105,17 @@ export class NatsStoreBackend implements StoreBackend {
       if (live(p) === undefined) throw new MicroError('INTERNAL', `nats store: a chunk of ${JSON.stringify(key)} is missing`);
       return (p as KvEntry).value;
     });
-    return new Uint8Array(Buffer.concat(bytes));
+    return Buffer.concat(bytes);
   }
 
-  /** Writes a large value's chunks; returns the envelope fields naming them, or undefined when it fits in one. */
-  async #writeChunks(kv: KV, key: string, value: Uint8Array): Promise<Pick<Envelope, 'c' | 'w'> | undefined> {
-    const size = Math.max(1024, this.#lease.value.info?.max_payload ?? 1024 * 1024) - ENVELOPE_ROOM;
-    if (value.byteLength <= size) return undefined;
+  /** The largest value an envelope holds itself. */
+  #chunkBytes(): number {
+    return Math.max(1024, this.#lease.value.info?.max_payload ?? 1024 * 1024) - ENVELOPE_ROOM;
+  }
+
+  /** Writes a value larger than {@link #chunkBytes} as chunks; returns the envelope fields naming them. */
+  async #writeChunks(kv: KV, key: string, value: Uint8Array): Promise<Pick<Envelope, 'c' | 'w'>> {
+    const size = this.#chunkBytes();
     const chunks = { c: Math.ceil(value.byteLength / size), w: randomBytes(6).toString('hex') };
     await Promise.all(chunkKeys(key, chunks).map((k, i) => this.#buckets.run(() => kv.put(k, value.subarray(i * size, (i + 1) * size)))));
     return chunks;
@@ -114,7 +128,9 @@ export class NatsStoreBackend implements StoreBackend {
   }
 
   async get(scope: StoreScope, key: string): Promise<StoreRecord | undefined> {
-    return (await this.#read(await this.#bucket(scope), this.#name(scope), key)).record;
+    const bucket = this.#name(scope);
+    const kv = this.#kv(bucket);
+    return (await this.#read(kv instanceof Promise ? await kv : kv, bucket, key)).record;
   }
 
   async query(scope: StoreScope, q: BackendQuery): Promise<StoreRecord[]> {
@@ -142,8 +158,9 @@ export class NatsStoreBackend implements StoreBackend {
   }
 
   async put(scope: StoreScope, w: BackendWrite): Promise<StoreRecord> {
-    const kv = await this.#bucket(scope);
     const bucket = this.#name(scope);
+    const opened = this.#kv(bucket);
+    const kv = opened instanceof Promise ? await opened : opened;
     // The entry last seen saves reading it first; a stale one loses the compare-and-set and is read again.
     let seen: SeenEntry | undefined = this.#seen.get(bucket, w.key);
     let fresh = false;
@@ -160,16 +177,16 @@ export class NatsStoreBackend implements StoreBackend {
       }
       const revision = current + 1;
       const expiresAt = w.ttlMs === undefined ? 0 : Date.now() + w.ttlMs;
-      const chunks = await this.#writeChunks(kv, w.key, w.value);
-      const env: Envelope = { v: chunks === undefined ? w.value : EMPTY, m: { ...w.metadata }, r: revision, e: expiresAt, ...chunks };
+      const chunks = w.value.byteLength <= this.#chunkBytes() ? undefined : await this.#writeChunks(kv, w.key, w.value);
+      const env: Envelope = { v: chunks === undefined ? w.value : EMPTY, m: w.metadata, r: revision, e: expiresAt, ...chunks };
       try {
-        const seq = await this.#buckets.run(() => kv.put(encodeKvKey(w.key), pack(env), { previousSeq: seen?.seq ?? 0 }));
+        const seq = await kv.put(encodeKvKey(w.key), pack(env), { previousSeq: seen.seq });
         this.#seen.set(bucket, w.key, { seq, r: revision, e: expiresAt, c: env.c, w: env.w });
-        await this.#dropChunks(kv, w.key, seen);
-        return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision, expiresAt: expiresAt === 0 ? undefined : expiresAt };
+        if (seen.c !== undefined) await this.#dropChunks(kv, w.key, seen);
+        return { key: w.key, value: copyBytes(w.value), metadata: w.metadata, revision, expiresAt: expiresAt === 0 ? undefined : expiresAt };
       } catch (err) {
         await this.#dropChunks(kv, w.key, chunks === undefined ? undefined : env);
-        if (!isCasConflict(err) || attempt >= WRITE_ATTEMPTS) throw err;
+        if (!isCasConflict(err) || attempt >= WRITE_ATTEMPTS) throw this.#buckets.failed(err);
         // Another writer got in between: read again; a compare-and-set then reports the conflict, a plain write retries.
         this.#seen.forget(bucket, w.key);
         seen = undefined;

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
-import { type BackendQuery, type BackendWrite, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
+import { type BackendQuery, type BackendWrite, copyBytes, revisionConflict, type StoreBackend } from '../../mesh/store/backend.ts';
 import type { StoreRecord, StoreScope } from '../../mesh/store/store.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import { type PostgresPool, postgresError } from './connection.ts';
@@ -123,7 +123,7 @@ export class PostgresStoreBackend implements StoreBackend {
       statement = this.#sql.update;
     }
     const [row] = await this.#query(statement.text, params, statement.name);
-    if (row !== undefined) return { key: w.key, value: new Uint8Array(w.value), metadata: w.metadata, revision: Number(row.revision), expiresAt: row.expires_at?.getTime() };
+    if (row !== undefined) return { key: w.key, value: copyBytes(w.value), metadata: w.metadata, revision: Number(row.revision), expiresAt: row.expires_at?.getTime() };
     if (w.ifRevision === undefined) throw new MicroError('INTERNAL', `postgres store: the write of ${JSON.stringify(w.key)} returned no row`);
     const current = await this.get(scope, w.key).catch(() => undefined);
     throw revisionConflict(this.name, w.key, w.ifRevision, current?.revision);
@@ -182,7 +182,7 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
 function toRecord(row: Row): StoreRecord {
   return {
     key: row.key,
-    value: new Uint8Array(row.value),
+    value: copyBytes(row.value),
     metadata: row.metadata ?? {},
     revision: Number(row.revision),
     expiresAt: row.expires_at === null ? undefined : row.expires_at.getTime(),

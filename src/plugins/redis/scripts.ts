@@ -15,11 +15,12 @@ export function redisScript(lua: string): RedisScript {
 }
 
 /** Runs `script` with its keys and arguments; replies with Buffers. */
-export async function runScript(redis: Redis, script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | Buffer>): Promise<unknown> {
-  try {
-    return await redis.callBuffer('EVALSHA', [script.sha, keys.length, ...keys, ...args]);
-  } catch (err) {
+export function runScript(redis: Redis, script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | Buffer>): Promise<unknown> {
+  const argv: Array<string | number | Buffer> = [script.sha, keys.length];
+  for (const key of keys) argv.push(key);
+  for (const arg of args) argv.push(arg);
+  return redis.callBuffer('EVALSHA', argv).catch((err: unknown) => {
     if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
-    return redis.callBuffer('EVAL', [script.lua, keys.length, ...keys, ...args]);
-  }
+    return redis.callBuffer('EVAL', [script.lua, ...argv.slice(1)]);
+  });
 }

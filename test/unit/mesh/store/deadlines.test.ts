@@ -51,14 +51,18 @@ test('store deadlines — one timer per distinct timeout in flight, and none onc
   const clock = createSimulatedClock(0);
   const deadlines = new Deadlines(clock);
   const never = new Promise<never>(() => {});
-  const calls = [100, 100, 100, 200].map((ms) => deadlines.run(never, ms, () => new Error(`${ms}`), (e) => e).catch((e: Error) => e.message));
-  const done = deadlines.run(Promise.resolve('ok'), 100, () => new Error('late'), (e) => e);
+  const errors = { timedOut: (what: string, ms: number) => new Error(`${what} ${ms}`), failed: (_: string, e: unknown) => e, missing: (key: string) => new Error(`no ${key}`) };
+  const calls = [100, 100, 100, 200].map((ms) => deadlines.run(never, ms, errors, 'call').catch((e: Error) => e.message));
+  const done = deadlines.run(Promise.resolve('ok'), 100, errors, 'call');
   assert.equal(await done, 'ok');
+  // A read (a key given) that finds nothing fails with the caller's error for it; one that finds a value resolves.
+  await assert.rejects(deadlines.run(Promise.resolve(undefined), 100, errors, 'read', 'k'), /no k/);
+  assert.equal(await deadlines.run(Promise.resolve(0), 100, errors, 'read', 'k'), 0);
   assert.equal(clock.pending, 2);
   clock.advance(100);
-  assert.deepEqual(await Promise.all(calls.slice(0, 3)), ['100', '100', '100']);
+  assert.deepEqual(await Promise.all(calls.slice(0, 3)), ['call 100', 'call 100', 'call 100']);
   clock.advance(100);
-  assert.equal(await calls[3], '200');
+  assert.equal(await calls[3], 'call 200');
   assert.equal(deadlines.lists, 0);
   assert.equal(clock.pending, 0);
 });
