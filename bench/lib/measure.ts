@@ -112,6 +112,37 @@ export async function measure(ctx: BenchContext, spec: MeasureSpec): Promise<Ben
   return row;
 }
 
+/** The row with the median ops/s (the upper one of an even count). */
+export function medianRow(rows: readonly BenchRow[]): BenchRow {
+  const sorted = [...rows].sort((a, b) => a.opsPerSec - b.opsPerSec);
+  const row = sorted[Math.floor(sorted.length / 2)];
+  if (row === undefined) throw new RangeError('medianRow of no rows');
+  return row;
+}
+
+/**
+ * Measures every spec in turn, `rounds` times, each round taking its share of the duration, so that a burst of load
+ * from elsewhere on a shared machine hits them alike; records and returns each spec's median round by ops/s.
+ * `onRound` sees every round's row (for a log line).
+ */
+export async function measureRounds(ctx: BenchContext, specs: readonly MeasureSpec[], rounds: number, onRound?: (row: BenchRow, round: number) => void): Promise<BenchRow[]> {
+  const n = Math.max(1, Math.floor(rounds));
+  const durationMs = Math.max(500, Math.round(ctx.durationMs / n));
+  const rows = specs.map((): BenchRow[] => []);
+  for (let round = 1; round <= n; round++) {
+    for (const [i, spec] of specs.entries()) {
+      const row = await measure(ctx, { ...spec, durationMs, record: false });
+      rows[i]?.push(row);
+      onRound?.(row, round);
+    }
+  }
+  return rows.map((r) => {
+    const row = medianRow(r);
+    ctx.record(row);
+    return row;
+  });
+}
+
 /**
  * Runs a synchronous `spec.op` in batches sized during warm-up to take at least `batchMs`; each
  * batch records its mean per-operation time, so p50/p99 are percentiles of batch means.

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createNode, type MeshNode } from '../../src/index.ts';
 import { makePayload } from '../fixtures/payload.ts';
 import type { BenchContext, BenchRow } from '../lib/context.ts';
+import { medianRow } from '../lib/measure.ts';
 
 const COUNT = Number(process.env.BENCH_EVENTS_COUNT ?? '10000');
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_EVENTS_ROUNDS ?? '3')));
@@ -99,10 +100,7 @@ async function rounds(ctx: BenchContext, name: string, sides: readonly Side[], c
   for (let round = 1; round <= ROUNDS; round++) {
     for (const side of sides) rows.get(side)?.push(await run(ctx, name, side, count));
   }
-  for (const side of sides) {
-    const sorted = [...(rows.get(side) ?? [])].sort((a, b) => a.opsPerSec - b.opsPerSec);
-    ctx.record(sorted[Math.floor(sorted.length / 2)] as BenchRow);
-  }
+  for (const side of sides) ctx.record(medianRow(rows.get(side) ?? []));
 }
 
 /** One round of one side: `count` events after a warm-up, from the first publish to the last ack. */

@@ -10,9 +10,12 @@
  * machine hits them alike; the row kept is each implementation's median round by ops/s.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, BenchRow } from '../lib/context.ts';
+import { medianRow } from '../lib/measure.ts';
 import { makeMessage, type PubSide, type PubSubImpl, pubsubImpls } from '../peers/pubsub.ts';
 
 const WINDOW = 5000;
@@ -34,7 +37,7 @@ interface Child {
 }
 
 function startSubscriber(impl: PubSubImpl, topic: string, mdnsPort: number): Promise<Child> {
-  const proc = spawn(process.execPath, [...(process.env.BENCH_SUB_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/subprof'] : []), '--import', 'tsx', SUBSCRIBER, impl.id, topic, String(mdnsPort)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_SUB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'subprof')}`] : []), '--import', 'tsx', SUBSCRIBER, impl.id, topic, String(mdnsPort)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   let waiters: Array<() => void> = [];
   const wake = (): void => {
     const w = waiters;
@@ -159,8 +162,5 @@ export default async function run(ctx: BenchContext): Promise<void> {
     ctx.log(`round ${round} of ${rounds}`);
     for (const impl of impls) rows.get(impl)?.push(await runImpl(ctx, impl));
   }
-  for (const impl of impls) {
-    const sorted = [...(rows.get(impl) ?? [])].sort((a, b) => a.opsPerSec - b.opsPerSec);
-    ctx.record(sorted[Math.floor(sorted.length / 2)] as BenchRow);
-  }
+  for (const impl of impls) ctx.record(medianRow(rows.get(impl) ?? []));
 }

@@ -20,8 +20,8 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import { connect } from 'node:net';
 import { makePayload } from '../fixtures/payload.ts';
-import type { BenchContext, BenchRow } from '../lib/context.ts';
-import { measure } from '../lib/measure.ts';
+import type { BenchContext } from '../lib/context.ts';
+import { measureRounds } from '../lib/measure.ts';
 import type { CompareCases } from '../lib/report.ts';
 import type { LocalImpl, RpcClient, RpcImpl, RpcServer } from '../lib/rpc-impl.ts';
 import {
@@ -135,22 +135,10 @@ async function measureAll(ctx: BenchContext, running: readonly Running[], payloa
   ctx.log(`payload ${payloadBytes}: ${payload.typeName}, ${payload.jsonBytes} B as JSON`);
   // An echo that changes the body would make every number below meaningless.
   for (const r of running) deepStrictEqual(await r.client.call(body), body, `${r.case} ${r.name} echo`);
-  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_RPC_ROUNDS ?? 3)));
-  const durationMs = Math.max(500, Math.round(ctx.durationMs / rounds));
+  const rounds = Number(process.env.BENCH_RPC_ROUNDS ?? 3);
   for (const concurrency of CONCURRENCY) {
-    const rows = new Map<Running, BenchRow[]>(running.map((r) => [r, []]));
-    for (let round = 1; round <= rounds; round++) {
-      for (const r of running) {
-        const { client } = r;
-        const row = await measure(ctx, { case: r.case, impl: r.name, concurrency, payloadBytes, durationMs, record: false, op: () => client.call(body) });
-        rows.get(r)?.push(row);
-        ctx.log(`  ${r.case} ${payloadBytes} B c=${concurrency} ${r.name} (round ${round}): ${row.opsPerSec.toLocaleString('en-US')} ops/s`);
-      }
-    }
-    for (const r of running) {
-      const sorted = [...(rows.get(r) ?? [])].sort((a, b) => a.opsPerSec - b.opsPerSec);
-      ctx.record(sorted[Math.floor(sorted.length / 2)] as BenchRow);
-    }
+    const specs = running.map((r) => ({ case: r.case, impl: r.name, concurrency, payloadBytes, op: () => r.client.call(body) }));
+    await measureRounds(ctx, specs, rounds, (row, round) => ctx.log(`  ${row.case} ${payloadBytes} B c=${concurrency} ${row.impl} (round ${round}): ${row.opsPerSec.toLocaleString('en-US')} ops/s`));
   }
 }
 

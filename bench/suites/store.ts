@@ -7,7 +7,8 @@
  *   same shape (pg), nats `kv.put`/`kv.get` (nats.js), file an append of the record's bytes plus `fdatasync` / a
  *   positioned read of the record's bytes from the log (`pread`).
  *
- * Back ends whose server is not on 127.0.0.1 are left out with a line. Keys cycle over 1000 per case.
+ * Back ends whose server is not on 127.0.0.1 are left out with a line. Keys cycle over 1000 per case. The two sides
+ * of a row run in BENCH_STORE_ROUNDS interleaved rounds (default 3) and each keeps its median round.
  */
 import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,9 +22,10 @@ import type { Store } from '../../src/mesh/store/store.ts';
 import { withEnginePlugins } from '../../src/plugins/node.ts';
 import { reachable } from '../../test/support/engines.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { measure } from '../lib/measure.ts';
+import { measureRounds } from '../lib/measure.ts';
 
 const CONCURRENCY = [1, 64] as const;
+const ROUNDS = Number(process.env.BENCH_STORE_ROUNDS ?? 3);
 const VALUE = Buffer.alloc(100, 'x');
 const KEYS = 1000;
 
@@ -159,9 +161,8 @@ export default async function run(ctx: BenchContext): Promise<void> {
           { impl: backend.raw, write: () => b.write(key()), read: () => b.read(key()) },
         ];
         for (const op of ['write', 'read'] as const) {
-          for (const impl of impls) {
-            await measure(ctx, { case: `store-${backend.name}-${op}`, impl: impl.impl, concurrency, payloadBytes: VALUE.length, op: impl[op] });
-          }
+          const specs = impls.map((impl) => ({ case: `store-${backend.name}-${op}`, impl: impl.impl, concurrency, payloadBytes: VALUE.length, op: impl[op] }));
+          await measureRounds(ctx, specs, ROUNDS);
         }
       }
     } finally {
