@@ -40,7 +40,10 @@ export class ConvergenceCluster {
   }
 
   startOne(i: number, timeoutMs = 60_000): Promise<Member> {
+    // Plain node, not the runner's --import tsx: the fixture is JavaScript on dist/, and tsx's loader thread in each
+    // of fifty processes is what the machine has least of.
     const child = fork(FIXTURE, [], {
+      execArgv: [],
       env: { ...process.env, ...this.#env, MICRO_NODE_ID: `conv-node-${i}`, CONV_SERVICE: this.service(i), CONV_PREFIX: this.#prefix, MICRO_LOG_LEVEL: 'error' },
       stdio: ['ignore', 'ignore', process.env.CONV_DEBUG ? 'inherit' : 'ignore', 'ipc'],
     });
