@@ -12,8 +12,10 @@ import { randomMdnsPort } from '../support/processes.ts';
 // after the last is up every node sees every service within 2 s; one is SIGKILLed and every other node drops it
 // within 3 s; it restarts under the same id, every node sees it again within 2 s and a call reaches it. Also
 // measures the registry's traffic at rest. Runs the built package (dist/), which `npm test` builds first.
-// 50 nodes when the machine has room, 20 on a loaded one (start-up alone then takes minutes on 2 cores).
-const roomy = loadavg()[0] / cpus().length < 2;
+// 50 nodes when the machine has room: at least 4 cores, not loaded. On 2 cores fifty node processes fit alone (mDNS
+// saw every service 15 ms after the last was up), but inside the full suite the last batch's start-up starved the
+// others for seconds (3.3 s): there it runs the issue's floor of 20. CONV_NODES=50 asks for fifty anyway.
+const roomy = cpus().length >= 4 && loadavg()[0] / cpus().length < 2;
 const N = Math.max(20, Number(process.env.CONV_NODES ?? (roomy ? 50 : 20)));
 const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 const REST_MS = 3000;
