@@ -31,14 +31,15 @@ describeEvents('jetstream', async () => {
   if (!(await engineAvailable('NATS', 4222))) return undefined;
   const prefix = `EV_${runId()}_`;
   const open = async () => (await enginePlugins.resolve('events', `nats://127.0.0.1:4222?streamPrefix=${prefix}&storage=memory`, { nodeId: 'conformance', options: { nats: { pollMs: 200 } } })).value;
-  return { backend: await open(), reopen: open, cleanup: () => deleteStreams(prefix) };
+  return { backend: await open(), reopen: open, peer: open, cleanup: () => deleteStreams(prefix) };
 });
 
 async function deleteStreams(prefix: string): Promise<void> {
   const nc = await connect({ servers: '127.0.0.1:4222' });
   try {
     const jsm = await nc.jetstreamManager();
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix)) await jsm.streams.delete(s.config.name);
+    // The streams, and the buckets of per-key order (streams `KV_<prefix>KEYS` and `KV_<prefix>TURNS`).
+    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) await jsm.streams.delete(s.config.name);
   } finally {
     await nc.close();
   }
@@ -51,6 +52,7 @@ describeEvents('redis', async () => {
   return {
     backend: await open(),
     reopen: open,
+    peer: open,
     cleanup: async () => {
       const redis = new Redis('redis://127.0.0.1:6379');
       const keys = await redis.keys(`${prefix}:*`);

@@ -16,6 +16,11 @@ export interface EventsUnderTest {
   readonly backend: EventsBackend;
   /** Opens the same stored streams again as a new back end (a restarted process); absent for memory. */
   readonly reopen?: () => Promise<EventsBackend>;
+  /**
+   * Another process' view of the same streams, for back ends whose group members may live in different processes;
+   * absent where one process owns the streams (file, memory): their members share one front.
+   */
+  readonly peer?: () => Promise<EventsBackend>;
   readonly cleanup?: () => Promise<void>;
 }
 
@@ -203,6 +208,37 @@ export function describeEvents(name: string, factory: () => Promise<EventsUnderT
       for (const [key, seen] of order) assert.deepEqual(seen, [...seen].sort((x, y) => x - y), `order of key ${key}`);
       assert.ok(maxInFlight > 1, `handlers ran concurrently (max ${maxInFlight})`);
       assert.ok(maxInFlight <= 3, `at most one per key: ${maxInFlight}`);
+    }));
+
+    test('events — per-key order holds across the members of a group, each with concurrency > 1, wherever they run', withEvents(async (events, topic, under, cleanups) => {
+      let other = events;
+      if (under.peer !== undefined) {
+        const front = frontOf(await under.peer());
+        cleanups.push(() => front.close());
+        other = front.events;
+      }
+      const keys = ['a', 'b', 'c'];
+      for (let i = 0; i < 36; i++) await events.publish(topic, { key: keys[i % 3], i }, { key: keys[i % 3] });
+      const order = new Map<string, number[]>();
+      const running = new Set<string>();
+      const overlaps: string[] = [];
+      const byMember = [0, 0];
+      const member = (n: number) => async (e: EventDelivery) => {
+        const { key, i } = e.data as { key: string; i: number };
+        if (running.has(key)) overlaps.push(`${key}#${i}`);
+        running.add(key);
+        await new Promise((r) => setTimeout(r, 1 + ((i * 7) % 5)));
+        order.set(key, [...(order.get(key) ?? []), i]);
+        running.delete(key);
+        byMember[n]++;
+      };
+      // Small prefetches spread the events over both members, so that one key's events are held by both at once.
+      await events.consume(topic, { group: 'spread', concurrency: 2, prefetch: 2, ackWaitMs: 2000 }, member(0));
+      await other.consume(topic, { group: 'spread', concurrency: 2, prefetch: 2, ackWaitMs: 2000 }, member(1));
+      await until('36 events', () => (byMember[0] as number) + (byMember[1] as number) === 36, 15_000);
+      assert.deepEqual(overlaps, [], 'no two events of one key ran at once');
+      for (const [key, seen] of order) assert.deepEqual(seen, [...seen].sort((x, y) => x - y), `order of key ${key}`);
+      assert.ok((byMember[0] as number) > 0 && (byMember[1] as number) > 0, `both members handled events: ${byMember.join(' / ')}`);
     }));
 
     test('events — a consumer of a wildcard topic gets the events of each matching topic (where the back end has wildcards)', withEvents(async (events, topic, under) => {

@@ -2,7 +2,9 @@
  * One member of a consumer group, as a supervised actor. Its start opens the back end's source and runs a pull loop;
  * when the source fails (a lost connection, a restarted server) the actor fails and its supervisor restarts it with
  * backoff, opening a new source: consumers come back by themselves. Deliveries wait in `held` until a slot is free
- * and no other delivery with the same key runs, so per-key order holds with any concurrency. Every held or running
+ * and no other delivery with the same key runs, so per-key order holds with any concurrency. On back ends whose members
+ * may live in different processes, a delivery also waits for its turn in the group (`EventSource.turn`): until the
+ * event published before it with its key is settled, wherever it was delivered. Every held or running
  * delivery is kept alive with `working()` every third of the ack wait. A failed handler's event is delivered again
  * after a growing delay, or dead-lettered once it had `maxDeliver` deliveries.
  */
@@ -55,10 +57,13 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
   readonly #p: ConsumerPlan;
   readonly #d: ConsumerDeps;
   #source: EventSource | undefined;
+  #self: ActorContext<ConsumerMessage>['self'] | undefined;
   #stopped = false;
   readonly #held: StoredDelivery[] = [];
   readonly #running = new Set<StoredDelivery>();
   readonly #busyKeys = new Set<string>();
+  /** Held deliveries still waiting for their turn in the group. */
+  readonly #waiting = new Set<StoredDelivery>();
   #wake: (() => void) | undefined;
   #heartbeat: unknown;
   #idleResolve: (() => void) | undefined;
@@ -71,6 +76,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
   }
 
   async preStart(ctx: ActorContext<ConsumerMessage>): Promise<void> {
+    this.#self = ctx.self;
     try {
       this.#source = await this.#d.backend.open(this.#p.topic, this.#p.settings);
       this.#d.started();
@@ -80,7 +86,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
     }
     this.#beat();
     void this.#loop().catch((error: unknown) => {
-      if (!this.#stopped) ctx.self.tell({ type: 'source-failed', error });
+      if (!this.#stopped) this.#self?.tell({ type: 'source-failed', error });
     });
   }
 
@@ -113,15 +119,37 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
     while (!this.#stopped) {
       const room = this.#p.prefetch - this.#held.length - this.#running.size;
       if (room < refillAt) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
+        if (await this.#roomOrTimeout()) continue;
+        // Every slot waits for a turn: take over abandoned deliveries, which may be the events waited for.
+        const taken = await source.reclaim?.(Math.max(1, room));
+        for (const d of taken ?? []) this.#admit(d);
+        this.#pump();
         continue;
       }
       const batch = await source.next(room);
       for (const d of batch) this.#admit(d);
       this.#pump();
     }
+  }
+
+  /**
+   * Waits until a finished handler makes room (true); while deliveries wait for their turn, at most half an ack wait
+   * (false), since the events they wait for may sit with a member that died.
+   */
+  #roomOrTimeout(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let timer: unknown;
+      this.#wake = () => {
+        this.#d.clock.clearTimeout(timer);
+        resolve(true);
+      };
+      if (this.#waiting.size > 0 && this.#source?.reclaim !== undefined) {
+        timer = this.#d.clock.setTimeout(() => {
+          this.#wake = undefined;
+          resolve(false);
+        }, Math.max(10, Math.floor(this.#p.settings.ackWaitMs / 2)));
+      }
+    });
   }
 
   #beat(): void {
@@ -140,6 +168,18 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
       return void this.#deadLetter(d, `delivered ${d.deliveryCount - 1} times (maxDeliver ${this.#p.maxDeliver}); last error: ${last}`);
     }
     this.#held.push(d);
+    const turn = this.#source?.turn?.(d);
+    if (turn === undefined) return;
+    this.#waiting.add(d);
+    turn.then(
+      () => {
+        this.#waiting.delete(d);
+        if (!this.#stopped) this.#pump();
+      },
+      (error: unknown) => {
+        if (!this.#stopped) this.#self?.tell({ type: 'source-failed', error });
+      },
+    );
   }
 
   #pump(): void {
@@ -152,7 +192,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
       this.#repump = false;
       for (let i = 0; i < this.#held.length && this.#running.size < this.#p.concurrency; ) {
         const d = this.#held[i] as StoredDelivery;
-        if (d.key !== undefined && this.#busyKeys.has(d.key)) {
+        if ((d.key !== undefined && this.#busyKeys.has(d.key)) || this.#waiting.has(d)) {
           i++;
           continue;
         }

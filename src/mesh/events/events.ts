@@ -164,6 +164,17 @@ export interface EventSource {
    * end failed: the consumer actor then restarts and opens a new source.
    */
   next(max: number): Promise<StoredDelivery[]>;
+  /**
+   * For back ends whose group members may live in different processes: `undefined` when `delivery` may run now, or a
+   * promise that resolves once the group settled the event published before it with its key (rejecting when the back
+   * end failed). Back ends whose members share one process order keys themselves and leave it out.
+   */
+  turn?(delivery: StoredDelivery): Promise<void> | undefined;
+  /**
+   * Deliveries abandoned by other members, taken over without reading new ones. A member whose room is all taken by
+   * deliveries waiting for their turn calls it, so an event held by a member that died is not waited for forever.
+   */
+  reclaim?(max: number): Promise<StoredDelivery[]>;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@
  * is a durable pull consumer per stream named `<group>__<topic>` with `.`, `*` and `>` made filename-safe,
  * AckExplicit, the group's ack wait, and MaxDeliver unlimited: micromesh counts deliveries and dead-letters itself,
  * since JetStream only raises an advisory. Events travel as CloudEvents in binary mode, `Nats-Msg-Id` = event id.
+ * Events with a key keep their order across members in different processes (key-order.ts).
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
@@ -15,6 +16,7 @@ import type { JetStreamEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { natsError } from './connection.ts';
 import { JetStreamPublisher } from './js-publisher.ts';
+import { KeyChains, kvOpener, PREV_HEADER, recordStart, Turns } from './key-order.ts';
 
 
 type NatsModule = typeof import('nats');
@@ -24,7 +26,8 @@ export function filenameSafe(name: string): string {
   return name.replace(/\./g, '_').replace(/\*/g, 'STAR').replace(/>/g, 'ALL');
 }
 
-const TRANSPORT_HEADER = /^nats-/;
+const TRANSPORT_HEADER = /^(nats-|micromesh-prev$)/;
+const PREV = PREV_HEADER.toLowerCase();
 
 class JetStreamEvents implements EventsBackend {
   readonly name = 'jetstream';
@@ -39,12 +42,16 @@ class JetStreamEvents implements EventsBackend {
   #js: JetStreamClient;
   #jsm: Promise<JetStreamManager> | undefined;
   readonly #sources = new Set<EventSource>();
+  readonly #buckets: (name: string) => Promise<import('nats').KV>;
+  readonly #chains: KeyChains;
 
   constructor(lease: SharedLease<NatsConnection>, mod: NatsModule, options: JetStreamEventsOptions) {
     this.#lease = lease;
     this.#mod = mod;
     this.#o = { streamPrefix: 'EVENTS_', duplicateWindowMs: 120_000, storage: 'file', publishTimeoutMs: 5000, pollMs: 1000, connectTimeoutMs: 5000, reconnectTimeWaitMs: 250, ...options };
     this.#js = lease.value.jetstream();
+    this.#buckets = kvOpener(() => this.#lease.value, this.#o.storage);
+    this.#chains = new KeyChains(() => this.#buckets(`${this.#o.streamPrefix}KEYS`), this.#o.publishTimeoutMs);
   }
 
   #manager(): Promise<JetStreamManager> {
@@ -116,7 +123,11 @@ class JetStreamEvents implements EventsBackend {
       throw new MicroError('BAD_REQUEST', `jetstream: metadata cannot be NATS headers: ${err instanceof Error ? err.message : String(err)}`);
     }
     try {
-      return await this.#publisherOf(this.#lease.value).publish(event.topic, event.data, h);
+      if (event.key === undefined) return await this.#publisherOf(this.#lease.value).publish(event.topic, event.data, h);
+      return await this.#chains.publish(event.topic, event.key, (prev) => {
+        h.set(PREV_HEADER, String(prev));
+        return this.#publisherOf(this.#lease.value).publish(event.topic, event.data, h);
+      });
     } catch (err) {
       throw natsError(`jetstream: publish to ${event.topic}`, err);
     }
@@ -139,15 +150,22 @@ class JetStreamEvents implements EventsBackend {
     try {
       const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
       if (info === undefined) {
-        await jsm.consumers.add(stream, { durable_name: durable, ack_policy: this.#mod.AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, max_ack_pending: 10_000, filter_subject: topic, ...this.#deliverPolicy(settings.from) });
+        const made = await jsm.consumers.add(stream, { durable_name: durable, ack_policy: this.#mod.AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, max_ack_pending: 10_000, filter_subject: topic, ...this.#deliverPolicy(settings.from) });
+        // Before its first delivery a consumer's delivered stream sequence is the one before where it starts.
+        await recordStart(await this.#turnsBucket(), durable, made.delivered.stream_seq);
       } else if (info.config.ack_wait !== ackWait) {
         await jsm.consumers.update(stream, durable, { ack_wait: ackWait });
       }
       const consumer = await this.#js.consumers.get(stream, durable);
-      return await this.#consume(consumer, settings);
+      const turns = new Turns({ stream, durable, consumer, manager: () => this.#manager(), turns: () => this.#turnsBucket(), pollMs: this.#o.pollMs });
+      return await this.#consume(consumer, settings, turns);
     } catch (err) {
       throw natsError(`jetstream: cannot consume ${topic} as ${settings.group}`, err);
     }
+  }
+
+  #turnsBucket(): Promise<import('nats').KV> {
+    return this.#buckets(`${this.#o.streamPrefix}TURNS`);
   }
 
   #deliverPolicy(from: StartFrom): Record<string, unknown> {
@@ -162,7 +180,7 @@ class JetStreamEvents implements EventsBackend {
    * Messages arrive through the consume callback, not its iterator: a socket read's messages are queued in one go,
    * so the handlers of a batch run together and their acks leave in one write rather than one write each.
    */
-  async #consume(consumer: Consumer, settings: GroupSettings): Promise<EventSource> {
+  async #consume(consumer: Consumer, settings: GroupSettings, turns: Turns): Promise<EventSource> {
     const queue: JsMsg[] = [];
     let failure: unknown;
     let ended = false;
@@ -199,10 +217,27 @@ class JetStreamEvents implements EventsBackend {
           });
         }
         if (queue.length === 0 && ended && !closed) throw natsError('jetstream: the consumer stopped', failure ?? new Error('its feed ended'));
-        return queue.splice(0, max).map((m) => this.#delivery(m));
+        return queue.splice(0, max).map((m) => this.#delivery(m, turns));
+      },
+      // Redeliveries waiting in the queue: events abandoned by a member that died, which deliveries here may wait for.
+      reclaim: async (max) => {
+        const taken: StoredDelivery[] = [];
+        for (let i = 0; i < queue.length && taken.length < max; ) {
+          const m = queue[i] as JsMsg;
+          if (m.info.deliveryCount > 1) {
+            queue.splice(i, 1);
+            taken.push(this.#delivery(m, turns));
+          } else i++;
+        }
+        return taken;
+      },
+      turn: (d) => {
+        const { prev, key } = d as JetStreamDelivery;
+        return prev === undefined || key === undefined ? undefined : turns.turn(d.topic, key, prev);
       },
       close: async () => {
         closed = true;
+        turns.close();
         this.#sources.delete(source);
         notify();
         await messages.close().catch(() => {});
@@ -212,10 +247,19 @@ class JetStreamEvents implements EventsBackend {
     return source;
   }
 
-  #delivery(m: JsMsg): StoredDelivery {
+  #delivery(m: JsMsg, turns: Turns): StoredDelivery {
     const entries: Array<[string, string]> = [];
-    if (m.headers !== undefined) for (const [k, values] of m.headers) if (values.length > 0) entries.push([k, values[0] as string]);
-    return new JetStreamDelivery(m, fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name)));
+    let prev: number | undefined;
+    if (m.headers !== undefined) {
+      for (const [k, values] of m.headers) {
+        if (values.length === 0) continue;
+        entries.push([k, values[0] as string]);
+        if (k.toLowerCase() === PREV) prev = Number(values[0]);
+      }
+    }
+    const ce = fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name));
+    const chained = prev !== undefined && Number.isSafeInteger(prev) && ce.key !== undefined;
+    return new JetStreamDelivery(m, ce, chained ? prev : undefined, chained ? turns : undefined);
   }
 
   async close(): Promise<void> {
@@ -237,11 +281,14 @@ class JetStreamDelivery implements StoredDelivery {
   readonly malformed?: string;
   readonly decoded?: { readonly value: unknown };
   readonly deliveryCount: number;
+  /** The sequence of the event published before this one with its key, when its publisher named it. */
+  readonly prev: number | undefined;
   readonly #m: JsMsg;
   readonly #ce: ReadEvent;
+  readonly #turns: Turns | undefined;
   #data: Uint8Array | undefined;
 
-  constructor(m: JsMsg, ce: ReadEvent) {
+  constructor(m: JsMsg, ce: ReadEvent, prev?: number, turns?: Turns) {
     const info = m.info;
     this.#m = m;
     this.#ce = ce;
@@ -256,6 +303,9 @@ class JetStreamDelivery implements StoredDelivery {
     // A structured-mode event's JSON data was parsed with the envelope: its bytes are made again only if asked for.
     if (ce.value !== undefined) this.decoded = ce.value;
     this.deliveryCount = info.deliveryCount;
+    this.prev = prev;
+    this.#turns = turns;
+    turns?.delivered(this.sequence);
   }
 
   get data(): Uint8Array {
@@ -263,7 +313,13 @@ class JetStreamDelivery implements StoredDelivery {
     return this.#data;
   }
 
+  /** Records the key's mark before the event's ack or term goes out: the next event of the key may run. */
+  #settling(): Promise<void> | undefined {
+    return this.#turns?.settle(this.topic, this.key as string, this.sequence);
+  }
+
   async ack(confirm = true): Promise<void> {
+    await this.#settling();
     if (!confirm) return this.#m.ack();
     await this.#m.ackAck().catch((err: unknown) => {
       throw natsError('jetstream: ack', err);
@@ -275,6 +331,7 @@ class JetStreamDelivery implements StoredDelivery {
   }
 
   async term(): Promise<void> {
+    await this.#settling();
     this.#m.term();
   }
 

@@ -6,6 +6,13 @@
  * once idle for the ack wait; Redis' delivery counter drives maxDeliver. `working()` and `nak(delay)` reset an
  * entry's idle time with XCLAIM … JUSTID (which keeps the counter).
  *
+ * Per-key order across members: an event published with a key is stored with `prev`, the id of the entry published
+ * before it with that key (the appending script reads and updates `<prefix>:keys:<topic>`, a hash of each key's last
+ * entry id, in the same step as XADD, so concurrent publishers form one chain). A member runs such an event once
+ * `prev` is no longer pending in its group: acked or dead-lettered wherever it was delivered, never delivered to the
+ * group (it came before the group started), or trimmed away. It waits on its own deliveries without a round trip and
+ * asks XPENDING about other members'.
+ *
  * Sequences: an entry id `<ms>-<n>` is the number ms·1024 + n (exact while a stream takes under 1024 entries per
  * millisecond).
  */
@@ -35,18 +42,40 @@ function idBefore(s: number): string {
   return n > 0 ? `${ms}-${n - 1}` : ms > 0 ? `${ms - 1}-${MAX_SEQ}` : '0';
 }
 
+/**
+ * KEYS: stream, dedup key or '', key index or ''. ARGV: data, metadata or '', dedup window, event key. With a key
+ * index the entry gets `prev`, the id last stored with the event key ('' for the first), and becomes that id.
+ */
 const APPEND = `
 if KEYS[2] ~= '' then
   local seen = redis.call('GET', KEYS[2])
   if seen then return seen end
 end
-local id
-if ARGV[2] ~= '' then id = redis.call('XADD', KEYS[1], '*', 'data', ARGV[1], 'metadata', ARGV[2])
-else id = redis.call('XADD', KEYS[1], '*', 'data', ARGV[1]) end
+local fields = {'data', ARGV[1]}
+if ARGV[2] ~= '' then fields[#fields + 1] = 'metadata'; fields[#fields + 1] = ARGV[2] end
+if KEYS[3] ~= '' then
+  fields[#fields + 1] = 'prev'
+  fields[#fields + 1] = redis.call('HGET', KEYS[3], ARGV[4]) or ''
+end
+local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+if KEYS[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], id) end
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], id, 'PX', ARGV[3]) end
 return id`;
 
 type Entry = [id: string, fields: string[]];
+
+/** Ids of entries this member settled lately, so that the next event of a key rarely needs to ask Redis. */
+const SETTLED_KEPT = 4096;
+
+/** A delivery of this member's, not settled yet, with the turns waiting for it. */
+interface Unsettled {
+  readonly waiters: Array<() => void>;
+}
+
+/** A Redis delivery: the stored delivery and the `prev` entry id its key's order hangs on ('' for none). */
+interface RedisDelivery extends StoredDelivery {
+  readonly prev: string | undefined;
+}
 
 class RedisEvents implements EventsBackend {
   readonly name = 'redis';
@@ -72,8 +101,10 @@ class RedisEvents implements EventsBackend {
       const key = this.#key(event.topic);
       let id: string;
       batchWrites(redis);
-      if (event.dedupe) {
-        id = (await redis.eval(APPEND, 2, key, `${this.#o.prefix}:dedup:${event.topic}:${event.id}`, body, metadata, String(this.#o.duplicateWindowMs))) as string;
+      if (event.dedupe || event.key !== undefined) {
+        const dedup = event.dedupe ? `${this.#o.prefix}:dedup:${event.topic}:${event.id}` : '';
+        const index = event.key === undefined ? '' : `${this.#o.prefix}:keys:${event.topic}`;
+        id = (await redis.eval(APPEND, 3, key, dedup, index, body, metadata, String(this.#o.duplicateWindowMs), event.key ?? '')) as string;
       } else {
         id = (await (metadata === '' ? redis.xadd(key, '*', 'data', body) : redis.xadd(key, '*', 'data', body, 'metadata', metadata))) as string;
       }
@@ -134,6 +165,9 @@ class GroupReader implements EventSource {
   #claimCursor = '0-0';
   #lastClaim = 0;
   #closed = false;
+  readonly #unsettled = new Map<string, Unsettled>();
+  readonly #settled = new Set<string>();
+  readonly #polls = new Set<() => void>();
 
   constructor(redis: Redis, blocking: Redis, plan: ReaderPlan, onClose: () => void) {
     this.#redis = redis;
@@ -144,7 +178,7 @@ class GroupReader implements EventSource {
 
   async next(max: number): Promise<StoredDelivery[]> {
     if (this.#closed) return [];
-    const { key, group, consumer, ackWaitMs, pollMs } = this.#p;
+    const { key, group, ackWaitMs, pollMs } = this.#p;
     try {
       if (this.#history !== undefined) {
         const own = await this.#read(this.#redis, ['COUNT', max, 'STREAMS', key, this.#history]);
@@ -155,11 +189,8 @@ class GroupReader implements EventSource {
         if (own.length > 0) return [];
       }
       if (performance.now() - this.#lastClaim >= Math.min(pollMs, ackWaitMs / 2)) {
-        this.#lastClaim = performance.now();
-        const [cursor, claimed] = (await this.#redis.xautoclaim(key, group, consumer, ackWaitMs, this.#claimCursor, 'COUNT', max)) as [string, Entry[]];
-        this.#claimCursor = cursor;
-        const live = claimed.filter((e) => e !== null && e[1] !== null);
-        if (live.length > 0) return this.#withCounts(live);
+        const claimed = await this.#claim(max);
+        if (claimed.length > 0) return claimed;
       }
       const fresh = await this.#read(this.#blocking, ['COUNT', max, 'BLOCK', Math.max(1, Math.min(pollMs, ackWaitMs / 2)), 'STREAMS', key, '>']);
       return fresh.map((e) => this.#delivery(e, 1));
@@ -167,6 +198,79 @@ class GroupReader implements EventSource {
       if (this.#closed) return [];
       throw redisError(`redis events: reading ${this.#p.topic} as ${group}`, err);
     }
+  }
+
+  async reclaim(max: number): Promise<StoredDelivery[]> {
+    if (this.#closed) return [];
+    try {
+      return await this.#claim(max);
+    } catch (err) {
+      if (this.#closed) return [];
+      throw redisError(`redis events: taking over deliveries of ${this.#p.topic} as ${this.#p.group}`, err);
+    }
+  }
+
+  /** Takes over entries idle for the ack wait (abandoned by a member that died or hung), from where the last claim ended. */
+  async #claim(max: number): Promise<StoredDelivery[]> {
+    const { key, group, consumer, ackWaitMs } = this.#p;
+    this.#lastClaim = performance.now();
+    const [cursor, claimed] = (await this.#redis.xautoclaim(key, group, consumer, ackWaitMs, this.#claimCursor, 'COUNT', max)) as [string, Entry[]];
+    this.#claimCursor = cursor;
+    const live = claimed.filter((e) => e !== null && e[1] !== null);
+    return live.length > 0 ? this.#withCounts(live) : [];
+  }
+
+  turn(delivery: StoredDelivery): Promise<void> | undefined {
+    const prev = (delivery as RedisDelivery).prev;
+    if (prev === undefined || prev === '' || this.#settled.has(prev) || this.#closed) return undefined;
+    return this.#awaitSettled(prev);
+  }
+
+  /**
+   * Resolves once `prev` is not pending in the group. While it is one of this member's deliveries, its settling wakes
+   * the wait, and Redis is asked only every tenth of the poll interval (another incarnation of this member may settle
+   * it); otherwise XPENDING is asked at a growing interval, from 2 ms to that tenth.
+   */
+  async #awaitSettled(prev: string): Promise<void> {
+    const { key, group } = this.#p;
+    const slowest = Math.max(2, this.#p.pollMs / 10);
+    let delay = 2;
+    for (let ask = !this.#unsettled.has(prev); ; ask = true) {
+      if (ask) {
+        let pending: unknown[];
+        try {
+          pending = (await this.#redis.xpending(key, group, prev, prev, 1)) as unknown[];
+        } catch (err) {
+          if (this.#closed) return;
+          throw redisError(`redis events: reading the turn of ${this.#p.topic} in ${group}`, err);
+        }
+        if (pending.length === 0) return;
+      }
+      if (this.#settled.has(prev) || this.#closed) return;
+      const mine = this.#unsettled.get(prev);
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.#polls.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, mine === undefined ? delay : slowest);
+        this.#polls.add(wake);
+        mine?.waiters.push(wake);
+      });
+      if (this.#settled.has(prev) || this.#closed) return;
+      delay = Math.min(delay * 2, slowest);
+    }
+  }
+
+  /** Marks `id` settled by this member: its successor may run. */
+  #markSettled(id: string): void {
+    this.#settled.add(id);
+    if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.values().next().value as string);
+    const entry = this.#unsettled.get(id);
+    if (entry === undefined) return;
+    this.#unsettled.delete(id);
+    for (const resolve of entry.waiters) resolve();
   }
 
   async #read(redis: Redis, args: Array<string | number>): Promise<Entry[]> {
@@ -188,9 +292,11 @@ class GroupReader implements EventSource {
   #delivery([id, fields]: Entry, deliveryCount: number): StoredDelivery {
     let body: string | undefined;
     let meta: string | undefined;
+    let prev: string | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       if (fields[i] === 'data') body = fields[i + 1];
       else if (fields[i] === 'metadata') meta = fields[i + 1];
+      else if (fields[i] === 'prev') prev = fields[i + 1];
     }
     let metadata: Record<string, string> = {};
     let malformed: string | undefined;
@@ -212,14 +318,17 @@ class GroupReader implements EventSource {
     const { key, group, consumer, ackWaitMs } = this.#p;
     const redis = this.#redis;
     let bytes: Uint8Array | undefined;
+    if (prev !== undefined && !this.#unsettled.has(id)) this.#unsettled.set(id, { waiters: [] });
     const settle = async (): Promise<void> => {
       // The acks of a batch's handlers, sent in one tick, leave in one write.
       batchWrites(redis);
       await redis.xack(key, group, id).catch((err: unknown) => {
         throw redisError('redis events: ack', err);
       });
+      if (prev !== undefined) this.#markSettled(id);
     };
-    return {
+    const delivery: RedisDelivery = {
+      prev,
       topic: this.#p.topic,
       sequence,
       id: ce?.id ?? id,
@@ -245,11 +354,13 @@ class GroupReader implements EventSource {
         if (delayMs < this.#p.pollMs) this.#lastClaim = 0;
       },
     };
+    return delivery;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const wake of [...this.#polls]) wake();
     this.#onClose();
     this.#blocking.disconnect();
   }

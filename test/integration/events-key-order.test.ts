@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import * as nats from 'nats';
+import { createJetStreamEvents, filenameSafe } from '../../src/plugins/nats/events.ts';
+import { createRedisEvents } from '../../src/plugins/redis/events.ts';
+import { frontOf, until } from '../conformance/events.ts';
+import { engineAvailable, runId } from '../support/engines.ts';
+
+// Per-key order across processes, when the member holding a key's event dies: another member takes the event over
+// after the ack wait and runs it before the events after it with its key, which waited meanwhile. The dead member is
+// a plain client that took the event and went silent.
+
+async function orderAfterTakeover(front: ReturnType<typeof frontOf>, topic: string, group: string): Promise<number[]> {
+  const handled: number[] = [];
+  // Two slots, both soon taken by events waiting for the abandoned one: the member has to take it over to go on.
+  await front.events.consume(topic, { group, ackWaitMs: 600, concurrency: 2, prefetch: 2 }, (e) => {
+    handled.push((e.data as { n: number }).n);
+  });
+  await until('the three events', () => handled.length === 3, 10_000);
+  return handled;
+}
+
+test('redis events — a key\'s event held by a member that died is taken over, and the later events of its key wait for it', { timeout: 30_000 }, async (t) => {
+  if (!(await engineAvailable('Redis', 6379))) return t.skip('Redis is not reachable');
+  const prefix = runId();
+  const topic = 'orders';
+  const stream = `${prefix}:${topic}`;
+  const raw = new Redis('redis://127.0.0.1:6379');
+  const client = new Redis('redis://127.0.0.1:6379');
+  const front = frontOf(createRedisEvents({ value: client, release: async () => client.disconnect() }, { prefix, pollMs: 200 }));
+  try {
+    await raw.xgroup('CREATE', stream, 'billing', '0', 'MKSTREAM');
+    for (const n of [1, 2, 3]) await front.events.publish(topic, { n }, { key: 'customer-7' });
+    const taken = (await raw.xreadgroup('GROUP', 'billing', 'ghost', 'COUNT', 1, 'STREAMS', stream, '>')) as Array<[string, Array<[string, string[]]>]>;
+    assert.equal(taken[0]?.[1].length, 1, 'the dead member took the first event');
+    const fields = taken[0]?.[1][0]?.[1] ?? [];
+    assert.equal(fields[fields.indexOf('prev') + 1], '', 'the first event of a key has an empty prev');
+    assert.deepEqual(await orderAfterTakeover(front, topic, 'billing'), [1, 2, 3]);
+  } finally {
+    await front.close();
+    const keys = await raw.keys(`${prefix}:*`);
+    if (keys.length > 0) await raw.del(...keys);
+    raw.disconnect();
+  }
+});
+
+test('jetstream events — a key\'s event held by a member that died is taken over, and the later events of its key wait for it', { timeout: 30_000 }, async (t) => {
+  if (!(await engineAvailable('NATS', 4222))) return t.skip('NATS is not reachable');
+  const id = runId();
+  const prefix = `EVKEY_${id}_`;
+  const topic = `${id}.orders`;
+  const nc = await nats.connect({ servers: '127.0.0.1:4222' });
+  const jsm = await nc.jetstreamManager();
+  const front = frontOf(createJetStreamEvents({ value: nc, release: async () => {} }, nats, { streamPrefix: prefix, storage: 'memory', pollMs: 200 }));
+  try {
+    const sequences: number[] = [];
+    for (const n of [1, 2, 3]) sequences.push(await front.events.publish(topic, { n }, { key: 'customer-7' }));
+    const stream = `${prefix}${filenameSafe(id)}`;
+    const chain = await Promise.all(sequences.map(async (seq) => (await jsm.streams.getMessage(stream, { seq })).header.get('Micromesh-Prev')));
+    assert.deepEqual(chain, ['0', String(sequences[0]), String(sequences[1])], 'each event names the one before it with its key');
+    const durable = filenameSafe(`billing__${topic}`);
+    await jsm.consumers.add(stream, { durable_name: durable, ack_policy: nats.AckPolicy.Explicit, ack_wait: nats.nanos(600), max_deliver: -1, filter_subject: topic });
+    const ghost = await (await nc.jetstream().consumers.get(stream, durable)).fetch({ max_messages: 1, expires: 2000 });
+    for await (const m of ghost) assert.equal(m.seq, sequences[0], 'the dead member took the first event');
+    assert.deepEqual(await orderAfterTakeover(front, topic, 'billing'), [1, 2, 3]);
+  } finally {
+    await front.close();
+    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) await jsm.streams.delete(s.config.name);
+    await nc.close();
+  }
+});
