@@ -70,3 +70,38 @@ test('jetstream events — a key\'s event held by a member that died is taken ov
     await nc.close();
   }
 });
+
+test('jetstream events — publishers of one key in different processes take turns: its events form one chain', { timeout: 30_000 }, async (t) => {
+  if (!(await engineAvailable('NATS', 4222))) return t.skip('NATS is not reachable');
+  const id = runId();
+  const prefix = `EVKEY_${id}_`;
+  const topic = `${id}.orders`;
+  const connections = await Promise.all([1, 2, 3].map(() => nats.connect({ servers: '127.0.0.1:4222' })));
+  const [admin, ...publishers] = connections as [nats.NatsConnection, ...nats.NatsConnection[]];
+  const jsm = await admin.jetstreamManager();
+  const fronts = publishers.map((nc) => frontOf(createJetStreamEvents({ value: nc, release: async () => {} }, nats, { streamPrefix: prefix, storage: 'memory', pollMs: 200 })));
+  try {
+    // Both publish the one key at once, in bursts with pauses, so that each holds and gives back its turn many times.
+    await Promise.all(
+      fronts.map(async (front, p) => {
+        for (let burst = 0; burst < 4; burst++) {
+          await Promise.all(Array.from({ length: 5 }, (_, i) => front.events.publish(topic, { p, burst, i }, { key: 'customer-7' })));
+          await new Promise((r) => setTimeout(r, 30 + p * 7));
+        }
+      }),
+    );
+    const stream = `${prefix}${filenameSafe(id)}`;
+    const info = await jsm.streams.info(stream);
+    assert.equal(info.state.messages, 40);
+    let before = 0;
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq });
+      assert.equal(m.header.get('Micromesh-Prev'), String(before), `event ${seq} names the one before it`);
+      before = seq;
+    }
+  } finally {
+    await Promise.all(fronts.map((f) => f.close()));
+    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) await jsm.streams.delete(s.config.name);
+    await Promise.all(connections.map((nc) => nc.close()));
+  }
+});

@@ -157,7 +157,11 @@ class JetStreamEvents implements EventsBackend {
         await jsm.consumers.update(stream, durable, { ack_wait: ackWait });
       }
       const consumer = await this.#js.consumers.get(stream, durable);
-      const turns = new Turns({ stream, durable, consumer, manager: () => this.#manager(), turns: () => this.#turnsBucket(), pollMs: this.#o.pollMs });
+      const bucket = `${this.#o.streamPrefix}TURNS`;
+      await this.#turnsBucket();
+      const nc = this.#lease.value;
+      const mark = (name: string, value: string): void => nc.publish(`$KV.${bucket}.${name}`, value);
+      const turns = new Turns({ stream, durable, consumer, manager: () => this.#manager(), turns: () => this.#turnsBucket(), mark, pollMs: this.#o.pollMs });
       return await this.#consume(consumer, settings, turns);
     } catch (err) {
       throw natsError(`jetstream: cannot consume ${topic} as ${settings.group}`, err);
@@ -264,6 +268,7 @@ class JetStreamEvents implements EventsBackend {
 
   async close(): Promise<void> {
     for (const s of [...this.#sources]) await s.close();
+    await this.#chains.close().catch(() => {});
     this.#publisher?.close();
     await this.#lease.release();
   }
@@ -313,13 +318,13 @@ class JetStreamDelivery implements StoredDelivery {
     return this.#data;
   }
 
-  /** Records the key's mark before the event's ack or term goes out: the next event of the key may run. */
-  #settling(): Promise<void> | undefined {
-    return this.#turns?.settle(this.topic, this.key as string, this.sequence);
+  /** Records the key's mark just before the event's ack or term goes out: the next event of the key may run. */
+  #settling(): void {
+    this.#turns?.settle(this.topic, this.key as string, this.sequence);
   }
 
   async ack(confirm = true): Promise<void> {
-    await this.#settling();
+    this.#settling();
     if (!confirm) return this.#m.ack();
     await this.#m.ackAck().catch((err: unknown) => {
       throw natsError('jetstream: ack', err);
@@ -331,7 +336,7 @@ class JetStreamDelivery implements StoredDelivery {
   }
 
   async term(): Promise<void> {
-    await this.#settling();
+    this.#settling();
     this.#m.term();
   }
 

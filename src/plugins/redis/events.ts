@@ -24,6 +24,7 @@ import type { RedisEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { batchWrites } from './batch.ts';
 import { redisError } from './connection.ts';
+import { redisScript, runScript } from './scripts.ts';
 
 
 const SPAN = 1024;
@@ -46,7 +47,7 @@ function idBefore(s: number): string {
  * KEYS: stream, dedup key or '', key index or ''. ARGV: data, metadata or '', dedup window, event key. With a key
  * index the entry gets `prev`, the id last stored with the event key ('' for the first), and becomes that id.
  */
-const APPEND = `
+const APPEND = redisScript(`
 if KEYS[2] ~= '' then
   local seen = redis.call('GET', KEYS[2])
   if seen then return seen end
@@ -60,7 +61,7 @@ end
 local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
 if KEYS[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[4], id) end
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], id, 'PX', ARGV[3]) end
-return id`;
+return id`);
 
 type Entry = [id: string, fields: string[]];
 
@@ -104,7 +105,7 @@ class RedisEvents implements EventsBackend {
       if (event.dedupe || event.key !== undefined) {
         const dedup = event.dedupe ? `${this.#o.prefix}:dedup:${event.topic}:${event.id}` : '';
         const index = event.key === undefined ? '' : `${this.#o.prefix}:keys:${event.topic}`;
-        id = (await redis.eval(APPEND, 3, key, dedup, index, body, metadata, String(this.#o.duplicateWindowMs), event.key ?? '')) as string;
+        id = String(await runScript(redis, APPEND, [key, dedup, index], [body, metadata, String(this.#o.duplicateWindowMs), event.key ?? '']));
       } else {
         id = (await (metadata === '' ? redis.xadd(key, '*', 'data', body) : redis.xadd(key, '*', 'data', body, 'metadata', metadata))) as string;
       }
@@ -322,10 +323,12 @@ class GroupReader implements EventSource {
     const settle = async (): Promise<void> => {
       // The acks of a batch's handlers, sent in one tick, leave in one write.
       batchWrites(redis);
-      await redis.xack(key, group, id).catch((err: unknown) => {
+      const acked = redis.xack(key, group, id);
+      // The next event of the key may run once the ack is on its way: this member's later commands follow it.
+      if (prev !== undefined) this.#markSettled(id);
+      await acked.catch((err: unknown) => {
         throw redisError('redis events: ack', err);
       });
-      if (prev !== undefined) this.#markSettled(id);
     };
     const delivery: RedisDelivery = {
       prev,
