@@ -5,8 +5,10 @@
  * consumer is bench/peers/events-consumer.ts), except for the file log, which one process owns: its publisher and
  * consumer share the bench process. Cases: `events-jetstream` (micromesh and raw nats.js: js.publish, consume,
  * ack), `events-redis` (micromesh and raw ioredis: XADD, XREADGROUP, XACK), `events-file` (micromesh with an fsync
- * shared by the publishes in flight, the default, and `micromesh-fsync-each`, one fsync per publish). The sides of a
- * case run in BENCH_EVENTS_ROUNDS interleaved rounds (default 3) and each keeps its median round.
+ * shared by the publishes in flight, the default, and `micromesh-fsync-each`, one fsync per publish). On JetStream and
+ * Redis `micromesh-keyed` publishes each event with one of 64 keys, so that the group keeps each key's order (a chain
+ * per key, and a turn to wait for at the consumer). The sides of a case run in BENCH_EVENTS_ROUNDS interleaved rounds
+ * (default 3) and each keeps its median round.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,6 +29,9 @@ const IN_FLIGHT = 64;
 const CONSUMER = fileURLToPath(new URL('../peers/events-consumer.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const payload = makePayload(100);
+/** The keys of the keyed sides: as many as publishes in flight. */
+let published = 0;
+const nextKey = (): string => `customer-${published++ % IN_FLIGHT}`;
 
 interface Consumer {
   readonly count: () => number;
@@ -133,7 +138,10 @@ async function jetstream(ctx: BenchContext, id: string): Promise<void> {
     const raw = await startConsumer(['--impl', 'raw-nats', '--stream', rawStream, '--topic', `${id}raw.x`, '--group', 'bench']);
     const body = () => new TextEncoder().encode(JSON.stringify(payload.value));
     const url = `nats://127.0.0.1:4222?streamPrefix=BENCH_MM_${id}_`;
-    const mm = await startConsumer(['--impl', 'micromesh', '--url', url, '--topic', `${id}mm.x`, '--group', 'bench']).catch(async (err: unknown) => {
+    const [mm, keyed] = await Promise.all([
+      startConsumer(['--impl', 'micromesh', '--url', url, '--topic', `${id}mm.x`, '--group', 'bench']),
+      startConsumer(['--impl', 'micromesh', '--url', url, '--topic', `${id}mk.x`, '--group', 'bench']),
+    ]).catch(async (err: unknown) => {
       await raw.stop();
       throw err;
     });
@@ -142,11 +150,11 @@ async function jetstream(ctx: BenchContext, id: string): Promise<void> {
       await rounds(ctx, 'events-jetstream', [
         { impl: 'raw-nats', publish: () => js.publish(`${id}raw.x`, body()), consumed: raw.count },
         { impl: 'micromesh', publish: () => node.events.publish(`${id}mm.x`, payload.value), consumed: mm.count },
+        { impl: 'micromesh-keyed', publish: () => node.events.publish(`${id}mk.x`, payload.value, { key: nextKey() }), consumed: keyed.count },
       ]);
     } finally {
       await node.stop();
-      await mm.stop();
-      await raw.stop();
+      await Promise.all([mm.stop(), keyed.stop(), raw.stop()]);
     }
   } finally {
     for await (const s of jsm.streams.list()) if (s.config.name.includes(id)) await jsm.streams.delete(s.config.name);
@@ -161,7 +169,10 @@ async function redis(ctx: BenchContext, id: string): Promise<void> {
     const rawKey = `${id}:raw`;
     const raw = await startConsumer(['--impl', 'raw-redis', '--topic', rawKey, '--group', 'bench']);
     const url = `redis://127.0.0.1:6379?prefix=${id}`;
-    const mm = await startConsumer(['--impl', 'micromesh', '--url', url, '--topic', 'bench.mm', '--group', 'bench']).catch(async (err: unknown) => {
+    const [mm, keyed] = await Promise.all([
+      startConsumer(['--impl', 'micromesh', '--url', url, '--topic', 'bench.mm', '--group', 'bench']),
+      startConsumer(['--impl', 'micromesh', '--url', url, '--topic', 'bench.mk', '--group', 'bench']),
+    ]).catch(async (err: unknown) => {
       await raw.stop();
       throw err;
     });
@@ -170,11 +181,11 @@ async function redis(ctx: BenchContext, id: string): Promise<void> {
       await rounds(ctx, 'events-redis', [
         { impl: 'raw-redis', publish: () => client.xadd(rawKey, '*', 'data', JSON.stringify(payload.value)), consumed: raw.count },
         { impl: 'micromesh', publish: () => node.events.publish('bench.mm', payload.value), consumed: mm.count },
+        { impl: 'micromesh-keyed', publish: () => node.events.publish('bench.mk', payload.value, { key: nextKey() }), consumed: keyed.count },
       ]);
     } finally {
       await node.stop();
-      await mm.stop();
-      await raw.stop();
+      await Promise.all([mm.stop(), keyed.stop(), raw.stop()]);
     }
   } finally {
     const keys = await client.keys(`${id}:*`);
