@@ -129,6 +129,8 @@ class NatsRegistryLink implements RegistryLink {
       await this.#nc.request(this.#aliveSubject(nodeId), undefined, { timeout: CHECK_TIMEOUT_MS });
       return 'alive';
     } catch (err) {
+      // The server went away while the check waited: that says nothing about the node, whose record is kept.
+      if (this.#closed || this.#nc.isClosed() || this.#offline) return 'offline';
       if ((err as { code?: unknown }).code !== '503') return 'unknown';
       // No one listens for that node any more: tell everyone at once, so that peers slower to notice drop it too.
       this.#send(`${this.#prefix}.bye`, { k: keys });
