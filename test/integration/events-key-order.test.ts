@@ -105,3 +105,47 @@ test('jetstream events — publishers of one key in different processes take tur
     await Promise.all(connections.map((nc) => nc.close()));
   }
 });
+
+test('redis and jetstream events — a foreign writer\'s bad prev leaves its event unchained, never waited on forever', { timeout: 30_000 }, async (t) => {
+  const redisUp = await engineAvailable('Redis', 6379);
+  const natsUp = await engineAvailable('NATS', 4222);
+  if (!redisUp || !natsUp) return t.skip('Redis or NATS is not reachable');
+  const id = runId();
+  const ce = (n: number) => JSON.stringify({ specversion: '1.0', id: `foreign-${n}`, source: '/foreign', type: 'orders', partitionkey: 'customer-7', datacontenttype: 'application/json', data: { n } });
+  // Redis: an id that is not one, and one from the future.
+  const raw = new Redis('redis://127.0.0.1:6379');
+  const client = new Redis('redis://127.0.0.1:6379');
+  const redisFront = frontOf(createRedisEvents({ value: client, release: async () => client.disconnect() }, { prefix: id, pollMs: 200 }));
+  // JetStream: a header that is not a number, and a sequence after the event's own.
+  const nc = await nats.connect({ servers: '127.0.0.1:4222' });
+  const jsm = await nc.jetstreamManager();
+  const prefix = `EVKEY_${id}_`;
+  const natsFront = frontOf(createJetStreamEvents({ value: nc, release: async () => {} }, nats, { streamPrefix: prefix, storage: 'memory', pollMs: 200 }));
+  try {
+    await raw.xadd(`${id}:orders`, '*', 'data', ce(1), 'prev', 'not-an-id');
+    await raw.xadd(`${id}:orders`, '*', 'data', ce(2), 'prev', '99999999999999-0');
+    const fromRedis: number[] = [];
+    await redisFront.events.consume('orders', { group: 'billing', ackWaitMs: 2000 }, (e) => void fromRedis.push((e.data as { n: number }).n));
+
+    const topic = `${id}.orders`;
+    await natsFront.events.publish(topic, { n: 0 }); // makes the stream
+    for (const [n, prev] of [[1, 'abc'], [2, '999999']] as const) {
+      const h = nats.headers();
+      for (const [k, v] of Object.entries({ 'ce-specversion': '1.0', 'ce-id': `foreign-${n}`, 'ce-source': '/foreign', 'ce-type': 'orders', 'ce-partitionkey': 'customer-7', 'content-type': 'application/json', 'Micromesh-Prev': prev })) h.set(k, v);
+      await nc.jetstream().publish(topic, new TextEncoder().encode(JSON.stringify({ n })), { headers: h });
+    }
+    const fromNats: number[] = [];
+    await natsFront.events.consume(topic, { group: 'billing', ackWaitMs: 2000 }, (e) => void fromNats.push((e.data as { n: number }).n));
+    await until('both foreign events on each', () => fromRedis.length === 2 && fromNats.length === 3, 10_000);
+    assert.deepEqual(fromRedis, [1, 2]);
+    assert.deepEqual(fromNats, [0, 1, 2]);
+  } finally {
+    await redisFront.close();
+    const keys = await raw.keys(`${id}:*`);
+    if (keys.length > 0) await raw.del(...keys);
+    raw.disconnect();
+    await natsFront.close();
+    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) await jsm.streams.delete(s.config.name);
+    await nc.close();
+  }
+});

@@ -262,7 +262,8 @@ class JetStreamEvents implements EventsBackend {
       }
     }
     const ce = fromBinary(entries, m.data, (name) => TRANSPORT_HEADER.test(name));
-    const chained = prev !== undefined && Number.isSafeInteger(prev) && ce.key !== undefined;
+    // A predecessor must come before this event in the stream; anything else (a foreign writer's) leaves it unchained.
+    const chained = prev !== undefined && Number.isSafeInteger(prev) && prev < m.info.streamSequence && ce.key !== undefined;
     return new JetStreamDelivery(m, ce, chained ? prev : undefined, chained ? turns : undefined);
   }
 

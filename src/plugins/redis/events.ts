@@ -28,12 +28,18 @@ import { redisScript, runScript } from './scripts.ts';
 
 
 const SPAN = 1024;
+const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
 const MAX_SEQ = '18446744073709551615';
 
 /** `1712345678901-3` → 1712345678901·1024 + 3. */
 export function sequenceOf(id: string): number {
   const [ms, n] = id.split('-');
   return Number(ms) * SPAN + Number(n);
+}
+
+/** A `prev` field as read: '' (the first of its key), an entry id before `id`, or else (a foreign writer's) none. */
+function predecessor(prev: string, id: string): string | undefined {
+  return prev === '' || (ENTRY_ID.test(prev) && sequenceOf(prev) < sequenceOf(id)) ? prev : undefined;
 }
 
 /** The id just before sequence `s` (a group created there reads `s` first). */
@@ -297,7 +303,7 @@ class GroupReader implements EventSource {
     for (let i = 0; i + 1 < fields.length; i += 2) {
       if (fields[i] === 'data') body = fields[i + 1];
       else if (fields[i] === 'metadata') meta = fields[i + 1];
-      else if (fields[i] === 'prev') prev = fields[i + 1];
+      else if (fields[i] === 'prev') prev = predecessor(fields[i + 1] as string, id);
     }
     let metadata: Record<string, string> = {};
     let malformed: string | undefined;
