@@ -36,7 +36,7 @@ describe('events interop over NATS JetStream (CloudEvents binary mode), with pla
       await fn(nc, `nats://127.0.0.1:4222?streamPrefix=${prefix}&storage=memory`, `${runId()}.orders`);
     } finally {
       const jsm = await nc.jetstreamManager();
-      for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix)) await jsm.streams.delete(s.config.name);
+      for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) await jsm.streams.delete(s.config.name);
       await nc.close();
     }
   };

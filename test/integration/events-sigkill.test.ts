@@ -115,7 +115,7 @@ describe('events — a consumer process killed with SIGKILL mid-stream loses not
       cleanup: async () => {
         const nc = await connect({ servers: '127.0.0.1:4222' });
         const jsm = await nc.jetstreamManager();
-        for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix)) await jsm.streams.delete(s.config.name);
+        for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) await jsm.streams.delete(s.config.name);
         await nc.close();
       },
     });

@@ -29,7 +29,9 @@ test('examples — events on JetStream: a group split over two processes, a pois
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/events/main.ts'], { timeout: 90_000 });
     checkOutput(stdout);
   } finally {
-    for await (const s of jsm.streams.list()) if (!before.has(s.config.name) && s.config.name.startsWith('EVENTS_shop-')) await jsm.streams.delete(s.config.name);
+    // The example's streams, and the buckets of per-key order when this run made them.
+    const made = (name: string) => name.startsWith('EVENTS_shop-') || name === 'KV_EVENTS_KEYS' || name === 'KV_EVENTS_TURNS';
+    for await (const s of jsm.streams.list()) if (!before.has(s.config.name) && made(s.config.name)) await jsm.streams.delete(s.config.name);
     await nc.close();
   }
 });

@@ -48,7 +48,7 @@ test('jetstream events — the auto acks of a batch of deliveries leave in a few
   } finally {
     await front.close();
     const jsm = await nc.jetstreamManager();
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix)) await jsm.streams.delete(s.config.name);
+    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(prefix) || s.config.name.startsWith(`KV_${prefix}`)) await jsm.streams.delete(s.config.name);
     await nc.close();
   }
 });
