@@ -60,18 +60,22 @@ interface RawMsg {
 
 /**
  * Reads a message as a CloudEvent. The header block is parsed here from the raw bytes when nats.js exposes them
- * (decoding them through its MsgHdrs cost a sixth of a delivery); otherwise from `msg.headers`.
+ * (decoding them through its MsgHdrs cost a sixth of a delivery); otherwise from `msg.headers`. `topic` is the
+ * subscription's subject when it has no wildcard (nats.js decodes `msg.subject` from bytes on every message).
  */
-function parseMsg(msg: Msg, foreign: EventStamps): Parsed {
+function parseMsg(msg: Msg, topic: string | undefined, foreign: EventStamps): Parsed {
   const raw = msg as unknown as RawMsg;
   const end = raw._msg?.hdr;
-  if (raw._rdata instanceof Uint8Array && typeof end === 'number') {
-    if (end < 0) return fromBinary(msg.subject, [], msg.data, foreign);
-    return fromHeaderBlock(msg.subject, Buffer.from(raw._rdata.buffer, raw._rdata.byteOffset, end).toString('latin1'), msg.data, foreign);
+  const data = raw._rdata;
+  const subject = topic ?? msg.subject;
+  if (data instanceof Uint8Array && typeof end === 'number') {
+    if (end < 0) return fromBinary(subject, [], msg.data, foreign);
+    const block = Buffer.isBuffer(data) ? data.toString('latin1', 0, end) : Buffer.from(data.buffer, data.byteOffset, end).toString('latin1');
+    return fromHeaderBlock(subject, block, msg.data, foreign);
   }
   const pairs: Array<[string, string]> = [];
   for (const [k, values] of msg.headers ?? []) if (values[0] !== undefined) pairs.push([k, values[0]]);
-  return fromBinary(msg.subject, pairs, msg.data, foreign);
+  return fromBinary(subject, pairs, msg.data, foreign);
 }
 
 /** What the broker runs on: the shared connection, the node's logger and clock. */
@@ -192,6 +196,7 @@ export class NatsBroker implements Broker {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'nats broker closed');
     const nc = this.#lease.value;
     let sub: Subscription;
+    const literal = pattern.includes('*') || pattern.includes('>') ? undefined : pattern;
     try {
       sub = nc.subscribe(pattern, {
         ...(options.queue === undefined ? {} : { queue: options.queue }),
@@ -200,7 +205,7 @@ export class NatsBroker implements Broker {
             this.#log.warn({ pattern, err: err.message }, 'nats broker: subscription error');
             return;
           }
-          const parsed = parseMsg(msg, this.#foreign);
+          const parsed = parseMsg(msg, literal, this.#foreign);
           if (!parsed.ok) return sink.malformed(msg.subject, parsed.reason, msg.data);
           try {
             sink.deliver(parsed.message);

@@ -54,6 +54,29 @@ test('cloudevents — binary mode: lowercase ce-* and content-type, metadata as 
   assert.deepEqual({ ...fromBlock.message, body: undefined }, { ...message, body: undefined });
 });
 
+test('cloudevents — header block: names in any case or padded, values trimmed, percent-decoded, a repeat keeps the last', () => {
+  const block = [
+    'NATS/1.0',
+    'CE-SpecVersion: 1.0',
+    'ce-id:id-2',
+    ' ce-source :  micromesh://n2  ',
+    'Ce-Type: orders.paid',
+    'ce-time: 2026-01-02T03:04:05.000Z',
+    'ce-time: 2026-01-02T03:04:06.000Z',
+    'Content-Type: application/msgpack',
+    'tenant: a%20b',
+    'ce-traceparent: 00-ab',
+    '',
+    '',
+  ].join('\r\n');
+  const parsed = fromHeaderBlock('orders.paid', block, Buffer.from([1]), NATS);
+  assert.ok(parsed.ok);
+  const { id, source, type, time, contentType, metadata } = parsed.message;
+  assert.deepEqual({ id, source, type, time, contentType, metadata }, { id: 'id-2', source: 'micromesh://n2', type: 'orders.paid', time: '2026-01-02T03:04:06.000Z', contentType: 'application/msgpack', metadata: { tenant: 'a b', traceparent: '00-ab' } });
+  const badTime = fromHeaderBlock('t', 'NATS/1.0\r\nce-specversion: 1.0\r\nce-id: 1\r\nce-source: s\r\nce-type: t\r\nce-time: 2026-01-02 03:04\r\n\r\n', Buffer.alloc(0), NATS);
+  assert.ok(!badTime.ok && /ce-time/.test(badTime.reason));
+});
+
 test('cloudevents — binary mode: no ce-* header is a plain message; a bad or partial CloudEvent is refused with the reason', () => {
   const plain = fromBinary('t', [['content-type', 'application/msgpack']], Buffer.from([1]), NATS);
   assert.ok(plain.ok && plain.message.source === 'nats' && plain.message.type === 't' && plain.message.contentType === 'application/msgpack');
