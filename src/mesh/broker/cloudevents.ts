@@ -18,9 +18,18 @@ const STANDARD = new Set(['specversion', 'id', 'source', 'type', 'time', 'dataco
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 const NEEDS_ENCODING = /[^\u0021-\u007e]|["%]/;
 
+/** Whether a header value goes as it is: printable ASCII but `"` and `%` (a loop: the regex test cost more). */
+function isPlainValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e || c === 0x22 || c === 0x25) return false;
+  }
+  return true;
+}
+
 /** Percent-encodes space, `"`, `%` and anything outside printable ASCII (UTF-8 bytes), as the NATS binding asks. */
 export function encodeHeaderValue(v: string): string {
-  if (!NEEDS_ENCODING.test(v)) return v;
+  if (isPlainValue(v)) return v;
   let out = '';
   for (const ch of v) {
     if (NEEDS_ENCODING.test(ch)) for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
