@@ -213,6 +213,39 @@ function knownName(block: string, at: number, end: number): string | undefined {
 /** Whitespace `trim` would remove, as far as a latin1 header block can hold it. */
 const isSpace = (c: number): boolean => c <= 0x20 || c === 0xa0;
 
+const OWN_HEAD = `NATS/1.0\r\nce-specversion: ${SPEC_VERSION}\r\nce-id: `;
+const OWN_NAMES = ['ce-source: ', 'ce-type: ', 'ce-time: ', 'content-type: '] as const;
+
+/**
+ * The lines micromesh writes first, in its order (`ce-specversion: 1.0`, `ce-id`, `ce-source`, `ce-type`,
+ * `ce-time`, `content-type`, one space after each colon), read without searching for names. Returns where the
+ * lines after them (metadata) start, or -1, with `a` untouched, when the block is laid out any other way.
+ */
+function readOwnLines(a: BinaryAttributes, block: string, decode: boolean): number {
+  if (!block.startsWith(OWN_HEAD)) return -1;
+  const values: string[] = [];
+  let at = OWN_HEAD.length;
+  for (let i = 0; ; i++) {
+    const eol = block.indexOf('\r\n', at);
+    if (eol <= at || isSpace(block.charCodeAt(at)) || isSpace(block.charCodeAt(eol - 1))) return -1;
+    values.push(block.slice(at, eol));
+    at = eol + 2;
+    const name = OWN_NAMES[i];
+    if (name === undefined) break;
+    if (!block.startsWith(name, at)) return -1;
+    at += name.length;
+  }
+  const [id, source, type, time, contentType] = values as [string, string, string, string, string];
+  a.any = true;
+  a.spec = SPEC_VERSION;
+  a.id = decode ? decodeHeaderValue(id) : id;
+  a.source = decode ? decodeHeaderValue(source) : source;
+  a.type = decode ? decodeHeaderValue(type) : type;
+  a.time = decode ? decodeHeaderValue(time) : time;
+  a.contentType = contentType;
+  return at;
+}
+
 /**
  * {@link fromBinary} from a raw header block (`NATS/1.0` status line, then `name: value` lines), parsed in place;
  * a repeated header keeps its last value. The names micromesh writes, lowercase, are matched where they stand;
@@ -222,7 +255,8 @@ export function fromHeaderBlock(topic: string, block: string, body: Uint8Array, 
   const a = newAttributes();
   const decode = block.includes('%');
   const n = block.length;
-  let at = block.indexOf('\r\n') + 2;
+  let at = readOwnLines(a, block, decode);
+  if (at === -1) at = block.indexOf('\r\n') + 2;
   while (at > 1 && at < n) {
     let eol = block.indexOf('\r\n', at);
     if (eol === -1) eol = n;

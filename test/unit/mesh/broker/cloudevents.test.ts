@@ -77,6 +77,18 @@ test('cloudevents — header block: names in any case or padded, values trimmed,
   assert.ok(!badTime.ok && /ce-time/.test(badTime.reason));
 });
 
+test('cloudevents — header block in micromesh\'s own layout: read in order, a later repeat still wins, odd spacing falls back', () => {
+  const own = `NATS/1.0\r\n${binaryHeaderLines(message)}`;
+  const repeated = fromHeaderBlock('orders.created', `${own}ce-id: id-9\r\n\r\n`, message.body, NATS);
+  assert.ok(repeated.ok && repeated.message.id === 'id-9' && repeated.message.metadata.tenant === 'acme');
+  const spaced = fromHeaderBlock('orders.created', own.replace('ce-id: id-1', 'ce-id:  id-1 ').concat('\r\n'), message.body, NATS);
+  assert.ok(spaced.ok && spaced.message.id === 'id-1');
+  const reordered = fromHeaderBlock('orders.created', own.replace(/ce-type: [^\r]*\r\n/, '').concat('ce-type: late\r\n\r\n'), message.body, NATS);
+  assert.ok(reordered.ok && reordered.message.type === 'late' && reordered.message.time === message.time);
+  const empty = fromHeaderBlock('orders.created', own.replace('ce-id: id-1', 'ce-id: ').concat('\r\n'), message.body, NATS);
+  assert.ok(!empty.ok && empty.reason === 'ce-id is missing');
+});
+
 test('cloudevents — binary mode: no ce-* header is a plain message; a bad or partial CloudEvent is refused with the reason', () => {
   const plain = fromBinary('t', [['content-type', 'application/msgpack']], Buffer.from([1]), NATS);
   assert.ok(plain.ok && plain.message.source === 'nats' && plain.message.type === 't' && plain.message.contentType === 'application/msgpack');
