@@ -18,9 +18,18 @@ const STANDARD = new Set(['specversion', 'id', 'source', 'type', 'time', 'dataco
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 const NEEDS_ENCODING = /[^\u0021-\u007e]|["%]/;
 
+/** Whether a header value goes as it is: printable ASCII but `"` and `%` (a loop: the regex test cost more). */
+function isPlainValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e || c === 0x22 || c === 0x25) return false;
+  }
+  return true;
+}
+
 /** Percent-encodes space, `"`, `%` and anything outside printable ASCII (UTF-8 bytes), as the NATS binding asks. */
 export function encodeHeaderValue(v: string): string {
-  if (!NEEDS_ENCODING.test(v)) return v;
+  if (isPlainValue(v)) return v;
   let out = '';
   for (const ch of v) {
     if (NEEDS_ENCODING.test(ch)) for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
@@ -81,7 +90,15 @@ export type Parsed = { ok: true; message: BrokerMessage } | { ok: false; reason:
 const bad = (reason: string): Parsed => ({ ok: false, reason });
 
 const RFC3339 = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/;
-const isTime = (v: string): boolean => RFC3339.test(v);
+/** The last time that passed: a publisher stamps a millisecond's events with one time, so most checks are this. */
+let lastTime = '';
+const isTime = (v: string): boolean => {
+  if (v === lastTime) return true;
+  if (!RFC3339.test(v)) return false;
+  lastTime = v;
+  return true;
+};
+const isStructured = (contentType: string): boolean => contentType.length >= STRUCTURED_JSON.length && contentType.toLowerCase().startsWith(STRUCTURED_JSON);
 
 /** The attributes of a binary-mode message, gathered header by header. */
 interface BinaryAttributes {
@@ -108,15 +125,15 @@ const newAttributes = (): BinaryAttributes => ({
   metadata: undefined,
 });
 
-function readHeader(a: BinaryAttributes, name: string, value: string): void {
-  const k = name.length > 2 && (name.charCodeAt(0) | 0x20) === 0x63 && (name.charCodeAt(1) | 0x20) === 0x65 && name.charCodeAt(2) === 0x2d ? name.toLowerCase() : undefined;
-  if (k === undefined) {
-    if (name.length === 12 && name.toLowerCase() === 'content-type') a.contentType = value;
-    else (a.metadata ??= {})[name] = decodeHeaderValue(value);
+/** Reads one header whose name is already lowercase (`ce-…`, `content-type`, or a metadata key as it came). */
+function readLower(a: BinaryAttributes, k: string, value: string, decode: boolean): void {
+  if (!k.startsWith('ce-')) {
+    if (k === 'content-type') a.contentType = value;
+    else (a.metadata ??= {})[k] = decode ? decodeHeaderValue(value) : value;
     return;
   }
   a.any = true;
-  const v = decodeHeaderValue(value);
+  const v = decode ? decodeHeaderValue(value) : value;
   switch (k) {
     case 'ce-specversion':
       a.spec = v;
@@ -141,8 +158,15 @@ function readHeader(a: BinaryAttributes, name: string, value: string): void {
   }
 }
 
+/** One header by its name in any case: `ce-*` and `content-type` are matched lowercased, metadata keeps its name. */
+function readHeader(a: BinaryAttributes, name: string, value: string): void {
+  const ce = name.length > 2 && (name.charCodeAt(0) | 0x20) === 0x63 && (name.charCodeAt(1) | 0x20) === 0x65 && name.charCodeAt(2) === 0x2d;
+  if (ce || (name.length === 12 && name.toLowerCase() === 'content-type')) readLower(a, name.toLowerCase(), value, true);
+  else readLower(a, name, value, true);
+}
+
 function fromAttributes(topic: string, a: BinaryAttributes, body: Uint8Array, foreign: EventStamps): Parsed {
-  if (a.contentType.toLowerCase().startsWith(STRUCTURED_JSON)) return fromStructured(topic, body);
+  if (isStructured(a.contentType)) return fromStructured(topic, body);
   const metadata = a.metadata ?? EMPTY_METADATA;
   if (!a.any) return { ok: true, message: { topic, body, contentType: a.contentType, metadata, id: foreign.id(), source: foreign.source, type: topic, time: foreign.time() } };
   if (a.spec !== SPEC_VERSION) return bad(`ce-specversion is ${JSON.stringify(a.spec ?? null)}, not "1.0"`);
@@ -166,21 +190,84 @@ export function fromBinary(topic: string, headers: Iterable<[string, string]>, b
   return fromAttributes(topic, a, body, foreign);
 }
 
+/** The lowercase names the block parser knows by their length; others, and these in another case, go the slow way. */
+function knownName(block: string, at: number, end: number): string | undefined {
+  switch (end - at) {
+    case 5:
+      return block.startsWith('ce-id', at) ? 'ce-id' : undefined;
+    case 7:
+      return block.startsWith('ce-type', at) ? 'ce-type' : block.startsWith('ce-time', at) ? 'ce-time' : undefined;
+    case 9:
+      return block.startsWith('ce-source', at) ? 'ce-source' : undefined;
+    case 12:
+      return block.startsWith('content-type', at) ? 'content-type' : undefined;
+    case 14:
+      return block.startsWith('ce-specversion', at) ? 'ce-specversion' : undefined;
+    case 18:
+      return block.startsWith('ce-datacontenttype', at) ? 'ce-datacontenttype' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Whitespace `trim` would remove, as far as a latin1 header block can hold it. */
+const isSpace = (c: number): boolean => c <= 0x20 || c === 0xa0;
+
+const OWN_HEAD = `NATS/1.0\r\nce-specversion: ${SPEC_VERSION}\r\nce-id: `;
+const OWN_NAMES = ['ce-source: ', 'ce-type: ', 'ce-time: ', 'content-type: '] as const;
+
+/**
+ * The lines micromesh writes first, in its order (`ce-specversion: 1.0`, `ce-id`, `ce-source`, `ce-type`,
+ * `ce-time`, `content-type`, one space after each colon), read without searching for names. Returns where the
+ * lines after them (metadata) start, or -1, with `a` untouched, when the block is laid out any other way.
+ */
+function readOwnLines(a: BinaryAttributes, block: string, decode: boolean): number {
+  if (!block.startsWith(OWN_HEAD)) return -1;
+  const values: string[] = [];
+  let at = OWN_HEAD.length;
+  for (let i = 0; ; i++) {
+    const eol = block.indexOf('\r\n', at);
+    if (eol <= at || isSpace(block.charCodeAt(at)) || isSpace(block.charCodeAt(eol - 1))) return -1;
+    values.push(block.slice(at, eol));
+    at = eol + 2;
+    const name = OWN_NAMES[i];
+    if (name === undefined) break;
+    if (!block.startsWith(name, at)) return -1;
+    at += name.length;
+  }
+  const [id, source, type, time, contentType] = values as [string, string, string, string, string];
+  a.any = true;
+  a.spec = SPEC_VERSION;
+  a.id = decode ? decodeHeaderValue(id) : id;
+  a.source = decode ? decodeHeaderValue(source) : source;
+  a.type = decode ? decodeHeaderValue(type) : type;
+  a.time = decode ? decodeHeaderValue(time) : time;
+  a.contentType = contentType;
+  return at;
+}
+
 /**
  * {@link fromBinary} from a raw header block (`NATS/1.0` status line, then `name: value` lines), parsed in place;
- * a repeated header keeps its last value.
+ * a repeated header keeps its last value. The names micromesh writes, lowercase, are matched where they stand;
+ * values are percent-decoded only when the block has a `%` at all.
  */
 export function fromHeaderBlock(topic: string, block: string, body: Uint8Array, foreign: EventStamps): Parsed {
   const a = newAttributes();
-  let at = block.indexOf('\r\n') + 2;
-  while (at > 1 && at < block.length) {
+  const decode = block.includes('%');
+  const n = block.length;
+  let at = readOwnLines(a, block, decode);
+  if (at === -1) at = block.indexOf('\r\n') + 2;
+  while (at > 1 && at < n) {
     let eol = block.indexOf('\r\n', at);
-    if (eol === -1) eol = block.length;
+    if (eol === -1) eol = n;
     const colon = block.indexOf(':', at);
     if (colon > at && colon < eol) {
       let vs = colon + 1;
       while (block.charCodeAt(vs) === 0x20) vs++;
-      readHeader(a, block.slice(at, colon).trim(), block.slice(vs, eol).trimEnd());
+      const value = vs < eol && isSpace(block.charCodeAt(eol - 1)) ? block.slice(vs, eol).trimEnd() : block.slice(vs, eol);
+      const known = isSpace(block.charCodeAt(at)) || isSpace(block.charCodeAt(colon - 1)) ? undefined : knownName(block, at, colon);
+      if (known === undefined) readHeader(a, block.slice(at, colon).trim(), value);
+      else readLower(a, known, value, decode);
     }
     at = eol + 2;
   }

@@ -12,7 +12,7 @@
  */
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import type { Broker, BrokerMessage, BrokerSink, BrokerSubscribeOptions, BrokerSubscription } from '../../mesh/broker/broker.ts';
-import { binaryHeaderLines, EventStamps, encodeHeaderValue, fromBinary, fromHeaderBlock, type Parsed, STRUCTURED_JSON, toStructured } from '../../mesh/broker/cloudevents.ts';
+import { EventStamps, encodeHeaderValue, fromBinary, fromHeaderBlock, type Parsed, STRUCTURED_JSON, toStructured } from '../../mesh/broker/cloudevents.ts';
 import { ContentType } from '../../mesh/codec/codec.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import type { Clock } from '../../actors/clock.ts';
@@ -20,36 +20,24 @@ import type { Logger } from '../../actors/index.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import type { NatsBrokerOptions } from './options.ts';
 import { natsError } from './connection.ts';
+import { BinaryBlockWriter, HeaderBlock, headerBlock } from './header-block.ts';
 
 
 /** How messages are written; every mode is read. */
 export type NatsCloudEventsMode = NonNullable<NatsBrokerOptions['cloudEvents']>;
 
-/**
- * A header block nats.js sends as it is: its publish only calls `encode()` on the headers it is given, and building
- * its MsgHdrs key by key cost more than the rest of a publish.
- */
-class HeaderBlock {
-  constructor(readonly bytes: Buffer) {}
-
-  encode(): Buffer {
-    return this.bytes;
-  }
-}
-
-const block = (lines: string): MsgHdrs => new HeaderBlock(Buffer.from(`NATS/1.0\r\n${lines}\r\n`, 'latin1')) as unknown as MsgHdrs;
 const STRUCTURED_BLOCK = new HeaderBlock(Buffer.from(`NATS/1.0\r\ncontent-type: ${STRUCTURED_JSON}\r\n\r\n`, 'latin1')) as unknown as MsgHdrs;
 
 /**
  * The subject's payload and headers in each mode. `off` sends the body alone, with headers only for what a plain
  * message needs: a content type other than JSON, and metadata (keys and values are checked at publish).
  */
-function encodeMessage(m: BrokerMessage, mode: NatsCloudEventsMode): { body: Uint8Array; headers: MsgHdrs | undefined } {
-  if (mode === 'binary') return { body: m.body, headers: block(binaryHeaderLines(m)) };
+function encodeMessage(m: BrokerMessage, mode: NatsCloudEventsMode, binary: BinaryBlockWriter): { body: Uint8Array; headers: MsgHdrs | undefined } {
+  if (mode === 'binary') return { body: m.body, headers: binary.block(m) };
   if (mode === 'structured') return { body: Buffer.from(toStructured(m), 'utf8'), headers: STRUCTURED_BLOCK };
   let lines = m.contentType === ContentType.JSON ? '' : `content-type: ${m.contentType}\r\n`;
   for (const k in m.metadata) lines += `${k}: ${encodeHeaderValue(m.metadata[k] as string)}\r\n`;
-  return { body: m.body, headers: lines === '' ? undefined : block(lines) };
+  return { body: m.body, headers: lines === '' ? undefined : headerBlock(lines) };
 }
 
 /** nats.js's message internals this reads when present: the raw bytes and where its header block ends. */
@@ -60,18 +48,22 @@ interface RawMsg {
 
 /**
  * Reads a message as a CloudEvent. The header block is parsed here from the raw bytes when nats.js exposes them
- * (decoding them through its MsgHdrs cost a sixth of a delivery); otherwise from `msg.headers`.
+ * (decoding them through its MsgHdrs cost a sixth of a delivery); otherwise from `msg.headers`. `topic` is the
+ * subscription's subject when it has no wildcard (nats.js decodes `msg.subject` from bytes on every message).
  */
-function parseMsg(msg: Msg, foreign: EventStamps): Parsed {
+function parseMsg(msg: Msg, topic: string | undefined, foreign: EventStamps): Parsed {
   const raw = msg as unknown as RawMsg;
   const end = raw._msg?.hdr;
-  if (raw._rdata instanceof Uint8Array && typeof end === 'number') {
-    if (end < 0) return fromBinary(msg.subject, [], msg.data, foreign);
-    return fromHeaderBlock(msg.subject, Buffer.from(raw._rdata.buffer, raw._rdata.byteOffset, end).toString('latin1'), msg.data, foreign);
+  const data = raw._rdata;
+  const subject = topic ?? msg.subject;
+  if (data instanceof Uint8Array && typeof end === 'number') {
+    if (end < 0) return fromBinary(subject, [], msg.data, foreign);
+    const block = Buffer.isBuffer(data) ? data.toString('latin1', 0, end) : Buffer.from(data.buffer, data.byteOffset, end).toString('latin1');
+    return fromHeaderBlock(subject, block, msg.data, foreign);
   }
   const pairs: Array<[string, string]> = [];
   for (const [k, values] of msg.headers ?? []) if (values[0] !== undefined) pairs.push([k, values[0]]);
-  return fromBinary(msg.subject, pairs, msg.data, foreign);
+  return fromBinary(subject, pairs, msg.data, foreign);
 }
 
 /** What the broker runs on: the shared connection, the node's logger and clock. */
@@ -95,6 +87,7 @@ export class NatsBroker implements Broker {
   readonly #clock: Clock;
   readonly #foreign: EventStamps;
   readonly #mode: NatsCloudEventsMode;
+  readonly #binary = new BinaryBlockWriter();
   readonly #subs = new Set<Subscription>();
   readonly #publishWaitMs: number;
   /** Set while the connection is lost: resolves when it is back. */
@@ -149,7 +142,7 @@ export class NatsBroker implements Broker {
 
   #publishNow(m: BrokerMessage, tries = 1): Promise<void> {
     try {
-      const { body, headers } = encodeMessage(m, this.#mode);
+      const { body, headers } = encodeMessage(m, this.#mode, this.#binary);
       this.#lease.value.publish(m.topic, body, headers === undefined ? undefined : { headers });
     } catch (err) {
       return Promise.reject(natsError(`nats: publish on ${m.topic}`, err));
@@ -192,6 +185,7 @@ export class NatsBroker implements Broker {
     if (this.#closed) throw new MicroError('UNAVAILABLE', 'nats broker closed');
     const nc = this.#lease.value;
     let sub: Subscription;
+    const literal = pattern.includes('*') || pattern.includes('>') ? undefined : pattern;
     try {
       sub = nc.subscribe(pattern, {
         ...(options.queue === undefined ? {} : { queue: options.queue }),
@@ -200,7 +194,7 @@ export class NatsBroker implements Broker {
             this.#log.warn({ pattern, err: err.message }, 'nats broker: subscription error');
             return;
           }
-          const parsed = parseMsg(msg, this.#foreign);
+          const parsed = parseMsg(msg, literal, this.#foreign);
           if (!parsed.ok) return sink.malformed(msg.subject, parsed.reason, msg.data);
           try {
             sink.deliver(parsed.message);

@@ -54,6 +54,41 @@ test('cloudevents — binary mode: lowercase ce-* and content-type, metadata as 
   assert.deepEqual({ ...fromBlock.message, body: undefined }, { ...message, body: undefined });
 });
 
+test('cloudevents — header block: names in any case or padded, values trimmed, percent-decoded, a repeat keeps the last', () => {
+  const block = [
+    'NATS/1.0',
+    'CE-SpecVersion: 1.0',
+    'ce-id:id-2',
+    ' ce-source :  micromesh://n2  ',
+    'Ce-Type: orders.paid',
+    'ce-time: 2026-01-02T03:04:05.000Z',
+    'ce-time: 2026-01-02T03:04:06.000Z',
+    'Content-Type: application/msgpack',
+    'tenant: a%20b',
+    'ce-traceparent: 00-ab',
+    '',
+    '',
+  ].join('\r\n');
+  const parsed = fromHeaderBlock('orders.paid', block, Buffer.from([1]), NATS);
+  assert.ok(parsed.ok);
+  const { id, source, type, time, contentType, metadata } = parsed.message;
+  assert.deepEqual({ id, source, type, time, contentType, metadata }, { id: 'id-2', source: 'micromesh://n2', type: 'orders.paid', time: '2026-01-02T03:04:06.000Z', contentType: 'application/msgpack', metadata: { tenant: 'a b', traceparent: '00-ab' } });
+  const badTime = fromHeaderBlock('t', 'NATS/1.0\r\nce-specversion: 1.0\r\nce-id: 1\r\nce-source: s\r\nce-type: t\r\nce-time: 2026-01-02 03:04\r\n\r\n', Buffer.alloc(0), NATS);
+  assert.ok(!badTime.ok && /ce-time/.test(badTime.reason));
+});
+
+test('cloudevents — header block in micromesh\'s own layout: read in order, a later repeat still wins, odd spacing falls back', () => {
+  const own = `NATS/1.0\r\n${binaryHeaderLines(message)}`;
+  const repeated = fromHeaderBlock('orders.created', `${own}ce-id: id-9\r\n\r\n`, message.body, NATS);
+  assert.ok(repeated.ok && repeated.message.id === 'id-9' && repeated.message.metadata.tenant === 'acme');
+  const spaced = fromHeaderBlock('orders.created', own.replace('ce-id: id-1', 'ce-id:  id-1 ').concat('\r\n'), message.body, NATS);
+  assert.ok(spaced.ok && spaced.message.id === 'id-1');
+  const reordered = fromHeaderBlock('orders.created', own.replace(/ce-type: [^\r]*\r\n/, '').concat('ce-type: late\r\n\r\n'), message.body, NATS);
+  assert.ok(reordered.ok && reordered.message.type === 'late' && reordered.message.time === message.time);
+  const empty = fromHeaderBlock('orders.created', own.replace('ce-id: id-1', 'ce-id: ').concat('\r\n'), message.body, NATS);
+  assert.ok(!empty.ok && empty.reason === 'ce-id is missing');
+});
+
 test('cloudevents — binary mode: no ce-* header is a plain message; a bad or partial CloudEvent is refused with the reason', () => {
   const plain = fromBinary('t', [['content-type', 'application/msgpack']], Buffer.from([1]), NATS);
   assert.ok(plain.ok && plain.message.source === 'nats' && plain.message.type === 't' && plain.message.contentType === 'application/msgpack');
