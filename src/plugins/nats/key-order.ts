@@ -18,6 +18,7 @@
  */
 import type { Consumer, JetStreamManager, KV, KvEntry, NatsConnection } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
+import { TurnWaits } from '../../mesh/events/turns.ts';
 import { natsError } from './connection.ts';
 import { encodeKvKey, isCasConflict } from './kv.ts';
 
@@ -26,7 +27,6 @@ export const PREV_HEADER = 'Micromesh-Prev';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CACHED_KEYS = 10_000;
-const SETTLED_KEPT = 4096;
 
 type KvOpener = (name: string) => Promise<KV>;
 
@@ -215,13 +215,11 @@ export interface TurnPlan {
 /** The consuming side, for one member: when a delivery may run, and the marks its settling leaves. */
 export class Turns {
   readonly #p: TurnPlan;
-  readonly #settled = new Set<number>();
-  readonly #unsettled = new Map<number, Array<() => void>>();
-  readonly #sleepers = new Set<() => void>();
-  #closed = false;
+  readonly #waits: TurnWaits<number>;
 
   constructor(plan: TurnPlan) {
     this.#p = plan;
+    this.#waits = new TurnWaits(plan.pollMs);
   }
 
   #mark(topic: string, key: string): string {
@@ -240,7 +238,7 @@ export class Turns {
 
   /** A keyed delivery arrived here: deliveries waiting on it wait without asking the server. */
   delivered(sequence: number): void {
-    if (!this.#unsettled.has(sequence)) this.#unsettled.set(sequence, []);
+    this.#waits.delivered(sequence);
   }
 
   /**
@@ -250,39 +248,13 @@ export class Turns {
    */
   settle(topic: string, key: string, sequence: number): void {
     this.#p.mark(this.#mark(topic, key), String(sequence));
-    this.#settled.add(sequence);
-    if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.values().next().value as number);
-    const waiters = this.#unsettled.get(sequence);
-    this.#unsettled.delete(sequence);
-    for (const wake of waiters ?? []) wake();
+    this.#waits.settled(sequence);
   }
 
   /** `undefined` when the event after `prev` may run now, else a promise of the moment it may. */
   turn(topic: string, key: string, prev: number): Promise<void> | undefined {
-    if (prev <= 0 || this.#settled.has(prev) || this.#closed) return undefined;
-    return this.#await(topic, key, prev);
-  }
-
-  async #await(topic: string, key: string, prev: number): Promise<void> {
-    const slowest = Math.max(2, this.#p.pollMs / 10);
-    let delay = 2;
-    for (let ask = !this.#unsettled.has(prev); ; ask = true) {
-      if (ask && (await this.#settledElsewhere(topic, key, prev))) return;
-      if (this.#settled.has(prev) || this.#closed) return;
-      const mine = this.#unsettled.get(prev);
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.#sleepers.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, mine === undefined ? delay : slowest);
-        this.#sleepers.add(wake);
-        mine?.push(wake);
-      });
-      if (this.#settled.has(prev) || this.#closed) return;
-      delay = Math.min(delay * 2, slowest);
-    }
+    if (prev <= 0) return undefined;
+    return this.#waits.wait(prev, () => this.#settledElsewhere(topic, key, prev));
   }
 
   /** Whether the group settled `prev` (its mark or the ack floor reached it) or it left the stream. */
@@ -303,13 +275,12 @@ export class Turns {
         },
       );
     } catch (err) {
-      if (this.#closed) return true;
+      if (this.#waits.closed) return true;
       throw natsError(`jetstream: reading the turn of ${topic}`, err);
     }
   }
 
   close(): void {
-    this.#closed = true;
-    for (const wake of [...this.#sleepers]) wake();
+    this.#waits.close();
   }
 }

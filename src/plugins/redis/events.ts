@@ -22,6 +22,7 @@ import { dataBytes, fromStructured, toStructured } from '../../mesh/events/cloud
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
 import type { RedisEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
+import { TurnWaits } from '../../mesh/events/turns.ts';
 import { batchWrites } from './batch.ts';
 import { redisError } from './connection.ts';
 import { redisScript, runScript } from './scripts.ts';
@@ -70,14 +71,6 @@ if KEYS[2] ~= '' then redis.call('SET', KEYS[2], id, 'PX', ARGV[3]) end
 return id`);
 
 type Entry = [id: string, fields: string[]];
-
-/** Ids of entries this member settled lately, so that the next event of a key rarely needs to ask Redis. */
-const SETTLED_KEPT = 4096;
-
-/** A delivery of this member's, not settled yet, with the turns waiting for it. */
-interface Unsettled {
-  readonly waiters: Array<() => void>;
-}
 
 /** A Redis delivery: the stored delivery and the `prev` entry id its key's order hangs on ('' for none). */
 interface RedisDelivery extends StoredDelivery {
@@ -172,15 +165,14 @@ class GroupReader implements EventSource {
   #claimCursor = '0-0';
   #lastClaim = 0;
   #closed = false;
-  readonly #unsettled = new Map<string, Unsettled>();
-  readonly #settled = new Set<string>();
-  readonly #polls = new Set<() => void>();
+  readonly #turns: TurnWaits<string>;
 
   constructor(redis: Redis, blocking: Redis, plan: ReaderPlan, onClose: () => void) {
     this.#redis = redis;
     this.#blocking = blocking;
     this.#p = plan;
     this.#onClose = onClose;
+    this.#turns = new TurnWaits(plan.pollMs);
   }
 
   async next(max: number): Promise<StoredDelivery[]> {
@@ -229,55 +221,19 @@ class GroupReader implements EventSource {
 
   turn(delivery: StoredDelivery): Promise<void> | undefined {
     const prev = (delivery as RedisDelivery).prev;
-    if (prev === undefined || prev === '' || this.#settled.has(prev) || this.#closed) return undefined;
-    return this.#awaitSettled(prev);
+    if (prev === undefined || prev === '') return undefined;
+    return this.#turns.wait(prev, () => this.#notPending(prev));
   }
 
-  /**
-   * Resolves once `prev` is not pending in the group. While it is one of this member's deliveries, its settling wakes
-   * the wait, and Redis is asked only every tenth of the poll interval (another incarnation of this member may settle
-   * it); otherwise XPENDING is asked at a growing interval, from 2 ms to that tenth.
-   */
-  async #awaitSettled(prev: string): Promise<void> {
+  /** Whether entry `prev` is out of the group's pending list: acked, dead-lettered, never delivered, or trimmed. */
+  async #notPending(prev: string): Promise<boolean> {
     const { key, group } = this.#p;
-    const slowest = Math.max(2, this.#p.pollMs / 10);
-    let delay = 2;
-    for (let ask = !this.#unsettled.has(prev); ; ask = true) {
-      if (ask) {
-        let pending: unknown[];
-        try {
-          pending = (await this.#redis.xpending(key, group, prev, prev, 1)) as unknown[];
-        } catch (err) {
-          if (this.#closed) return;
-          throw redisError(`redis events: reading the turn of ${this.#p.topic} in ${group}`, err);
-        }
-        if (pending.length === 0) return;
-      }
-      if (this.#settled.has(prev) || this.#closed) return;
-      const mine = this.#unsettled.get(prev);
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.#polls.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, mine === undefined ? delay : slowest);
-        this.#polls.add(wake);
-        mine?.waiters.push(wake);
-      });
-      if (this.#settled.has(prev) || this.#closed) return;
-      delay = Math.min(delay * 2, slowest);
+    try {
+      return ((await this.#redis.xpending(key, group, prev, prev, 1)) as unknown[]).length === 0;
+    } catch (err) {
+      if (this.#closed) return true;
+      throw redisError(`redis events: reading the turn of ${this.#p.topic} in ${group}`, err);
     }
-  }
-
-  /** Marks `id` settled by this member: its successor may run. */
-  #markSettled(id: string): void {
-    this.#settled.add(id);
-    if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.values().next().value as string);
-    const entry = this.#unsettled.get(id);
-    if (entry === undefined) return;
-    this.#unsettled.delete(id);
-    for (const resolve of entry.waiters) resolve();
   }
 
   async #read(redis: Redis, args: Array<string | number>): Promise<Entry[]> {
@@ -325,13 +281,13 @@ class GroupReader implements EventSource {
     const { key, group, consumer, ackWaitMs } = this.#p;
     const redis = this.#redis;
     let bytes: Uint8Array | undefined;
-    if (prev !== undefined && !this.#unsettled.has(id)) this.#unsettled.set(id, { waiters: [] });
+    if (prev !== undefined) this.#turns.delivered(id);
     const settle = async (): Promise<void> => {
       // The acks of a batch's handlers, sent in one tick, leave in one write.
       batchWrites(redis);
       const acked = redis.xack(key, group, id);
       // The next event of the key may run once the ack is on its way: this member's later commands follow it.
-      if (prev !== undefined) this.#markSettled(id);
+      if (prev !== undefined) this.#turns.settled(id);
       await acked.catch((err: unknown) => {
         throw redisError('redis events: ack', err);
       });
@@ -369,7 +325,7 @@ class GroupReader implements EventSource {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const wake of [...this.#polls]) wake();
+    this.#turns.close();
     this.#onClose();
     this.#blocking.disconnect();
   }
