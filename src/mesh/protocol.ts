@@ -218,6 +218,8 @@ export function decodeRequest(bytes: Uint8Array): RequestHeader {
 export class RequestHeaderDecoder {
   #last: Uint8Array | undefined;
   readonly #header: RequestHeader = { service: '', endpoint: '', contentType: JSON_TYPE, timeoutMs: 0, metadata: {} };
+  /** Routes decoded so far: unchanged from one `decode` to the next when the route repeated. */
+  routes = 0;
 
   decode(bytes: Uint8Array): RequestHeader {
     const timeoutMs = readTimeout(bytes);
@@ -229,6 +231,7 @@ export class RequestHeaderDecoder {
       h.contentType = route.contentType;
       h.metadata = route.metadata;
       this.#last = bytes.slice(4);
+      this.routes++;
     }
     h.timeoutMs = timeoutMs;
     return h;
