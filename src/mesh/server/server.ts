@@ -44,14 +44,13 @@ export interface ServerDeps {
   offloadThresholdBytes: number;
 }
 
-/** Per connection: its request header decoder, and what its last route resolved to while nothing was served or unserved since. */
+/** Per connection: its request header decoder, and what its last unary route resolved to. */
 interface ConnectionRequests {
   readonly decoder: RequestHeaderDecoder;
-  /** `decoder.routes` and the server's generation when `served` and `endpoint` were looked up. */
+  found: [Served, ResolvedEndpoint] | undefined;
+  /** `decoder.routes` and the server's generation when `found` was looked up. */
   route: number;
   generation: number;
-  served: Served | undefined;
-  endpoint: Extract<ResolvedEndpoint, { kind: 'unary' }> | undefined;
 }
 
 /**
@@ -146,7 +145,7 @@ export class MeshServer {
     const id = frame.streamId;
     let conn = this.#requests.get(peer);
     if (conn === undefined) {
-      conn = { decoder: new RequestHeaderDecoder(), route: -1, generation: -1, served: undefined, endpoint: undefined };
+      conn = { decoder: new RequestHeaderDecoder(), found: undefined, route: -1, generation: -1 };
       this.#requests.set(peer, conn);
     }
     let header: RequestHeader;
@@ -156,36 +155,33 @@ export class MeshServer {
       return peer.protocolError(MicroError.from(err).detail);
     }
     const stream = (frame.flags & Flag.Stream) !== 0;
-    let served = conn.served;
-    let endpoint: ResolvedEndpoint | undefined = conn.endpoint;
+    let found = conn.found;
     // A connection calling one unary endpoint over and over resolves it once (the common case); anything else, each time.
-    if (stream || this.draining || served === undefined || conn.route !== conn.decoder.routes || conn.generation !== this.#generation) {
-      const found = this.#lookup(header.service, header.endpoint, stream);
-      if (found instanceof MicroError) return peer.sendError(id, found);
-      [served, endpoint] = found;
-      if (endpoint.kind === 'unary') {
+    if (stream || this.draining || found === undefined || conn.route !== conn.decoder.routes || conn.generation !== this.#generation) {
+      const looked = this.#lookup(header.service, header.endpoint, stream);
+      if (looked instanceof MicroError) return peer.sendError(id, looked);
+      found = looked;
+      if (!stream) {
+        conn.found = found;
         conn.route = conn.decoder.routes;
         conn.generation = this.#generation;
-        conn.served = served;
-        conn.endpoint = endpoint;
       }
     }
+    const [served, endpoint] = found;
     let codec: Codec;
     try {
       codec = this.deps.codecs.get(header.contentType);
     } catch (err) {
       return peer.sendError(id, MicroError.from(err));
     }
-    if (endpoint === undefined) return;
     if (endpoint.kind === 'stream') return this.#startStream(served, endpoint, peer, id, codec, header.metadata, Date.now() + header.timeoutMs);
     const call = new WireCall(served, endpoint, header.metadata, this.deps.clock.now() + header.timeoutMs, peer, id, codec);
     if (!peer.accept(id, call, false)) return;
     const body = frame.body;
-    const s = served;
     if (body.length >= this.deps.offloadThresholdBytes) {
       this.#calls.add(call);
       this.deps.codecs.decodeAsync(header.contentType, body, endpoint.requestType).then(
-        (request) => this.#dispatch(s, call, request, true),
+        (request) => this.#dispatch(served, call, request, true),
         (err: unknown) => call.fail(MicroError.from(err)),
       );
       return;
