@@ -120,6 +120,30 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     return result;
   }
 
+  /**
+   * As `enqueue`, but an idle actor (running, both lanes empty, no handler in flight, not scheduled) handles the
+   * message at once on the caller's stack when the dispatcher grants it (see `Dispatcher.claim`): what a run on the
+   * next microtask would do first, without the hop. For callers on an I/O callback.
+   */
+  enqueueOrRun(message: unknown, meta: Meta): SendResult {
+    const mailbox = this.mailbox;
+    if (this.scheduled || this.busy || this.status !== Status.Running || mailbox.userLength > 0 || mailbox.hasSystem || mailbox.capacity < 1) {
+      return this.enqueue(message, meta);
+    }
+    const dispatcher = this.system.dispatcher;
+    if (!dispatcher.claim()) return this.enqueue(message, meta);
+    // Marked scheduled while it runs, as in a dispatcher run: a message sent to it meanwhile is queued, not run.
+    this.scheduled = true;
+    try {
+      this.#invoke(message, meta);
+    } finally {
+      this.scheduled = false;
+      dispatcher.release();
+    }
+    if (this.hasWork()) dispatcher.schedule(this);
+    return true;
+  }
+
   mailboxDeadLetter(message: unknown, meta: Meta, reason: DeadLetterReason): void {
     this.system.deadLetter(this.path, message, meta, reason);
   }

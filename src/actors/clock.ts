@@ -3,6 +3,9 @@
  * client's deadlines, node health and the registries all take it from one place, so a test can swap in a
  * {@link SimulatedClock} and advance time instead of sleeping.
  */
+// Imported, not the global: the global `performance` is a getter, and `now` runs several times per call.
+import { performance } from 'node:perf_hooks';
+
 export interface Clock {
   /** Milliseconds on a monotonic scale. */
   now(): number;

@@ -19,6 +19,8 @@ export class Dispatcher {
   #scheduled = false;
   #sinceYield = 0;
   #resetArmed = false;
+  /** A run, or a message handled at once (`claim`), is under way: nothing else may start on this stack. */
+  #running = false;
 
   constructor(budget = 300) {
     this.#budget = budget;
@@ -33,6 +35,23 @@ export class Dispatcher {
     else queueMicrotask(this.#run);
   }
 
+  /**
+   * Claims the right to handle one message at once, on the caller's stack, instead of on a later run: granted when
+   * no run or other claimed message is under way (so a handler never starts inside another) and the budget since
+   * the event loop last got a turn is not spent; the message counts against that budget. `release` must follow.
+   */
+  claim(): boolean {
+    if (this.#running || this.#sinceYield >= this.#budget) return false;
+    this.#running = true;
+    this.#sinceYield++;
+    this.#armReset();
+    return true;
+  }
+
+  release(): void {
+    this.#running = false;
+  }
+
   readonly #reset = (): void => {
     this.#resetArmed = false;
     this.#sinceYield = 0;
@@ -45,23 +64,32 @@ export class Dispatcher {
 
   readonly #run = (): void => {
     const ready = this.#ready;
-    while (ready.length > 0) {
-      if (this.#sinceYield >= this.#budget) {
-        setImmediate(this.#runAfterYield);
-        return;
+    this.#running = true;
+    try {
+      while (ready.length > 0) {
+        if (this.#sinceYield >= this.#budget) {
+          setImmediate(this.#runAfterYield);
+          return;
+        }
+        const cell = ready.shift() as Runnable;
+        this.#sinceYield += cell.run() + 1;
+        if (cell.hasWork()) ready.push(cell, undefined);
+        else cell.scheduled = false;
       }
-      const cell = ready.shift() as Runnable;
-      this.#sinceYield += cell.run() + 1;
-      if (cell.hasWork()) ready.push(cell, undefined);
-      else cell.scheduled = false;
+      this.#scheduled = false;
+      this.#armReset();
+    } finally {
+      this.#running = false;
     }
-    this.#scheduled = false;
-    // The counter is reset once the event loop has had a turn. Arming that reset only past half the budget
-    // costs one setImmediate per ~budget/2 messages instead of one per run, and still bounds any chain of
-    // microtask-driven runs to `budget` messages between event-loop turns.
+  };
+
+  // The counter is reset once the event loop has had a turn. Arming that reset only past half the budget
+  // costs one setImmediate per ~budget/2 messages instead of one per run, and still bounds any chain of
+  // microtask-driven runs (or messages handled at once) to `budget` messages between event-loop turns.
+  #armReset(): void {
     if (!this.#resetArmed && this.#sinceYield >= this.#budget >> 1) {
       this.#resetArmed = true;
       setImmediate(this.#reset);
     }
-  };
+  }
 }

@@ -9,7 +9,7 @@ import type { RemoteResolver } from './kernel.ts';
 import type { Meta } from './refs.ts';
 import type { SnapshotLimits, TreeSnapshot } from './snapshot.ts';
 import type { ActorSystem } from './system.ts';
-import type { AnyRef, Reminders } from './types.ts';
+import type { AnyRef, Reminders, SendResult } from './types.ts';
 
 /** What the mesh needs from the kernel beyond the public API. */
 export interface KernelInternals {
@@ -22,6 +22,13 @@ export interface KernelInternals {
   readonly clock: Clock;
   /** Installs what `ctx.reminders` returns for an actor (the mesh's store-backed reminders). */
   setReminders(provider: (self: AnyRef) => Reminders): void;
+  /**
+   * Sends as `ref.tell(message)` does, except that an idle local actor handles it at once, on this stack, instead of
+   * on the next microtask: for messages that arrive on an I/O callback (a request frame just read), where no handler
+   * is running. Order and one-message-at-a-time hold; when anything is queued, running or past the dispatcher's
+   * budget, the message is queued as by `tell`.
+   */
+  tellNow(ref: AnyRef, message: unknown): SendResult;
   /** The live actor at `path` on this node (`/user/a/b`), or undefined. */
   lookup(path: string): AnyRef | undefined;
   /** Registers how to reach actors on other nodes. Returns an unregister function. */

@@ -8,13 +8,13 @@ import { Dispatcher } from './dispatcher.ts';
 import { ActorError, ActorErrorCodes, ActorStoppedError, InvalidActorNameError, MailboxFullError, messageTypeOf } from './errors.ts';
 import { DeadLetterReason, EventStream } from './event-stream.ts';
 import type { KernelInternals } from './internal.ts';
-import { DeadRef } from './local-ref.ts';
+import { DeadRef, LocalRef } from './local-ref.ts';
 import type { Logger } from './logger.ts';
 import { type Meta, senderOf } from './refs.ts';
 import { type SnapshotLimits, snapshotTree, type TreeSnapshot } from './snapshot.ts';
 import type { SystemDefaults, SystemServices } from './services.ts';
 import type { SupervisorStrategy } from './strategy.ts';
-import type { ActorFactory, ActorRef, AnyRef, Behavior, Reminders, SerializedRef, SpawnOptions, StopReason } from './types.ts';
+import type { ActorFactory, ActorRef, AnyRef, Behavior, Reminders, SendResult, SerializedRef, SpawnOptions, StopReason } from './types.ts';
 
 /** Resolves addresses of other nodes into refs; the mesh registers one, so the kernel knows no network. */
 export type RemoteResolver = (address: Address, serialized: SerializedRef | undefined) => AnyRef | undefined;
@@ -231,6 +231,10 @@ export class Kernel implements SystemServices, KernelInternals {
 
   reminders(self: AnyRef): Reminders {
     return this.#reminders(self);
+  }
+
+  tellNow(ref: AnyRef, message: unknown): SendResult {
+    return ref instanceof LocalRef && ref.cell.system === this ? ref.cell.enqueueOrRun(message, undefined) : ref.tell(message);
   }
 
   lookup(path: string): AnyRef | undefined {

@@ -155,6 +155,7 @@ export function buildNodeParts(input: NodePartsInput): NodeParts {
   let services: ActorRef<SupervisorMessage> | undefined;
   const server = new MeshServer({
     system,
+    tellNow: (ref, call) => kernel.tellNow(ref, call),
     codecs,
     clock,
     log,

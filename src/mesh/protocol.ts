@@ -4,7 +4,7 @@
  */
 import { Packr } from 'msgpackr';
 import { MicroError } from './errors.ts';
-import { type Metadata, sanitizeMetadata } from './metadata.ts';
+import { EMPTY_METADATA, type Metadata, sanitizeMetadata } from './metadata.ts';
 
 /** Bits of `Frame.flags`. */
 export const Flag = {
@@ -169,20 +169,21 @@ class RouteCache {
 
 /**
  * Encodes request headers, keeping the packed route of calls without metadata (the common case), and of calls whose
- * metadata is one frozen object reused call after call (a token middleware attaches), so a call costs a small copy
- * instead of a msgpack encode. Bounded: each cache empties past `limit` routes. The bytes returned for frozen
- * metadata are the cached ones: send them (a connection copies what it sends) before the next `encode`.
+ * metadata is one frozen object reused call after call (a token middleware attaches), so a call costs writing the
+ * time left into the cached bytes instead of a msgpack encode. Bounded: each cache empties past `limit` routes. The
+ * bytes returned for a route without metadata or with frozen metadata are the cached ones: send them (a connection
+ * copies what it sends) before the next `encode`.
  */
 export class RequestHeaderEncoder {
   readonly #plain: RouteCache;
   readonly #frozen = new WeakMap<Metadata, RouteCache>();
 
   constructor(readonly limit = 1024) {
-    this.#plain = new RouteCache(limit);
+    this.#plain = new RouteCache(limit, true);
   }
 
   encode(h: RequestHeader): Uint8Array {
-    if (Object.keys(h.metadata).length === 0) return this.#plain.header(h);
+    if (h.metadata === EMPTY_METADATA || Object.keys(h.metadata).length === 0) return this.#plain.header(h);
     if (!Object.isFrozen(h.metadata)) return encodeRequest(h);
     let routes = this.#frozen.get(h.metadata);
     if (routes === undefined) {
@@ -218,6 +219,8 @@ export function decodeRequest(bytes: Uint8Array): RequestHeader {
 export class RequestHeaderDecoder {
   #last: Uint8Array | undefined;
   readonly #header: RequestHeader = { service: '', endpoint: '', contentType: JSON_TYPE, timeoutMs: 0, metadata: {} };
+  /** Routes decoded so far: unchanged from one `decode` to the next when the route repeated. */
+  routes = 0;
 
   decode(bytes: Uint8Array): RequestHeader {
     const timeoutMs = readTimeout(bytes);
@@ -229,6 +232,7 @@ export class RequestHeaderDecoder {
       h.contentType = route.contentType;
       h.metadata = route.metadata;
       this.#last = bytes.slice(4);
+      this.routes++;
     }
     h.timeoutMs = timeoutMs;
     return h;

@@ -3,6 +3,7 @@
  * A node holds one codec per content type in a {@link Codecs} registry (codecs.ts); big bodies
  * are coded in a worker pool there, never here.
  */
+import { Buffer } from 'node:buffer';
 import { MicroError } from '../errors.ts';
 
 /** The content types every node understands. */

@@ -1,6 +1,7 @@
 /**
  * `application/json`: the default codec, what the API gateway and every non-JS peer speak.
  */
+import { Buffer } from 'node:buffer';
 import { type Codec, ContentType, EMPTY_BYTES, decodeFailed, encodeFailed } from './codec.ts';
 
 // fatal: invalid UTF-8 is a decode failure, not silently replaced text. Same speed as lenient.

@@ -1,5 +1,5 @@
 import type { Clock } from '../../actors/clock.ts';
-import type { ActorRef, ActorSystem, Logger } from '../../actors/index.ts';
+import type { ActorRef, ActorSystem, Logger, SendResult } from '../../actors/index.ts';
 import { createSupervisor, type SupervisorMessage } from '../../supervisor/index.ts';
 import type { Codec } from '../codec/codec.ts';
 import type { Codecs } from '../codec/codecs.ts';
@@ -32,6 +32,8 @@ interface Served extends ServerCallScope {
 
 export interface ServerDeps {
   system: ActorSystem;
+  /** Sends to an instance as `tell` does, but an idle one handles a call read off a connection at once (the kernel's `tellNow`). */
+  tellNow(ref: ActorRef<ServerCall>, call: ServerCall): SendResult;
   /** Where each service's supervisor is spawned (a supervisor that restarts it, never escalating past it). */
   spawnService(name: string, behavior: ReturnType<typeof createSupervisor>): Promise<ActorRef<SupervisorMessage>>;
   codecs: Codecs;
@@ -42,6 +44,15 @@ export interface ServerDeps {
   offloadThresholdBytes: number;
 }
 
+/** Per connection: its request header decoder, and what its last unary route resolved to. */
+interface ConnectionRequests {
+  readonly decoder: RequestHeaderDecoder;
+  found: [Served, ResolvedEndpoint] | undefined;
+  /** `decoder.routes` and the server's generation when `found` was looked up. */
+  route: number;
+  generation: number;
+}
+
 /**
  * Serves services: REQUEST frames (and in-process calls) become ServerCalls delivered to a service's instance actors;
  * stream requests become stream actors. Handlers are wrapped once, at serve time, in the node's and the service's
@@ -49,7 +60,9 @@ export interface ServerDeps {
  */
 export class MeshServer {
   readonly #services = new Map<string, Served>();
-  readonly #decoders = new WeakMap<Peer, RequestHeaderDecoder>();
+  readonly #requests = new WeakMap<Peer, ConnectionRequests>();
+  /** Bumped when a service is served or unserved: a connection's remembered route is looked up again. */
+  #generation = 0;
   readonly #calls = new CallList();
   #streams = 0;
   #idle: (() => void) | undefined;
@@ -114,12 +127,14 @@ export class MeshServer {
     };
     served.watchdog.start();
     this.#services.set(service.name, served);
+    this.#generation++;
   }
 
   async unserve(name: string): Promise<void> {
     const served = this.#services.get(name);
     if (served === undefined) return;
     this.#services.delete(name);
+    this.#generation++;
     served.watchdog.stop();
     await this.deps.system.stop(served.supervisor);
   }
@@ -128,29 +143,37 @@ export class MeshServer {
 
   #onRequest(peer: Peer, frame: Frame): void {
     const id = frame.streamId;
-    let decoder = this.#decoders.get(peer);
-    if (decoder === undefined) {
-      decoder = new RequestHeaderDecoder();
-      this.#decoders.set(peer, decoder);
+    let conn = this.#requests.get(peer);
+    if (conn === undefined) {
+      conn = { decoder: new RequestHeaderDecoder(), found: undefined, route: -1, generation: -1 };
+      this.#requests.set(peer, conn);
     }
     let header: RequestHeader;
     try {
-      header = decoder.decode(frame.header);
+      header = conn.decoder.decode(frame.header);
     } catch (err) {
       return peer.protocolError(MicroError.from(err).detail);
     }
     const stream = (frame.flags & Flag.Stream) !== 0;
-    const found = this.#lookup(header.service, header.endpoint, stream);
-    let codec: Codec | undefined;
-    if (!(found instanceof MicroError)) {
-      try {
-        codec = this.deps.codecs.get(header.contentType);
-      } catch (err) {
-        return peer.sendError(id, MicroError.from(err));
+    let found = conn.found;
+    // A connection calling one unary endpoint over and over resolves it once (the common case); anything else, each time.
+    if (stream || this.draining || found === undefined || conn.route !== conn.decoder.routes || conn.generation !== this.#generation) {
+      const looked = this.#lookup(header.service, header.endpoint, stream);
+      if (looked instanceof MicroError) return peer.sendError(id, looked);
+      found = looked;
+      if (!stream) {
+        conn.found = found;
+        conn.route = conn.decoder.routes;
+        conn.generation = this.#generation;
       }
     }
-    if (found instanceof MicroError || codec === undefined) return peer.sendError(id, found as MicroError);
     const [served, endpoint] = found;
+    let codec: Codec;
+    try {
+      codec = this.deps.codecs.get(header.contentType);
+    } catch (err) {
+      return peer.sendError(id, MicroError.from(err));
+    }
     if (endpoint.kind === 'stream') return this.#startStream(served, endpoint, peer, id, codec, header.metadata, Date.now() + header.timeoutMs);
     const call = new WireCall(served, endpoint, header.metadata, this.deps.clock.now() + header.timeoutMs, peer, id, codec);
     if (!peer.accept(id, call, false)) return;
@@ -158,7 +181,7 @@ export class MeshServer {
     if (body.length >= this.deps.offloadThresholdBytes) {
       this.#calls.add(call);
       this.deps.codecs.decodeAsync(header.contentType, body, endpoint.requestType).then(
-        (request) => this.#dispatch(served, call, request),
+        (request) => this.#dispatch(served, call, request, true),
         (err: unknown) => call.fail(MicroError.from(err)),
       );
       return;
@@ -170,7 +193,7 @@ export class MeshServer {
       return call.fail(MicroError.from(err));
     }
     this.#calls.add(call);
-    this.#dispatch(served, call, request);
+    this.#dispatch(served, call, request, true);
   }
 
   /** The service and endpoint a call names, or the error that answers it (unknown, or unary/stream mismatch). */
@@ -217,18 +240,20 @@ export class MeshServer {
     }
     const call = new ServerCall(found[0], found[1] as Extract<ResolvedEndpoint, { kind: 'unary' }>, metadata, deadlineAt, caller, sink);
     this.#calls.add(call);
-    this.#dispatch(found[0], call, request);
+    this.#dispatch(found[0], call, request, false);
     return call;
   }
 
-  #dispatch(served: Served, call: ServerCall, request: unknown): void {
+  /** Hands the call to an instance, round robin; `fromWire`: it was just read off a connection, so an idle instance may run it at once. */
+  #dispatch(served: Served, call: ServerCall, request: unknown, fromWire: boolean): void {
     call.request = request;
     call.handler = served.handlers.get(call.endpoint);
     const slots = served.slots;
     const n = slots.length;
     for (let tries = 0; tries < n; tries++) {
       const slot = slots[served.next++ % n] as InstanceSlot;
-      if (slot.ref !== undefined && slot.ref.tell(call) === true) return;
+      const ref = slot.ref;
+      if (ref !== undefined && (fromWire ? this.deps.tellNow(ref, call) : ref.tell(call)) === true) return;
     }
     call.fail(new MicroError('OVERLOADED', `${served.service}: every instance's mailbox is full`, { id: served.service }));
   }

@@ -3,6 +3,8 @@
  * `[u32 length of what follows][u8 type][u8 flags][u32 streamId][u16 headerLength][header][body]`.
  * `length` is 8 + header + body and is what `maxFrameBytes` bounds.
  */
+// Imported, not the global: the global `Buffer` is a getter, and hot paths read it per frame.
+import { Buffer } from 'node:buffer';
 import { MicroError } from '../errors.ts';
 import { type Frame, FrameType } from './transport.ts';
 

@@ -4,6 +4,7 @@
  * supplies a {@link ByteChannel} (a net.Socket is one) and forwards the channel's events to the connection's
  * `channel*` methods.
  */
+import { nextTick } from 'node:process';
 import type { Clock } from '../../actors/clock.ts';
 import { MicroError } from '../errors.ts';
 import { type ByteChannel, type ConnectionOptions, FlushScheduler } from './connection-options.ts';
@@ -140,7 +141,7 @@ export class FrameConnection implements Connection {
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       if (this.#options.flush === FlushScheduler.MICROTASK) queueMicrotask(this.#flush);
-      else process.nextTick(this.#flush);
+      else nextTick(this.#flush);
     }
     if (buffered + size < this.#highWaterMark) return true;
     this.#needDrain = true;

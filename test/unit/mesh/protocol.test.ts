@@ -31,6 +31,16 @@ test('protocol — the decoder reuses a repeated route and notices every change'
   for (const h of seq) assert.deepEqual({ ...dec.decode(enc.encode(h)) }, h);
 });
 
+test('protocol — the decoder counts a new route only when the route bytes change, not the time left', () => {
+  const dec = new RequestHeaderDecoder();
+  const enc = new RequestHeaderEncoder();
+  const counts = [base, { ...base, timeoutMs: 99 }, { ...base, endpoint: 'Say.Bye' }, { ...base, endpoint: 'Say.Bye' }, { ...base, metadata: { a: 'b' } }, base].map((h) => {
+    dec.decode(enc.encode(h));
+    return dec.routes;
+  });
+  assert.deepEqual(counts, [1, 1, 2, 2, 3, 4]);
+});
+
 test('protocol — garbled request headers are PROTOCOL_ERRORs, never crashes', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
