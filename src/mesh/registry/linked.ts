@@ -20,6 +20,8 @@ interface RemoteEntry {
   ttlMs: number;
   /** Its heartbeats stopped and the link was asked about its node. */
   checking?: boolean;
+  /** When that question was asked (clock ms). */
+  checkedAt?: number;
   /** The host's sequence number when it was last put or kept alive. */
   seen: number;
 }
@@ -297,6 +299,7 @@ export class LinkedRegistry implements Registry {
     for (const entry of this.#remote.values()) {
       if (entry.checking || (this.#table.expiresAt(entry.name, entry.version, entry.nodeId) ?? Number.POSITIVE_INFINITY) > now) continue;
       entry.checking = true;
+      entry.checkedAt = now;
       this.#table.touch(entry.name, entry.version, entry.nodeId, now + entry.ttlMs / 2);
       const list = silent.get(entry.nodeId) ?? [];
       list.push(entry);
@@ -313,8 +316,25 @@ export class LinkedRegistry implements Registry {
     }
   }
 
+  /**
+   * An entry whose check has not answered yet (a loaded event loop, a server going away) is not dropped for that:
+   * the answer decides, for up to a whole TTL after the question was asked.
+   */
+  #awaitChecks(now: number): void {
+    for (const entry of this.#remote.values()) {
+      if (!entry.checking || entry.checkedAt === undefined || now - entry.checkedAt >= entry.ttlMs) continue;
+      const expiresAt = this.#table.expiresAt(entry.name, entry.version, entry.nodeId);
+      if (expiresAt !== undefined && expiresAt <= now) this.#table.touch(entry.name, entry.version, entry.nodeId, Math.min(now + entry.ttlMs / 4, entry.checkedAt + entry.ttlMs));
+    }
+  }
+
   #checked(state: CheckResult, entries: RemoteEntry[]): void {
-    if (this.#closed || state === 'unknown') return;
+    if (this.#closed) return;
+    if (state === 'unknown') {
+      // No answer: the entries leave when their time is up, as if the check had not been asked.
+      for (const entry of entries) entry.checkedAt = undefined;
+      return;
+    }
     for (const entry of entries) {
       const key = recordKey(entry.name, entry.version, entry.nodeId);
       if (this.#remote.get(key) !== entry || !entry.checking) continue;
@@ -354,6 +374,7 @@ export class LinkedRegistry implements Registry {
       this.#expiryTimer = undefined;
       this.#expiryAt = Number.POSITIVE_INFINITY;
       this.#checkSilent(this.#clock.now());
+      this.#awaitChecks(this.#clock.now());
       for (const event of this.#table.expire(this.#clock.now())) {
         const { name, version } = event.service;
         for (const node of event.service.nodes) this.#remote.delete(recordKey(name, version, node.id));

@@ -129,12 +129,28 @@ class NatsRegistryLink implements RegistryLink {
       await this.#nc.request(this.#aliveSubject(nodeId), undefined, { timeout: CHECK_TIMEOUT_MS });
       return 'alive';
     } catch (err) {
-      // The server went away while the check waited: that says nothing about the node, whose record is kept.
-      if (this.#closed || this.#nc.isClosed() || this.#offline) return 'offline';
+      // The server went away, or is going (a server shutting down answers "no responders" for connections it
+      // already closed): that says nothing about the node, whose record is kept. Asked of the server itself, since
+      // the client may not have reported the disconnect yet.
+      if (this.#closed || this.#offline || !(await this.#serverAnswers())) return 'offline';
       if ((err as { code?: unknown }).code !== '503') return 'unknown';
       // No one listens for that node any more: tell everyone at once, so that peers slower to notice drop it too.
       this.#send(`${this.#prefix}.bye`, { k: keys });
       return 'gone';
+    }
+  }
+
+  /** Whether the server answers a ping within the check timeout. */
+  async #serverAnswers(): Promise<boolean> {
+    if (this.#nc.isClosed()) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.#nc.flush().then(() => !this.#offline, () => false), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

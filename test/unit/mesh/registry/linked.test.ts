@@ -83,3 +83,34 @@ test('linked registry — a silent node is checked: dropped when gone, kept whil
   await assert.rejects(reader.getService('silent'), /not found/);
   await Promise.all([writer.close(), reader.close()]);
 });
+
+test('linked registry — a check that answers late decides: its node is not dropped while the answer is on its way', async () => {
+  const clock = createSimulatedClock();
+  const { link, kill } = bus();
+  const writerLink = link({ localExpiry: true });
+  const writer = new LinkedRegistry(writerLink, { clock, ttlMs: 300, missWaitMs: 0 });
+  let answer: ((state: CheckResult) => void) | undefined;
+  const check = (): Promise<CheckResult> => new Promise((resolve) => (answer = resolve));
+  const reader = new LinkedRegistry(link({ localExpiry: true, check }), { clock, ttlMs: 300, missWaitMs: 0 });
+  await Promise.all([writer.ready(), reader.ready()]);
+  await writer.register(svc('slow-check', '1', ['n1']));
+  kill(writerLink);
+  const pass = async (ms: number) => {
+    for (let t = 0; t < ms; t += 25) {
+      clock.advance(25);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  // Silent for half its TTL: checked. The answer takes longer than the other half (a loaded event loop).
+  await pass(150 + 200);
+  assert.ok(answer !== undefined, 'the silent node was checked');
+  assert.equal((await reader.getService('slow-check'))[0].nodes.length, 1, 'kept while its check is unanswered');
+  (answer as (state: CheckResult) => void)('offline');
+  answer = undefined;
+  await pass(50);
+  assert.equal((await reader.getService('slow-check'))[0].nodes.length, 1, 'kept: this registry is offline');
+  // A check that never answers ends after a whole TTL: the node leaves.
+  await pass(1000);
+  await assert.rejects(reader.getService('slow-check'), /not found/);
+  await Promise.all([writer.close(), reader.close()]);
+});
