@@ -9,26 +9,18 @@ import { Envelope, type Meta, senderOf, type Watcher } from './refs.ts';
 import type { SystemServices } from './services.ts';
 import type { ChildInfo, Failure, FailurePhase, SupervisorStrategy } from './strategy.ts';
 import { finalize, forceStop, stopChildren, terminate } from './cell-stop.ts';
-import { Status } from './cell-status.ts';
+import { type CellOptions, Status } from './cell-status.ts';
+import { deliverTerminated } from './cell-watch.ts';
 import { StopRequest } from './stop-request.ts';
 import { ActorTimers } from './timers.ts';
-import { type Actor, type ActorFactory, type AnyRef, type OverflowPolicy, type RestartType, type SendResult, type StopReason, Terminated } from './types.ts';
+import type { Actor, ActorFactory, AnyRef, RestartType, SendResult, StopReason } from './types.ts';
 
-export { Status };
+export { type CellOptions, Status };
 
 type SystemMessage =
   | { kind: 'stop'; reason: StopReason }
   | { kind: 'child-failed'; child: Cell; failure: Failure }
   | { kind: 'terminated'; ref: AnyRef; reason: StopReason };
-
-export interface CellOptions {
-  capacity: number;
-  overflow: OverflowPolicy;
-  strategy: SupervisorStrategy | undefined;
-  restart: RestartType;
-  shutdownMs: number;
-  throughput: number;
-}
 
 /**
  * One actor: its mailbox (a system lane that always drains first and a bounded user lane), its current
@@ -127,11 +119,10 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
    */
   enqueueOrRun(message: unknown, meta: Meta): SendResult {
     const mailbox = this.mailbox;
-    if (this.scheduled || this.busy || this.status !== Status.Running || mailbox.userLength > 0 || mailbox.hasSystem || mailbox.capacity < 1) {
-      return this.enqueue(message, meta);
-    }
     const dispatcher = this.system.dispatcher;
-    if (!dispatcher.claim()) return this.enqueue(message, meta);
+    // The claim comes last: it is granted (and must be released) only when the actor is idle.
+    const idle = !this.scheduled && !this.busy && this.status === Status.Running && mailbox.userLength === 0 && !mailbox.hasSystem && mailbox.capacity >= 1;
+    if (!idle || !dispatcher.claim()) return this.enqueue(message, meta);
     // Marked scheduled while it runs, as in a dispatcher run: a message sent to it meanwhile is queued, not run.
     this.scheduled = true;
     try {
@@ -208,7 +199,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.fail(error, 'receive');
       return;
     }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, 'receive');
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.track(result, 'receive');
   }
 
   /** A message from another node to an actor that takes local messages only: a dead letter, never handled. */
@@ -217,7 +208,8 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
     this.system.deadLetter(this.path, message, meta, DeadLetterReason.Rejected, error);
   }
 
-  #await(promise: Promise<void>, phase: FailurePhase): void {
+  /** Holds the next message until an async handler's `promise` settles; a rejection fails the cell in `phase`. */
+  track(promise: Promise<void>, phase: FailurePhase): void {
     this.busy = true;
     const token = this.token;
     promise.then(
@@ -271,7 +263,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
           this.#onChildFailed(m.child, m.failure);
           break;
         case 'terminated':
-          this.#onTerminated(m.ref, m.reason);
+          deliverTerminated(this, m.ref, m.reason);
           break;
       }
     }
@@ -303,7 +295,7 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
       this.fail(error, phase);
       return;
     }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, phase);
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.track(result, phase);
     else this.startDone();
   }
 
@@ -404,21 +396,5 @@ export class Cell<M = unknown> implements Watcher, ChildInfo {
 
   notifyTerminated(ref: AnyRef, reason: StopReason): void {
     this.sendSystem({ kind: 'terminated', ref, reason });
-  }
-
-  #onTerminated(ref: AnyRef, reason: StopReason): void {
-    if (this.watching === undefined || !this.watching.delete(ref)) return;
-    const actor = this.actor;
-    if (actor === undefined || this.status >= Status.Stopping) return;
-    const signal = new Terminated(ref, reason);
-    this.currentMeta = undefined;
-    let result: void | Promise<void>;
-    try {
-      result = actor.onSignal !== undefined ? actor.onSignal(signal, this.ctx) : actor.receive(signal as M, this.ctx);
-    } catch (error) {
-      this.fail(error, 'receive');
-      return;
-    }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') this.#await(result, 'receive');
   }
 }

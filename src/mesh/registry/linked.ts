@@ -291,7 +291,10 @@ export class LinkedRegistry implements Registry {
     return this.#clock.now() + (this.#link.check === undefined ? ttlMs : ttlMs / 2);
   }
 
-  /** Silent nodes not checked yet get the rest of their TTL and a check of their node. */
+  /**
+   * Silent nodes not checked yet get a check of their node, and a whole TTL for its answer, which decides (a loaded
+   * event loop or a server going away may delay it); with no answer they leave at the rest of their TTL.
+   */
   #checkSilent(now: number): void {
     const check = this.#link.check?.bind(this.#link);
     if (check === undefined) return;
@@ -300,7 +303,7 @@ export class LinkedRegistry implements Registry {
       if (entry.checking || (this.#table.expiresAt(entry.name, entry.version, entry.nodeId) ?? Number.POSITIVE_INFINITY) > now) continue;
       entry.checking = true;
       entry.checkedAt = now;
-      this.#table.touch(entry.name, entry.version, entry.nodeId, now + entry.ttlMs / 2);
+      this.#table.touch(entry.name, entry.version, entry.nodeId, now + entry.ttlMs);
       const list = silent.get(entry.nodeId) ?? [];
       list.push(entry);
       silent.set(entry.nodeId, list);
@@ -316,28 +319,18 @@ export class LinkedRegistry implements Registry {
     }
   }
 
-  /**
-   * An entry whose check has not answered yet (a loaded event loop, a server going away) is not dropped for that:
-   * the answer decides, for up to a whole TTL after the question was asked.
-   */
-  #awaitChecks(now: number): void {
-    for (const entry of this.#remote.values()) {
-      if (!entry.checking || entry.checkedAt === undefined || now - entry.checkedAt >= entry.ttlMs) continue;
-      const expiresAt = this.#table.expiresAt(entry.name, entry.version, entry.nodeId);
-      if (expiresAt !== undefined && expiresAt <= now) this.#table.touch(entry.name, entry.version, entry.nodeId, Math.min(now + entry.ttlMs / 4, entry.checkedAt + entry.ttlMs));
-    }
-  }
-
   #checked(state: CheckResult, entries: RemoteEntry[]): void {
     if (this.#closed) return;
-    if (state === 'unknown') {
-      // No answer: the entries leave when their time is up, as if the check had not been asked.
-      for (const entry of entries) entry.checkedAt = undefined;
-      return;
-    }
     for (const entry of entries) {
       const key = recordKey(entry.name, entry.version, entry.nodeId);
       if (this.#remote.get(key) !== entry || !entry.checking) continue;
+      if (state === 'unknown') {
+        // No answer: the entry leaves at the rest of its TTL, as if the check had not been asked.
+        const leaveAt = Math.max(this.#clock.now(), (entry.checkedAt ?? 0) + entry.ttlMs / 2);
+        this.#table.touch(entry.name, entry.version, entry.nodeId, leaveAt);
+        this.#armExpiryBefore(leaveAt);
+        continue;
+      }
       if (state === 'gone') {
         this.#drop(key, entry);
         continue;
@@ -374,7 +367,6 @@ export class LinkedRegistry implements Registry {
       this.#expiryTimer = undefined;
       this.#expiryAt = Number.POSITIVE_INFINITY;
       this.#checkSilent(this.#clock.now());
-      this.#awaitChecks(this.#clock.now());
       for (const event of this.#table.expire(this.#clock.now())) {
         const { name, version } = event.service;
         for (const node of event.service.nodes) this.#remote.delete(recordKey(name, version, node.id));
