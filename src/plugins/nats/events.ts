@@ -16,7 +16,8 @@ import type { JetStreamEventsOptions } from './events-options.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { natsError } from './connection.ts';
 import { JetStreamPublisher } from './js-publisher.ts';
-import { KeyChains, kvOpener, PREV_HEADER, recordStart, Turns } from './key-order.ts';
+import { KEY_ORDER_TTL_MS, KeyChains, PREV_HEADER, recordStart, Turns } from './key-order.ts';
+import { KvBuckets } from './kv.ts';
 
 
 type NatsModule = typeof import('nats');
@@ -42,7 +43,7 @@ class JetStreamEvents implements EventsBackend {
   #js: JetStreamClient;
   #jsm: Promise<JetStreamManager> | undefined;
   readonly #sources = new Set<EventSource>();
-  readonly #buckets: (name: string) => Promise<import('nats').KV>;
+  readonly #buckets: KvBuckets;
   readonly #chains: KeyChains;
 
   constructor(lease: SharedLease<NatsConnection>, mod: NatsModule, options: JetStreamEventsOptions) {
@@ -50,8 +51,9 @@ class JetStreamEvents implements EventsBackend {
     this.#mod = mod;
     this.#o = { streamPrefix: 'EVENTS_', duplicateWindowMs: 120_000, storage: 'file', publishTimeoutMs: 5000, pollMs: 1000, connectTimeoutMs: 5000, reconnectTimeWaitMs: 250, ...options };
     this.#js = lease.value.jetstream();
-    this.#buckets = kvOpener(() => this.#lease.value, this.#o.storage);
-    this.#chains = new KeyChains(() => this.#buckets(`${this.#o.streamPrefix}KEYS`), this.#o.publishTimeoutMs);
+    const storage = this.#o.storage === 'memory' ? mod.StorageType.Memory : mod.StorageType.File;
+    this.#buckets = new KvBuckets(lease, 'jetstream', { ttl: KEY_ORDER_TTL_MS, storage });
+    this.#chains = new KeyChains(() => this.#buckets.bucket(`${this.#o.streamPrefix}KEYS`), this.#o.publishTimeoutMs);
   }
 
   #manager(): Promise<JetStreamManager> {
@@ -169,7 +171,7 @@ class JetStreamEvents implements EventsBackend {
   }
 
   #turnsBucket(): Promise<import('nats').KV> {
-    return this.#buckets(`${this.#o.streamPrefix}TURNS`);
+    return this.#buckets.bucket(`${this.#o.streamPrefix}TURNS`);
   }
 
   #deliverPolicy(from: StartFrom): Record<string, unknown> {

@@ -16,7 +16,7 @@
  *
  * Both buckets keep an entry for a day after its last write: a key quiet for longer starts a new chain.
  */
-import type { Consumer, JetStreamManager, KV, KvEntry, NatsConnection } from 'nats';
+import type { Consumer, JetStreamManager, KV, KvEntry } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
 import { TurnWaits } from '../../mesh/events/turns.ts';
 import { natsError } from './connection.ts';
@@ -25,26 +25,9 @@ import { encodeKvKey, isCasConflict } from './kv.ts';
 /** The header naming the previous event of the key. */
 export const PREV_HEADER = 'Micromesh-Prev';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long entries of the KEYS and TURNS buckets live after their last write. */
+export const KEY_ORDER_TTL_MS = 24 * 60 * 60 * 1000;
 const CACHED_KEYS = 10_000;
-
-type KvOpener = (name: string) => Promise<KV>;
-
-/** Opens the buckets of per-key order once per name on `nc`'s JetStream. */
-export function kvOpener(nc: () => NatsConnection, storage: 'file' | 'memory'): KvOpener {
-  const open = new Map<string, Promise<KV>>();
-  return (name) => {
-    let kv = open.get(name);
-    if (kv === undefined) {
-      kv = nc().jetstream().views.kv(name, { history: 1, ttl: DAY_MS, storage: storage === 'memory' ? ('memory' as never) : ('file' as never) });
-      open.set(name, kv);
-      kv.catch(() => open.delete(name));
-    }
-    return kv.catch((err: unknown) => {
-      throw natsError(`jetstream: bucket ${name}`, err);
-    });
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

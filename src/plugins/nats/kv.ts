@@ -2,7 +2,7 @@
  * What the NATS store and sync share: JetStream key-value buckets opened once per name, keys encoded so that any
  * string is a legal KV key, and compare-and-set on the entry's stream revision.
  */
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { KV, KvEntry, KvOptions, NatsConnection } from 'nats';
 import { MicroError } from '../../mesh/errors.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
 import { natsError } from './connection.ts';
@@ -27,22 +27,27 @@ export function decodeKvKey(encoded: string): string {
   return Buffer.from(encoded, 'base64url').toString('utf8');
 }
 
-/** Opens buckets on one connection, each once, creating it when missing (one value per key, no history). */
+/**
+ * Opens buckets on one connection, each once, creating it when missing (one value per key, no history, and the
+ * `options` given, such as a TTL).
+ */
 export class KvBuckets {
   readonly #lease: SharedLease<NatsConnection>;
   readonly #what: string;
   readonly #open = new Map<string, Promise<KV>>();
   readonly #opened = new Map<string, KV>();
+  readonly #options: Partial<KvOptions>;
 
-  constructor(lease: SharedLease<NatsConnection>, what: string) {
+  constructor(lease: SharedLease<NatsConnection>, what: string, options: Partial<KvOptions> = {}) {
     this.#lease = lease;
     this.#what = what;
+    this.#options = options;
   }
 
   bucket(name: string): Promise<KV> {
     let kv = this.#open.get(name);
     if (kv === undefined) {
-      kv = this.#lease.value.jetstream().views.kv(name, { history: 1 });
+      kv = this.#lease.value.jetstream().views.kv(name, { ...this.#options, history: 1 });
       this.#open.set(name, kv);
       // A bucket that could not be opened (server down) is tried again on the next call.
       kv.then(
