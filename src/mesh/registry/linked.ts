@@ -366,8 +366,10 @@ export class LinkedRegistry implements Registry {
     this.#expiryTimer = this.#timers.after(Math.max(0, at - this.#clock.now()), () => {
       this.#expiryTimer = undefined;
       this.#expiryAt = Number.POSITIVE_INFINITY;
-      this.#checkSilent(this.#clock.now());
-      for (const event of this.#table.expire(this.#clock.now())) {
+      // One instant for both: an entry that falls due between two readings would leave unchecked.
+      const now = this.#clock.now();
+      this.#checkSilent(now);
+      for (const event of this.#table.expire(now)) {
         const { name, version } = event.service;
         for (const node of event.service.nodes) this.#remote.delete(recordKey(name, version, node.id));
         this.#changed(event);

@@ -114,3 +114,35 @@ test('linked registry — a check that answers late decides: its node is not dro
   await assert.rejects(reader.getService('slow-check'), /not found/);
   await Promise.all([writer.close(), reader.close()]);
 });
+
+test('linked registry — records falling due within one expiry pass are all checked, none expires unchecked', async () => {
+  // A real clock moves while a pass runs, and a timer may fire a little before its time (Node counts from the event
+  // loop's cached time): here each reading is a little later than the one before, and timers run half a ms early.
+  const sim = createSimulatedClock();
+  let drift = 0;
+  const clock = {
+    now: () => sim.now() + (drift += 0.01),
+    setTimeout: (callback: () => void, ms: number) => sim.setTimeout(callback, Math.max(0, ms - 0.5)),
+    clearTimeout: (handle: unknown) => sim.clearTimeout(handle),
+  };
+  const { link, kill } = bus();
+  const writerLink = link({ localExpiry: true });
+  const writer = new LinkedRegistry(writerLink, { clock, ttlMs: 300, missWaitMs: 0 });
+  const checked: string[] = [];
+  const check = async (id: string): Promise<CheckResult> => {
+    checked.push(id);
+    return 'offline';
+  };
+  const reader = new LinkedRegistry(link({ localExpiry: true, check }), { clock, ttlMs: 300, missWaitMs: 0 });
+  await Promise.all([writer.ready(), reader.ready()]);
+  const names = ['due-a', 'due-b', 'due-c', 'due-d'];
+  for (const name of names) await writer.register(svc(name, '1', ['n1']));
+  kill(writerLink);
+  for (let t = 0; t < 1500; t += 25) {
+    sim.advance(25);
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.ok(checked.length > 0, 'the silent node was checked');
+  for (const name of names) assert.equal((await reader.getService(name))[0].nodes.length, 1, `${name} kept: this registry is offline`);
+  await Promise.all([writer.close(), reader.close()]);
+});
