@@ -1,7 +1,7 @@
 import type { ActorRef, ActorSystem, Logger } from '../actors/index.ts';
 import type { Clock } from '../actors/clock.ts';
 import { kernelOf } from '../actors/internal.ts';
-import { createSupervisor, type SupervisorMessage } from '../supervisor/index.ts';
+import { createActorSystem, type CreateActorSystemOptions, createSupervisor, oneForOne, type SupervisorMessage } from '../supervisor/index.ts';
 import type { Rule } from './auth/auth.ts';
 import { createAuthMiddleware } from './auth/middleware.ts';
 import { watchedRules } from './auth/sources.ts';
@@ -9,9 +9,9 @@ import { createBrokerHost } from './broker/host.ts';
 import { PubSub } from './broker/pubsub.ts';
 import { MeshClient } from './client/client.ts';
 import { NODE_SERVICE, ServiceResolver } from './client/resolver.ts';
-import type { Codecs } from './codec/codecs.ts';
+import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
 import type { Middleware } from './middleware/middleware.ts';
-import type { NodePlugins, ResolvedNodeOptions } from './node-options.ts';
+import type { NodeOptions, NodePlugins, ResolvedNodeOptions } from './node-options.ts';
 import { createConfigPart, type NodeConfigPart } from './config/component.ts';
 import type { AdmitProbe } from './registry/admission.ts';
 import type { NodeComponent } from './node-tree.ts';
@@ -296,4 +296,12 @@ export function lateProbe(): { probe: AdmitProbe; set(probe: AdmitProbe): void }
 
 export function isCodecs(c: unknown): c is Codecs {
   return typeof c === 'object' && c !== null && typeof (c as Codecs).get === 'function' && typeof (c as Codecs).decodeAsync === 'function';
+}
+
+/** The node's actor system and codecs: the ones given in its options, or its own (which it stops with it). */
+export function nodeBasics(options: NodeOptions, o: ResolvedNodeOptions): { system: ActorSystem; codecs: Codecs; owns: { system: boolean; codecs: boolean } } {
+  const givenSystem = options.system instanceof Object && 'spawn' in options.system ? (options.system as ActorSystem) : undefined;
+  const system = givenSystem ?? createActorSystem({ guardianStrategy: oneForOne(RESILIENT), ...(options.system as CreateActorSystemOptions | undefined), nodeId: o.id, logger: o.logger });
+  const codecs = isCodecs(options.codecs) ? options.codecs : createCodecs({ ...(options.codecs as Partial<CodecsOptions> | undefined), logger: o.logger });
+  return { system, codecs, owns: { system: givenSystem === undefined, codecs: !isCodecs(options.codecs) } };
 }

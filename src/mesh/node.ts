@@ -1,13 +1,13 @@
 import type { ActorRef, ActorSystem, AnyRef, Logger, SerializedRef } from '../actors/index.ts';
-import { createActorSystem, type CreateActorSystemOptions, oneForOne, type SupervisorInfo } from '../supervisor/index.ts';
+import type { SupervisorInfo } from '../supervisor/index.ts';
 import type { Auth } from './auth/auth.ts';
 import type { MessageHandler, PublishOptions, SubscribeOptions, Subscription } from './broker/api.ts';
 import type { Broker } from './broker/broker.ts';
 import type { MeshClient } from './client/client.ts';
-import { type Codecs, type CodecsOptions, createCodecs } from './codec/codecs.ts';
+import type { Codecs } from './codec/codecs.ts';
 import type { Config } from './config/config.ts';
 import { MicroError } from './errors.ts';
-import { buildNodeParts, isCodecs, lateProbe, type NodeParts, RESILIENT } from './node-parts.ts';
+import { buildNodeParts, lateProbe, nodeBasics, type NodeParts } from './node-parts.ts';
 import { NodeServices } from './node-services.ts';
 import { type NodeOptions, openNodePlugins, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.ts';
 import { kernelOf } from '../actors/internal.ts';
@@ -135,10 +135,7 @@ class Node implements MeshNode {
  */
 export async function createNode(options: NodeOptions = {}): Promise<MeshNode> {
   const o = resolveNodeOptions(options);
-  const givenSystem = options.system instanceof Object && 'spawn' in options.system ? (options.system as ActorSystem) : undefined;
-  const system = givenSystem ?? createActorSystem({ guardianStrategy: oneForOne(RESILIENT), ...(options.system as CreateActorSystemOptions | undefined), nodeId: o.id, logger: o.logger });
-  const codecs = isCodecs(options.codecs) ? options.codecs : createCodecs({ ...(options.codecs as Partial<CodecsOptions> | undefined), logger: o.logger });
-  const owns = { system: givenSystem === undefined, codecs: !isCodecs(options.codecs) };
+  const { system, codecs, owns } = nodeBasics(options, o);
   const admit = lateProbe();
   const plugins = await openNodePlugins(o, kernelOf(system).clock, admit.probe, system).catch(async (err: unknown) => {
     if (owns.codecs) await codecs.close();
