@@ -16,6 +16,7 @@ import { Delivery, isThenable } from './delivery.ts';
 import type { EventDelivery, EventSource, EventsBackend, GroupSettings, StoredDelivery } from './events.ts';
 import type { Clock } from '../../actors/clock.ts';
 import type { Logger } from '../../actors/logger.ts';
+import { backoffDelay } from '../../supervisor/backoff.ts';
 
 /** A consumer's settings, with defaults applied. */
 export interface ConsumerPlan {
@@ -50,6 +51,8 @@ export interface ConsumerDeps {
 }
 
 const MAX_ERRORS_KEPT = 10_000;
+/** The longest wait before a failed event is delivered again. */
+const MAX_RETRY_DELAY_MS = 60_000;
 
 export type ConsumerMessage = { type: 'source-failed'; error: unknown };
 
@@ -275,8 +278,7 @@ export class ConsumerActor implements Actor<ConsumerMessage> {
     this.#remember(d.sequence, message);
     if (!delivery.take()) return;
     if (d.deliveryCount >= this.#p.maxDeliver) return this.#deadLetter(d, `delivered ${d.deliveryCount} times (maxDeliver ${this.#p.maxDeliver}); last error: ${message}`);
-    const delay = Math.min(this.#p.retryDelayMs * 2 ** (d.deliveryCount - 1), 60_000);
-    await d.nak(delay).catch(() => {});
+    await d.nak(backoffDelay(d.deliveryCount - 1, { minMs: this.#p.retryDelayMs, maxMs: MAX_RETRY_DELAY_MS, jitter: 0 })).catch(() => {});
   }
 
   readonly #terminate = (d: StoredDelivery, reason: string): Promise<void> => this.#deadLetter(d, reason);
