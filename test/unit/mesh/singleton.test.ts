@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { defineService } from '../../../src/mesh/service.ts';
-import { processClock } from '../../../src/actors/clock.ts';
+import { createSimulatedClock, processClock } from '../../../src/actors/clock.ts';
 import type { SyncBackend } from '../../../src/mesh/sync/backend.ts';
 import { createSync } from '../../../src/mesh/sync/locks.ts';
 import { createMemorySync, MemorySyncBackend } from '../../../src/mesh/sync/memory.ts';
 import { memoryMesh } from '../../support/mesh.ts';
-import { waitUntil } from '../../support/wait.ts';
+import { pass, turns, waitUntil } from '../../support/wait.ts';
 
 const whoami = (node: string) =>
   defineService({ name: 'scheduler', version: '1', endpoints: { 'Who.Am': { handler: () => node } } });
@@ -23,18 +23,22 @@ async function nodesOfScheduler(): Promise<string[]> {
 }
 
 test('singleton — of three nodes serving it, one is active and registered; the others stand by', async () => {
-  const backend = new MemorySyncBackend();
+  // Leases, renewals and the standbys' retries run on a simulated clock: the test moves time past several TTLs.
+  const clock = createSimulatedClock();
+  const backend = new MemorySyncBackend(clock);
   const active: string[] = [];
   for (const id of ['a', 'b', 'c']) {
-    const node = await mesh.node(id, { sync: createMemorySync({ backend }) });
+    const node = await mesh.node(id, { sync: createMemorySync({ backend, clock }) });
     await node.serve(whoami(id), { singleton: { ttlMs: 300, onActive: () => active.push(id) } });
   }
   await waitUntil(() => active.length === 1, 5000, 'one active node');
   const caller = await mesh.node('caller');
   assert.deepEqual(await nodesOfScheduler(), active);
   for (let i = 0; i < 5; i++) assert.equal(await caller.client.call('scheduler', 'Who.Am', {}), active[0]);
-  await new Promise((r) => setTimeout(r, 400)); // past one ttl: renewals keep the leader, nobody else activates
+  await pass(clock, 5 * 300); // five ttls: renewals keep the leader, nobody else activates
+  await turns(20);
   assert.deepEqual(active.length, 1);
+  assert.deepEqual(await nodesOfScheduler(), active);
 });
 
 test('singleton — when the active node stops, a standby takes over (resigned, so without waiting for the ttl) and calls reach it', async () => {
