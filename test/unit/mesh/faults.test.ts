@@ -104,10 +104,13 @@ test('faults — a draining node refuses new calls, which go to another node; ca
 
 test('faults — a request to a node that closes mid-call fails with 503, retried only when idempotent', async () => {
   mesh = memoryMesh();
+  // Handlers that do not answer before the node has closed (released then, so that its stop need not wait them out).
   let running = 0;
-  const never = (): Promise<never> => {
+  const release = deferred();
+  const never = async (): Promise<string> => {
     running++;
-    return new Promise(() => {});
+    await release.promise;
+    return 'late';
   };
   const hold = defineService({
     name: 'hold',
@@ -125,11 +128,13 @@ test('faults — a request to a node that closes mid-call fails with 503, retrie
   const once = client.client.call('hold', 'Hold.Once', {}, { selector: toA as never }).catch((e: unknown) => e);
   const safe = client.client.call('hold', 'Hold.Safe', {}, { selector: { select: (nodes) => nodes.find((n) => n.id === 'a') ?? nodes.find((n) => n.id === 'b') } });
   await waitUntil(() => running === 2, 5000, 'both calls running on a');
-  await a.stop();
+  const stopping = a.stop();
   const err = await once;
   assert.ok(err instanceof MicroError);
   assert.equal(err.code, 503);
   assert.equal(await safe, 'b');
+  release.resolve();
+  await stopping;
 });
 
 test('lifecycle — stopping a node leaves a registry shared with other nodes open', async () => {
