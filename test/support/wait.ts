@@ -134,3 +134,14 @@ export async function passUntil(clock: SimulatedClock, predicate: () => boolean,
     await turns(3);
   }
 }
+
+/** `promise`, once it settles while `clock` moves forward in steps (as {@link passUntil}); fails after `maxMs` of simulated time. */
+export async function passUntilSettled<T>(clock: SimulatedClock, promise: Promise<T>, what = 'promise', maxMs = 60_000, stepMs = 10): Promise<T> {
+  let settled = false;
+  const watched = promise.finally(() => {
+    settled = true;
+  });
+  watched.catch(() => {}); // the caller sees the rejection; it is not unhandled while time passes
+  await passUntil(clock, () => settled, `${what} to settle`, maxMs, stepMs);
+  return watched;
+}

@@ -4,7 +4,7 @@ import { createSimulatedClock } from '../../../src/actors/clock.ts';
 import { kernelOf } from '../../../src/actors/internal.ts';
 import { createActorSystem } from '../../../src/supervisor/index.ts';
 import { findActor as find } from '../../support/inspect.ts';
-import { nextEvent, passUntil } from '../../support/wait.ts';
+import { nextEvent, passUntilSettled } from '../../support/wait.ts';
 
 test('snapshot — each actor with its state, behaviour class, mailbox depth and restarts, children in start order', async () => {
   // On a simulated clock, so that the stop of the worker stuck in its handler is waited out by advancing it.
@@ -39,12 +39,7 @@ test('snapshot — each actor with its state, behaviour class, mailbox depth and
     assert.deepEqual(w && { kind: w.kind, state: w.state, mailbox: w.mailbox, restarts: w.restarts }, { kind: 'Worker', state: 'running', mailbox: 2, restarts: 0 });
     assert.equal(find(root, '/user/crashy')?.restarts, 1);
   } finally {
-    let terminated = false;
-    const terminating = system.terminate().finally(() => {
-      terminated = true;
-    });
-    await passUntil(clock, () => terminated, 'the system to terminate', 60_000, 1000);
-    await terminating;
+    await passUntilSettled(clock, system.terminate(), 'the termination', 60_000, 1000);
   }
 });
 
