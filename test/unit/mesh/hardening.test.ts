@@ -8,7 +8,7 @@ import { createMemoryTransport } from '../../../src/mesh/transport/memory.ts';
 import { FrameType } from '../../../src/mesh/transport/transport.ts';
 import { memoryMesh } from '../../support/mesh.ts';
 import { RawPeer } from '../../support/raw-peer.ts';
-import { deferred, passUntilSettled, waitUntil } from '../../support/wait.ts';
+import { deferred, passUntil, passUntilSettled, waitUntil } from '../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -267,19 +267,21 @@ test('hardening — junk messages that make an exposed actor fail are bounded by
 
 test('hardening — a single instance stuck in a handler past its deadline is reported and restarted', async () => {
   mesh = memoryMesh();
+  // The deadline, the stuck check and the instance's shutdown run on a simulated clock the test advances.
+  const clock = createSimulatedClock();
   let hang = true;
-  const a = await mesh.node('a');
+  const a = await mesh.node('a', { system: { clock } });
   await a.serve(
     defineService({ name: 'stuck', endpoints: { 'Stuck.Work': async () => (hang ? new Promise(() => {}) : 'fine') } }),
     { stuck: { graceMs: 50, checkEveryMs: 25 }, instanceShutdownMs: 100 },
   );
-  const b = await mesh.node('b');
-  const first = await b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 100 }).catch((e: unknown) => e);
+  const b = await mesh.node('b', { system: { clock } });
+  const first = await passUntilSettled(clock, b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 100 }).catch((e: unknown) => e), 'the first call', 200);
   assert.ok(first instanceof MicroError && first.code === 408);
   hang = false;
   const logs = mesh.logs.get('a');
-  await waitUntil(() => (logs?.entries ?? []).some((e) => /stuck in a handler/.test(e.message)), 3000, 'the stuck report');
-  assert.equal(await b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 3000 }), 'fine');
+  await passUntil(clock, () => (logs?.entries ?? []).some((e) => /stuck in a handler/.test(e.message)), 'the stuck report', 1000);
+  assert.equal(await passUntilSettled(clock, b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 3000 }), 'a call after the restart', 3000), 'fine');
 });
 
 export type { ActorRef };
