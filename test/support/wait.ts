@@ -1,4 +1,4 @@
-import type { ActorSystem, EventOf, SystemEventType } from '../../src/actors/index.ts';
+import type { ActorSystem, EventOf, SimulatedClock, SystemEventType } from '../../src/actors/index.ts';
 
 /** Polls `predicate` on each event-loop turn until it holds, or fails after `timeoutMs`. */
 export async function waitUntil(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
@@ -109,5 +109,39 @@ export async function settlesSoon<T>(promise: Promise<T>, what = 'promise', n = 
   watched.catch(() => {}); // the caller sees the rejection; it is not unhandled while we wait
   for (let i = 0; i < n && !settled; i++) await new Promise((r) => setImmediate(r));
   if (!settled) throw new Error(`${what} did not settle within ${n} event-loop turns`);
+  return watched;
+}
+
+/**
+ * Moves `clock` forward `ms` in steps of `stepMs`, letting the event loop turn a few times after each step: what a
+ * timer starts (a renewal, a poll, a retry) settles before the next timer falls due, as it would in real time.
+ */
+export async function pass(clock: SimulatedClock, ms: number, stepMs = 10): Promise<void> {
+  for (let t = 0; t < ms; t += stepMs) {
+    clock.advance(Math.min(stepMs, ms - t));
+    await turns(3);
+  }
+}
+
+/**
+ * Moves `clock` forward in steps of `stepMs` (as {@link pass}) until `predicate` holds; fails once `maxMs` of
+ * simulated time passed without it. Never waits on a real timer.
+ */
+export async function passUntil(clock: SimulatedClock, predicate: () => boolean, what = 'condition', maxMs = 60_000, stepMs = 10): Promise<void> {
+  for (let t = 0; !predicate(); t += stepMs) {
+    if (t >= maxMs) throw new Error(`${what} did not happen within ${maxMs} ms of simulated time`);
+    clock.advance(stepMs);
+    await turns(3);
+  }
+}
+
+/** `promise`, once it settles while `clock` moves forward in steps (as {@link passUntil}); fails after `maxMs` of simulated time. */
+export async function passUntilSettled<T>(clock: SimulatedClock, promise: Promise<T>, what = 'promise', maxMs = 60_000, stepMs = 10): Promise<T> {
+  let settled = false;
+  const watched = promise.finally(() => {
+    settled = true;
+  });
+  watched.catch(() => {}); // the caller sees the rejection; it is not unhandled while time passes
+  await passUntil(clock, () => settled, `${what} to settle`, maxMs, stepMs);
   return watched;
 }

@@ -4,21 +4,24 @@
  * waiting for a predecessor this member holds is woken by its settling; one waiting for another member's asks the
  * back end at a growing interval.
  */
+import { type Clock, processClock } from '../../actors/clock.ts';
 
 /** Events settled here lately, so that the next event of a key rarely needs to ask the back end. */
 const SETTLED_KEPT = 4096;
 
 export class TurnWaits<Id> {
   readonly #slowest: number;
+  readonly #clock: Clock;
   readonly #settled = new Set<Id>();
   /** This member's deliveries not settled yet, with the waits to wake when they are. */
   readonly #unsettled = new Map<Id, Array<() => void>>();
   readonly #sleepers = new Set<() => void>();
   #closed = false;
 
-  /** `pollMs`: the back end's poll interval; asking slows down to a tenth of it. */
-  constructor(pollMs: number) {
+  /** `pollMs`: the back end's poll interval; asking slows down to a tenth of it. `clock` runs the pauses between asks. */
+  constructor(pollMs: number, clock: Clock = processClock) {
     this.#slowest = Math.max(2, pollMs / 10);
+    this.#clock = clock;
   }
 
   /** A keyed delivery arrived at this member. */
@@ -54,11 +57,11 @@ export class TurnWaits<Id> {
       const mine = this.#unsettled.get(prev);
       await new Promise<void>((resolve) => {
         const wake = (): void => {
-          clearTimeout(timer);
+          this.#clock.clearTimeout(timer);
           this.#sleepers.delete(wake);
           resolve();
         };
-        const timer = setTimeout(wake, mine === undefined ? delay : this.#slowest);
+        const timer = this.#clock.setTimeout(wake, mine === undefined ? delay : this.#slowest);
         this.#sleepers.add(wake);
         mine?.push(wake);
       });

@@ -17,6 +17,11 @@ export interface RemindersOptions {
   pollMs?: number;
   /** The store table reminders are kept in (database of the node's store). @default 'reminders' */
   table?: string;
+  /**
+   * Epoch ms: the scale of `at`, of stored times and of `scheduledAt`. A test gives its simulated clock's `now`, so
+   * that advancing the clock makes reminders come due. @default Date.now
+   */
+  now?: () => number;
 }
 
 export function defaultRemindersOptions() {
@@ -40,15 +45,13 @@ export interface NodeRemindersDeps {
   /** The live actor at a path of this node. */
   lookup(path: string): AnyRef | undefined;
   readonly log: Logger;
-  /** Epoch ms. @default Date.now */
-  readonly now?: () => number;
 }
 
 const NAME = /^[\w.:-]{1,128}$/;
 
 export class NodeReminders {
   readonly #deps: NodeRemindersDeps;
-  readonly #options: Required<RemindersOptions>;
+  readonly #options: Required<Omit<RemindersOptions, 'now'>>;
   readonly #now: () => number;
   #timer: unknown;
   #running = false;
@@ -58,8 +61,9 @@ export class NodeReminders {
 
   constructor(deps: NodeRemindersDeps, options: RemindersOptions = {}) {
     this.#deps = deps;
-    this.#options = { ...defaultRemindersOptions(), ...options };
-    this.#now = deps.now ?? Date.now;
+    const { now, ...rest } = options;
+    this.#options = { ...defaultRemindersOptions(), ...rest };
+    this.#now = now ?? Date.now;
   }
 
   #table(): Store {

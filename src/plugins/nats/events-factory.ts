@@ -18,7 +18,7 @@ export function natsEventsFactory(defaultUrl: string): PluginFactory {
       const settings = { ...ctx.options.nats, ...jetStreamUrlSettings(url) };
       const mod = await importOptional<typeof import('nats')>('nats', { plugin: 'nats', concern: ctx.concern });
       const lease = await shareNats(url, ctx, settings);
-      return createJetStreamEvents(lease, mod, settings);
+      return createJetStreamEvents(lease, mod, { clock: ctx.clock, ...settings });
     },
   };
 }

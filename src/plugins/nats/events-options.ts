@@ -1,4 +1,6 @@
 /** Settings of the JetStream events back end, apart from its implementation so that declarations never load `nats`. */
+import type { Clock } from '../../actors/clock.ts';
+
 export interface JetStreamEventsOptions {
   /** Name prefix of the streams micromesh creates. @default 'EVENTS_' */
   streamPrefix?: string;
@@ -13,4 +15,6 @@ export interface JetStreamEventsOptions {
   /** The shared connection's settings (see `NatsConnectionOptions`), when this back end opens it. @default {} */
   connectTimeoutMs?: number;
   reconnectTimeWaitMs?: number;
+  /** Times publish acknowledgements, consumer polls and the waits and holds of keyed events. @default processClock */
+  clock?: Clock;
 }

@@ -8,6 +8,7 @@
  * Events with a key keep their order across members in different processes (key-order.ts).
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import { processClock } from '../../actors/clock.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import { binaryHeaders, dataBytes, fromBinary, type ReadEvent } from '../../mesh/events/cloudevents.ts';
 import type { Metadata } from '../../mesh/metadata.ts';
@@ -49,11 +50,11 @@ class JetStreamEvents implements EventsBackend {
   constructor(lease: SharedLease<NatsConnection>, mod: NatsModule, options: JetStreamEventsOptions) {
     this.#lease = lease;
     this.#mod = mod;
-    this.#o = { streamPrefix: 'EVENTS_', duplicateWindowMs: 120_000, storage: 'file', publishTimeoutMs: 5000, pollMs: 1000, connectTimeoutMs: 5000, reconnectTimeWaitMs: 250, ...options };
+    this.#o = { streamPrefix: 'EVENTS_', duplicateWindowMs: 120_000, storage: 'file', publishTimeoutMs: 5000, pollMs: 1000, connectTimeoutMs: 5000, reconnectTimeWaitMs: 250, clock: processClock, ...options };
     this.#js = lease.value.jetstream();
     const storage = this.#o.storage === 'memory' ? mod.StorageType.Memory : mod.StorageType.File;
     this.#buckets = new KvBuckets(lease, 'jetstream', { ttl: KEY_ORDER_TTL_MS, storage });
-    this.#chains = new KeyChains(() => this.#buckets.bucket(`${this.#o.streamPrefix}KEYS`), this.#o.publishTimeoutMs);
+    this.#chains = new KeyChains(() => this.#buckets.bucket(`${this.#o.streamPrefix}KEYS`), this.#o.publishTimeoutMs, this.#o.clock);
   }
 
   #manager(): Promise<JetStreamManager> {
@@ -139,7 +140,7 @@ class JetStreamEvents implements EventsBackend {
   #publisherOf(nc: NatsConnection): JetStreamPublisher {
     if (this.#publisher?.connection !== nc) {
       this.#publisher?.close();
-      this.#publisher = new JetStreamPublisher(nc, this.#mod, this.#o.publishTimeoutMs);
+      this.#publisher = new JetStreamPublisher(nc, this.#mod, this.#o.publishTimeoutMs, this.#o.clock);
     }
     return this.#publisher;
   }
@@ -163,7 +164,7 @@ class JetStreamEvents implements EventsBackend {
       await this.#turnsBucket();
       const nc = this.#lease.value;
       const mark = (name: string, value: string): void => nc.publish(`$KV.${bucket}.${name}`, value);
-      const turns = new Turns({ stream, durable, consumer, manager: () => this.#manager(), turns: () => this.#turnsBucket(), mark, pollMs: this.#o.pollMs });
+      const turns = new Turns({ stream, durable, consumer, manager: () => this.#manager(), turns: () => this.#turnsBucket(), mark, pollMs: this.#o.pollMs, clock: this.#o.clock });
       return await this.#consume(consumer, settings, turns);
     } catch (err) {
       throw natsError(`jetstream: cannot consume ${topic} as ${settings.group}`, err);
@@ -215,9 +216,9 @@ class JetStreamEvents implements EventsBackend {
       next: async (max) => {
         if (queue.length === 0 && !ended && !closed) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, this.#o.pollMs);
+            const timer = this.#o.clock.setTimeout(resolve, this.#o.pollMs);
             wake = () => {
-              clearTimeout(timer);
+              this.#o.clock.clearTimeout(timer);
               resolve();
             };
           });

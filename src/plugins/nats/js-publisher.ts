@@ -6,6 +6,7 @@
  * has the same timeout, so the map's insertion order is the order of the deadlines).
  */
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { type Clock, processClock } from '../../actors/clock.ts';
 
 type NatsModule = typeof import('nats');
 
@@ -29,17 +30,19 @@ export class JetStreamPublisher {
   readonly #nc: NatsConnection;
   readonly #mod: NatsModule;
   readonly #timeoutMs: number;
+  readonly #clock: Clock;
   readonly #pending = new Map<string, Pending>();
   #prefix = '';
   #sub: Subscription | undefined;
   #next = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   #closed = false;
 
-  constructor(nc: NatsConnection, mod: NatsModule, timeoutMs: number) {
+  constructor(nc: NatsConnection, mod: NatsModule, timeoutMs: number, clock: Clock = processClock) {
     this.#nc = nc;
     this.#mod = mod;
     this.#timeoutMs = timeoutMs;
+    this.#clock = clock;
   }
 
   get connection(): NatsConnection {
@@ -54,8 +57,8 @@ export class JetStreamPublisher {
         const token = (this.#next++).toString(36);
         const reply = `${this.#inbox()}${token}`;
         this.#nc.publish(subject, data, { reply, headers });
-        this.#pending.set(token, { resolve, reject, deadline: performance.now() + this.#timeoutMs });
-        this.#timer ??= setTimeout(this.#expire, this.#timeoutMs);
+        this.#pending.set(token, { resolve, reject, deadline: this.#clock.now() + this.#timeoutMs });
+        this.#timer ??= this.#clock.setTimeout(this.#expire, this.#timeoutMs);
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));
       }
@@ -72,7 +75,7 @@ export class JetStreamPublisher {
   }
 
   #stop(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#sub?.unsubscribe();
     this.#sub = undefined;
@@ -109,10 +112,10 @@ export class JetStreamPublisher {
 
   readonly #expire = (): void => {
     this.#timer = undefined;
-    const now = performance.now();
+    const now = this.#clock.now();
     for (const [token, p] of this.#pending) {
       if (p.deadline > now) {
-        this.#timer = setTimeout(this.#expire, Math.max(1, Math.ceil(p.deadline - now)));
+        this.#timer = this.#clock.setTimeout(this.#expire, Math.max(1, Math.ceil(p.deadline - now)));
         return;
       }
       this.#pending.delete(token);

@@ -17,6 +17,7 @@
  * Both buckets keep an entry for a day after its last write: a key quiet for longer starts a new chain.
  */
 import type { Consumer, JetStreamManager, KV, KvEntry } from 'nats';
+import { type Clock, processClock } from '../../actors/clock.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import { TurnWaits } from '../../mesh/events/turns.ts';
 import { natsError } from './connection.ts';
@@ -29,13 +30,11 @@ export const PREV_HEADER = 'Micromesh-Prev';
 export const KEY_ORDER_TTL_MS = 24 * 60 * 60 * 1000;
 const CACHED_KEYS = 10_000;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A read KEYS entry: the last sequence of a key, or a reservation with the sequence before it. */
 interface ChainEntry {
   readonly revision: number;
   readonly prev: number;
-  /** Set while a publisher holds the entry: when it took it (ms). */
+  /** Set while a publisher holds the entry: when it took it (epoch ms, read by other processes). */
   readonly reservedAt?: number;
 }
 
@@ -53,11 +52,11 @@ function parseChain(entry: KvEntry | null): ChainEntry {
 interface Held {
   /** The reservation's revision, for the write that gives the entry back. */
   readonly revision: number;
-  /** When it was taken (ms). */
+  /** When it was taken (clock ms). */
   readonly since: number;
   /** The sequence of the key's last event. */
   last: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: unknown;
 }
 
 /** How long a key is kept after its last publish, for the next one; and how long at most before others get a turn. */
@@ -72,15 +71,18 @@ const HOLD_MS = 250;
 export class KeyChains {
   readonly #bucket: () => Promise<KV>;
   readonly #publishTimeoutMs: number;
+  readonly #clock: Clock;
   /** The entry this process last wrote per KV key: the next reservation of the key skips reading it. */
   readonly #known = new Map<string, ChainEntry>();
   readonly #held = new Map<string, Held>();
   /** Work on one key in this process (publishes, giving the entry back), one after another. */
   readonly #tails = new Map<string, Promise<unknown>>();
 
-  constructor(bucket: () => Promise<KV>, publishTimeoutMs: number) {
+  /** `clock` times a held key's linger and hold and the pauses while another process holds one; reservations carry epoch ms, which other processes read. */
+  constructor(bucket: () => Promise<KV>, publishTimeoutMs: number, clock: Clock = processClock) {
     this.#bucket = bucket;
     this.#publishTimeoutMs = publishTimeoutMs;
+    this.#clock = clock;
   }
 
   /** Publishes with `publish(prev)` as the next event of `key` on `topic`; resolves its sequence. */
@@ -111,7 +113,7 @@ export class KeyChains {
       held = await this.#reserve(name);
       this.#held.set(name, held);
     }
-    clearTimeout(held.timer);
+    this.#clock.clearTimeout(held.timer);
     held.timer = undefined;
     try {
       held.last = await publish(held.last);
@@ -119,8 +121,8 @@ export class KeyChains {
       await this.#giveBack(name);
       throw err;
     }
-    if (Date.now() - held.since >= HOLD_MS) await this.#giveBack(name);
-    else held.timer = setTimeout(() => void this.#serially(name, () => this.#giveBack(name)), LINGER_MS);
+    if (this.#clock.now() - held.since >= HOLD_MS) await this.#giveBack(name);
+    else held.timer = this.#clock.setTimeout(() => void this.#serially(name, () => this.#giveBack(name)), LINGER_MS);
     return held.last;
   }
 
@@ -128,26 +130,26 @@ export class KeyChains {
   async #reserve(name: string): Promise<Held> {
     const kv = await this.#bucket();
     const stale = 2 * this.#publishTimeoutMs;
-    const deadline = Date.now() + stale + this.#publishTimeoutMs;
+    const deadline = this.#clock.now() + stale + this.#publishTimeoutMs;
     for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
       let entry = this.#known.get(name);
       if (entry === undefined) entry = parseChain(await kv.get(name).catch((err: unknown) => failed('reading', err)));
       if (entry.reservedAt !== undefined && Date.now() - entry.reservedAt < stale) {
         // Another process is publishing this key.
         this.#known.delete(name);
-        if (Date.now() > deadline) throw new MicroError('UNAVAILABLE', `jetstream: another process held a key for over ${stale} ms`);
-        await sleep(wait);
+        if (this.#clock.now() > deadline) throw new MicroError('UNAVAILABLE', `jetstream: another process held a key for over ${stale} ms`);
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, wait));
         continue;
       }
-      const since = Date.now();
+      const since = this.#clock.now();
       try {
-        const reservation = `r ${entry.prev} ${since}`;
+        const reservation = `r ${entry.prev} ${Date.now()}`;
         const revision = entry.revision === 0 ? await kv.create(name, reservation) : await kv.update(name, reservation, entry.revision);
         return { revision, since, last: entry.prev, timer: undefined };
       } catch (err) {
         this.#known.delete(name);
         if (!isCasConflict(err) && !/wrong last sequence|exists/i.test(String((err as Error)?.message))) failed('reserving', err);
-        if (Date.now() > deadline) throw new MicroError('UNAVAILABLE', 'jetstream: too many publishers of one key at once');
+        if (this.#clock.now() > deadline) throw new MicroError('UNAVAILABLE', 'jetstream: too many publishers of one key at once');
       }
     }
   }
@@ -157,7 +159,7 @@ export class KeyChains {
     const held = this.#held.get(name);
     if (held === undefined) return;
     this.#held.delete(name);
-    clearTimeout(held.timer);
+    this.#clock.clearTimeout(held.timer);
     const kv = await this.#bucket();
     await kv.update(name, String(held.last), held.revision).then(
       (revision) => this.#remember(name, { revision, prev: held.last }),
@@ -193,6 +195,8 @@ export interface TurnPlan {
   /** Writes an entry of the TURNS bucket without waiting for its acknowledgement. */
   readonly mark: (name: string, value: string) => void;
   readonly pollMs: number;
+  /** Runs the pauses between questions about another member's turn. */
+  readonly clock: Clock;
 }
 
 /** The consuming side, for one member: when a delivery may run, and the marks its settling leaves. */
@@ -202,7 +206,7 @@ export class Turns {
 
   constructor(plan: TurnPlan) {
     this.#p = plan;
-    this.#waits = new TurnWaits(plan.pollMs);
+    this.#waits = new TurnWaits(plan.pollMs, plan.clock);
   }
 
   #mark(topic: string, key: string): string {

@@ -9,6 +9,7 @@
  * its TTL (2.4 s by default).
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
+import { type Clock, systemClock } from '../../actors/clock.ts';
 import type { LinkHost, LocalRecord, RegistryLink } from '../../mesh/registry/linked.ts';
 import { type CheckResult, LinkedRegistry, type LinkedRegistryOptions } from '../../mesh/registry/linked.ts';
 import { parseRecordKey } from '../../mesh/registry/linked-records.ts';
@@ -41,13 +42,15 @@ class NatsRegistryLink implements RegistryLink {
   readonly #lease: SharedLease<NatsConnection>;
   readonly #prefix: string;
   readonly #windowMs: number;
+  /** The registry's clock: its first query's window, the liveness check's timeout and the batching of asks. */
+  readonly #clock: Clock;
   readonly #subs: Subscription[] = [];
   readonly #asked = new Map<string, number>();
   readonly #alive = new Set<string>();
   #host!: LinkHost;
   #inbox = '';
   #pending = new Set<string>();
-  #askTimer: ReturnType<typeof setTimeout> | undefined;
+  #askTimer: unknown;
   #offRenewed: (() => void) | undefined;
   /** Cut from the server: silence of others says nothing then. */
   #offline = false;
@@ -57,6 +60,7 @@ class NatsRegistryLink implements RegistryLink {
     this.#lease = lease;
     this.#prefix = options.prefix ?? 'micro.registry';
     this.#windowMs = options.queryWindowMs ?? 250;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get #nc(): NatsConnection {
@@ -69,7 +73,7 @@ class NatsRegistryLink implements RegistryLink {
       throw natsError('nats registry: cannot subscribe', err);
     });
     this.#offRenewed = this.#lease.onRenewed?.(() => void this.#renewed());
-    await new Promise((resolve) => setTimeout(resolve, this.#windowMs));
+    await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#windowMs));
   }
 
   /** Subscribes on the connection there is now, then asks everyone for their records. */
@@ -143,14 +147,14 @@ class NatsRegistryLink implements RegistryLink {
   /** Whether the server answers a ping within the check timeout. */
   async #serverAnswers(): Promise<boolean> {
     if (this.#nc.isClosed()) return false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: unknown;
     const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+      timer = this.#clock.setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
     });
     try {
       return await Promise.race([this.#nc.flush().then(() => !this.#offline, () => false), late]);
     } finally {
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
     }
   }
 
@@ -162,7 +166,7 @@ class NatsRegistryLink implements RegistryLink {
   async close(): Promise<void> {
     this.#closed = true;
     this.#offRenewed?.();
-    if (this.#askTimer !== undefined) clearTimeout(this.#askTimer);
+    if (this.#askTimer !== undefined) this.#clock.clearTimeout(this.#askTimer);
     for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     await this.#lease.release();
   }
@@ -235,12 +239,13 @@ class NatsRegistryLink implements RegistryLink {
 
   // Asks for records we heard a heartbeat of but do not hold, batched per tick and at most once a second per key.
   #ask(key: string): void {
-    const now = Date.now();
-    if ((this.#asked.get(key) ?? 0) > now - REASK_MS) return;
+    const now = this.#clock.now();
+    const asked = this.#asked.get(key);
+    if (asked !== undefined && asked > now - REASK_MS) return;
     this.#asked.set(key, now);
     if (this.#asked.size > 10_000) this.#asked.clear();
     this.#pending.add(key);
-    this.#askTimer ??= setTimeout(() => {
+    this.#askTimer ??= this.#clock.setTimeout(() => {
       this.#askTimer = undefined;
       const keys = [...this.#pending];
       this.#pending = new Set();

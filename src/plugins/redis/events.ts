@@ -17,6 +17,7 @@
  * millisecond).
  */
 import type { Redis } from 'ioredis';
+import { type Clock, processClock } from '../../actors/clock.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import { dataBytes, fromStructured, toStructured } from '../../mesh/events/cloudevents.ts';
 import type { EventSource, EventsBackend, GroupSettings, OutgoingEvent, StartFrom, StoredDelivery } from '../../mesh/events/events.ts';
@@ -86,7 +87,7 @@ class RedisEvents implements EventsBackend {
 
   constructor(lease: SharedLease<Redis>, options: RedisEventsOptions) {
     this.#lease = lease;
-    this.#o = { prefix: 'micro:events', duplicateWindowMs: 120_000, pollMs: 1000, ...options };
+    this.#o = { prefix: 'micro:events', duplicateWindowMs: 120_000, pollMs: 1000, clock: processClock, ...options };
   }
 
   #key(topic: string): string {
@@ -125,7 +126,7 @@ class RedisEvents implements EventsBackend {
     const blocking = redis.duplicate();
     // Its failures reach the reader as rejected commands; without a listener ioredis would report them as unhandled.
     blocking.on('error', () => {});
-    const source = new GroupReader(redis, blocking, { topic, key, group: settings.group, consumer: settings.member, ackWaitMs: settings.ackWaitMs, pollMs: this.#o.pollMs }, () => {
+    const source = new GroupReader(redis, blocking, { topic, key, group: settings.group, consumer: settings.member, ackWaitMs: settings.ackWaitMs, pollMs: this.#o.pollMs, clock: this.#o.clock }, () => {
       this.#sources.delete(source);
     });
     this.#sources.add(source);
@@ -152,6 +153,7 @@ interface ReaderPlan {
   readonly consumer: string;
   readonly ackWaitMs: number;
   readonly pollMs: number;
+  readonly clock: Clock;
 }
 
 /** One member's reads: its own pending entries first (after a crash), then abandoned ones by XAUTOCLAIM, then new ones. */
@@ -172,7 +174,7 @@ class GroupReader implements EventSource {
     this.#blocking = blocking;
     this.#p = plan;
     this.#onClose = onClose;
-    this.#turns = new TurnWaits(plan.pollMs);
+    this.#turns = new TurnWaits(plan.pollMs, plan.clock);
   }
 
   async next(max: number): Promise<StoredDelivery[]> {
@@ -187,7 +189,7 @@ class GroupReader implements EventSource {
         if (live.length > 0) return this.#withCounts(live);
         if (own.length > 0) return [];
       }
-      if (performance.now() - this.#lastClaim >= Math.min(pollMs, ackWaitMs / 2)) {
+      if (this.#p.clock.now() - this.#lastClaim >= Math.min(pollMs, ackWaitMs / 2)) {
         const claimed = await this.#claim(max);
         if (claimed.length > 0) return claimed;
       }
@@ -212,7 +214,7 @@ class GroupReader implements EventSource {
   /** Takes over entries idle for the ack wait (abandoned by a member that died or hung), from where the last claim ended. */
   async #claim(max: number): Promise<StoredDelivery[]> {
     const { key, group, consumer, ackWaitMs } = this.#p;
-    this.#lastClaim = performance.now();
+    this.#lastClaim = this.#p.clock.now();
     const [cursor, claimed] = (await this.#redis.xautoclaim(key, group, consumer, ackWaitMs, this.#claimCursor, 'COUNT', max)) as [string, Entry[]];
     this.#claimCursor = cursor;
     const live = claimed.filter((e) => e !== null && e[1] !== null);

@@ -83,7 +83,7 @@ export function redisPlugin(): Plugin {
           const url = target.url ?? new URL(DEFAULT_REDIS_URL);
           const settings = { ...ctx.options.redis, ...urlSettings(url, 'events') };
           const lease = await shareRedis(url, ctx, settings);
-          return createRedisEvents(lease, settings);
+          return createRedisEvents(lease, { clock: ctx.clock, ...settings });
         },
       },
       redisBrokerFactory(),

@@ -6,6 +6,7 @@
  * Where it may not (a managed Redis without CONFIG), it lists the keys again every ttlMs/2 instead.
  */
 import type { Redis } from 'ioredis';
+import { type Clock, systemClock } from '../../actors/clock.ts';
 import { MicroError } from '../../mesh/errors.ts';
 import type { PluginFactory } from '../../mesh/plugins/plugin.ts';
 import type { SharedLease } from '../../mesh/plugins/resources.ts';
@@ -30,11 +31,13 @@ class RedisRegistryLink implements RegistryLink {
   readonly #keys: string;
   readonly #events: string;
   readonly #resyncMs: number;
+  /** The registry's clock: the periodic listing when expired key events cannot be turned on. */
+  readonly #clock: Clock;
   #sub: Redis | undefined;
   #expired = '';
   #host!: LinkHost;
   #notified = false;
-  #poll: ReturnType<typeof setInterval> | undefined;
+  #poll: unknown;
   #closed = false;
 
   constructor(lease: SharedLease<Redis>, options: RedisRegistryOptions) {
@@ -44,6 +47,7 @@ class RedisRegistryLink implements RegistryLink {
     this.#keys = `${prefix}:r:`;
     this.#events = `${prefix}:events`;
     this.#resyncMs = (options.ttlMs ?? 2400) / 2;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get localExpiry(): boolean {
@@ -104,7 +108,7 @@ class RedisRegistryLink implements RegistryLink {
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#poll !== undefined) clearInterval(this.#poll);
+    if (this.#poll !== undefined) this.#clock.clearTimeout(this.#poll);
     this.#sub?.disconnect();
     await this.#lease.release();
   }
@@ -136,8 +140,17 @@ class RedisRegistryLink implements RegistryLink {
       this.#notified = true;
     } catch (err) {
       if (!this.#notified) this.#host.log.warn({ err }, 'redis registry: cannot turn on expired key events (CONFIG); listing keys periodically instead');
-      this.#poll ??= setInterval(() => void this.#resync().catch(() => {}), this.#resyncMs);
+      if (this.#poll === undefined) this.#listEvery();
     }
+  }
+
+  /** Lists every record every `resyncMs`, each listing started on time whether or not the last one finished. */
+  #listEvery(): void {
+    this.#poll = this.#clock.setTimeout(() => {
+      if (this.#closed) return;
+      this.#listEvery();
+      void this.#resync().catch(() => {});
+    }, this.#resyncMs);
   }
 
   /** Lists every record there is into the cache. */

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createSimulatedClock } from '../../../src/actors/clock.ts';
 import { kernelOf } from '../../../src/actors/internal.ts';
 import { createActorSystem } from '../../../src/supervisor/index.ts';
 import { findActor as find } from '../../support/inspect.ts';
-import { nextEvent } from '../../support/wait.ts';
+import { nextEvent, passUntilSettled } from '../../support/wait.ts';
 
 test('snapshot — each actor with its state, behaviour class, mailbox depth and restarts, children in start order', async () => {
-  const system = createActorSystem({ nodeId: 's' });
+  // On a simulated clock, so that the stop of the worker stuck in its handler is waited out by advancing it.
+  const clock = createSimulatedClock();
+  const system = createActorSystem({ nodeId: 's', clock });
   try {
     class Worker {
       receive(): Promise<void> {
@@ -36,7 +39,7 @@ test('snapshot — each actor with its state, behaviour class, mailbox depth and
     assert.deepEqual(w && { kind: w.kind, state: w.state, mailbox: w.mailbox, restarts: w.restarts }, { kind: 'Worker', state: 'running', mailbox: 2, restarts: 0 });
     assert.equal(find(root, '/user/crashy')?.restarts, 1);
   } finally {
-    await system.terminate();
+    await passUntilSettled(clock, system.terminate(), 'the termination', 60_000, 1000);
   }
 });
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
+import { createSimulatedClock } from '../../../src/actors/clock.ts';
 import { MicroError } from '../../../src/mesh/errors.ts';
 import { defineService } from '../../../src/mesh/service.ts';
 import { memoryMesh } from '../../support/mesh.ts';
-import { deferred, waitUntil } from '../../support/wait.ts';
+import { deferred, pass, settlesSoon, turns, waitUntil } from '../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -88,31 +89,42 @@ test('rpc — a MicroError below 500 is an answer, not a failure', async () => {
 
 test('rpc — the deadline reaches the handler as an AbortSignal; a slow handler runs exactly once', async () => {
   mesh = memoryMesh();
+  // The nodes' deadlines run on one simulated clock: the call times out when the test moves it, not on a real timer.
+  const clock = createSimulatedClock();
   let runs = 0;
+  const entered = deferred();
   const aborted = deferred<unknown>();
+  const release = deferred();
   const slow = defineService({
     name: 'slow',
     endpoints: {
       'Slow.Work': async (_req: unknown, ctx) => {
         runs++;
         ctx.signal.addEventListener('abort', () => aborted.resolve(ctx.signal.reason));
-        await new Promise((r) => setTimeout(r, 300));
+        entered.resolve();
+        await release.promise;
         return 'late';
       },
     },
   });
-  const a = await mesh.node('a');
-  const b = await mesh.node('b');
+  const a = await mesh.node('a', { system: { clock } });
+  const b = await mesh.node('b', { system: { clock } });
   await a.serve(slow);
   await b.serve(slow);
-  const client = await mesh.node('client');
-  const err = await client.client.call('slow', 'Slow.Work', {}, { timeoutMs: 80, retries: 5 }).catch((e: unknown) => e);
+  const client = await mesh.node('client', { system: { clock } });
+  const call = client.client.call('slow', 'Slow.Work', {}, { timeoutMs: 80, retries: 5 }).catch((e: unknown) => e);
+  await entered.promise;
+  await pass(clock, 100);
+  const err = await settlesSoon(call, 'the call past its deadline');
   assert.ok(err instanceof MicroError);
   assert.equal(err.code, 408);
-  const reason = await aborted.promise;
+  const reason = await settlesSoon(aborted.promise, 'the abort of the handler');
   assert.ok(reason instanceof MicroError);
-  await new Promise((r) => setTimeout(r, 350));
+  await turns(20);
   assert.equal(runs, 1, 'the slow handler ran more than once');
+  release.resolve(); // the late answer arrives after the caller gave up
+  await pass(clock, 1000);
+  assert.equal(runs, 1, 'the late answer started another run');
 });
 
 test('rpc — aborting a call cancels it on the server', async () => {

@@ -6,7 +6,7 @@ import { defineService } from '../../../src/mesh/service.ts';
 import { createMemoryTransport } from '../../../src/mesh/transport/memory.ts';
 import { type Frame, FrameType } from '../../../src/mesh/transport/transport.ts';
 import { memoryMesh } from '../../support/mesh.ts';
-import { deferred } from '../../support/wait.ts';
+import { deferred, waitUntil, waitUntilAsync } from '../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -95,7 +95,7 @@ test('faults — a draining node refuses new calls, which go to another node; ca
   await started.promise;
   await b.serve(svc);
   const stopping = a.stop();
-  await new Promise((r) => setTimeout(r, 20));
+  await waitUntilAsync(async () => (await a.health.readiness()).checks.draining?.ok === false, 5000, 'a to drain');
   for (let i = 0; i < 5; i++) assert.equal(await client.client.call('work', 'Work.Do', { wait: false }), 'client');
   release.resolve();
   assert.equal(await pinned, 'client', 'the call in flight on the draining node finished');
@@ -104,27 +104,37 @@ test('faults — a draining node refuses new calls, which go to another node; ca
 
 test('faults — a request to a node that closes mid-call fails with 503, retried only when idempotent', async () => {
   mesh = memoryMesh();
+  // Handlers that do not answer before the node has closed (released then, so that its stop need not wait them out).
+  let running = 0;
+  const release = deferred();
+  const never = async (): Promise<string> => {
+    running++;
+    await release.promise;
+    return 'late';
+  };
   const hold = defineService({
     name: 'hold',
     endpoints: {
-      'Hold.Once': () => new Promise(() => {}),
-      'Hold.Safe': { idempotent: true, handler: () => new Promise(() => {}) },
+      'Hold.Once': never,
+      'Hold.Safe': { idempotent: true, handler: never },
     },
   });
   const a = await mesh.node('a', { drainTimeoutMs: 10 });
-  await a.serve(hold);
+  await a.serve(hold, { instances: 2 });
   const b = await mesh.node('b');
   await b.serve(defineService({ name: 'hold', endpoints: { 'Hold.Once': () => 'b', 'Hold.Safe': { idempotent: true, handler: () => 'b' } } }));
   const client = await mesh.node('client');
   const toA = { select: (nodes: readonly { id: string }[]) => nodes.find((n) => n.id === 'a') ?? nodes[0] };
   const once = client.client.call('hold', 'Hold.Once', {}, { selector: toA as never }).catch((e: unknown) => e);
   const safe = client.client.call('hold', 'Hold.Safe', {}, { selector: { select: (nodes) => nodes.find((n) => n.id === 'a') ?? nodes.find((n) => n.id === 'b') } });
-  await new Promise((r) => setTimeout(r, 20));
-  await a.stop();
+  await waitUntil(() => running === 2, 5000, 'both calls running on a');
+  const stopping = a.stop();
   const err = await once;
   assert.ok(err instanceof MicroError);
   assert.equal(err.code, 503);
   assert.equal(await safe, 'b');
+  release.resolve();
+  await stopping;
 });
 
 test('lifecycle — stopping a node leaves a registry shared with other nodes open', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import type { ActorContext, ActorRef, Ask } from '../../../src/actors/index.ts';
+import { type ActorContext, type ActorRef, type Ask, createSimulatedClock } from '../../../src/actors/index.ts';
 import { MicroError } from '../../../src/mesh/errors.ts';
 import { decodeError, encodeMessage } from '../../../src/mesh/protocol.ts';
 import { defineService } from '../../../src/mesh/service.ts';
@@ -8,7 +8,7 @@ import { createMemoryTransport } from '../../../src/mesh/transport/memory.ts';
 import { FrameType } from '../../../src/mesh/transport/transport.ts';
 import { memoryMesh } from '../../support/mesh.ts';
 import { RawPeer } from '../../support/raw-peer.ts';
-import { deferred, waitUntil } from '../../support/wait.ts';
+import { deferred, passUntil, passUntilSettled, waitUntil } from '../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -228,16 +228,18 @@ test('hardening — opening a stream retries on another node when the first cann
 
 test('hardening — a flood of failing calls cannot take the node down: its other services keep serving', async () => {
   mesh = memoryMesh();
-  const a = await mesh.node('a');
+  // Deadlines and restart backoffs run on a simulated clock: the calls queued behind the dead service time out when
+  // the test moves it past their deadline.
+  const clock = createSimulatedClock();
+  const a = await mesh.node('a', { system: { clock } });
   await a.serve(defineService({ name: 'fragile', endpoints: { 'Frag.Crash': () => { throw new Error('junk input'); } } }), { maxRestarts: 5, withinMs: 1000 });
   await a.serve(greeter);
-  const b = await mesh.node('b');
+  const b = await mesh.node('b', { system: { clock } });
   const flood = Array.from({ length: 400 }, () => b.client.call('fragile', 'Frag.Crash', {}, { timeoutMs: 3000 }).catch((e: unknown) => e));
   for (let i = 0; i < 20; i++) assert.equal((await b.client.call<{ msg: string }>('greeter', 'Say.Hello', { name: 'ok' })).msg, 'Hello ok');
-  await Promise.all(flood);
+  await passUntilSettled(clock, Promise.all(flood), 'the flood', 10_000, 100);
   assert.equal(a.system.terminated, false);
-  await waitUntil(() => true);
-  const again = await b.client.call('fragile', 'Frag.Crash', {}, { timeoutMs: 5000 }).catch((e: unknown) => e);
+  const again = await passUntilSettled(clock, b.client.call('fragile', 'Frag.Crash', {}, { timeoutMs: 5000 }).catch((e: unknown) => e), 'a call after the flood', 10_000, 100);
   assert.ok(again instanceof MicroError);
   assert.match(again.detail, /junk input/, 'the fragile service is back: it answers (with its own error) instead of being gone');
 });
@@ -265,19 +267,21 @@ test('hardening — junk messages that make an exposed actor fail are bounded by
 
 test('hardening — a single instance stuck in a handler past its deadline is reported and restarted', async () => {
   mesh = memoryMesh();
+  // The deadline, the stuck check and the instance's shutdown run on a simulated clock the test advances.
+  const clock = createSimulatedClock();
   let hang = true;
-  const a = await mesh.node('a');
+  const a = await mesh.node('a', { system: { clock } });
   await a.serve(
     defineService({ name: 'stuck', endpoints: { 'Stuck.Work': async () => (hang ? new Promise(() => {}) : 'fine') } }),
     { stuck: { graceMs: 50, checkEveryMs: 25 }, instanceShutdownMs: 100 },
   );
-  const b = await mesh.node('b');
-  const first = await b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 100 }).catch((e: unknown) => e);
+  const b = await mesh.node('b', { system: { clock } });
+  const first = await passUntilSettled(clock, b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 100 }).catch((e: unknown) => e), 'the first call', 200);
   assert.ok(first instanceof MicroError && first.code === 408);
   hang = false;
   const logs = mesh.logs.get('a');
-  await waitUntil(() => (logs?.entries ?? []).some((e) => /stuck in a handler/.test(e.message)), 3000, 'the stuck report');
-  assert.equal(await b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 3000 }), 'fine');
+  await passUntil(clock, () => (logs?.entries ?? []).some((e) => /stuck in a handler/.test(e.message)), 'the stuck report', 1000);
+  assert.equal(await passUntilSettled(clock, b.client.call('stuck', 'Stuck.Work', {}, { timeoutMs: 3000 }), 'a call after the restart', 3000), 'fine');
 });
 
 export type { ActorRef };

@@ -7,7 +7,7 @@ import { createMemoryRegistry } from '../../../src/mesh/registry/memory.ts';
 import type { Middleware } from '../../../src/mesh/middleware/middleware.ts';
 import { defineService } from '../../../src/mesh/service.ts';
 import { memoryMesh } from '../../support/mesh.ts';
-import { waitUntil } from '../../support/wait.ts';
+import { pass, passUntil, passUntilSettled } from '../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -50,12 +50,13 @@ test('in-process — a call to a service of the same node skips transport and co
 
 test('in-process — deadlines, unknown endpoints and handler failures behave as over the wire', async () => {
   mesh = memoryMesh();
-  const node = await mesh.node('solo');
+  const clock = createSimulatedClock();
+  const node = await mesh.node('solo', { system: { clock } });
   await node.serve(svc);
   const restarts: string[] = [];
   node.system.events.on('actor-restarted', (e) => restarts.push(e.actor));
 
-  const slow = await node.client.call('local', 'Echo.Slow', {}, { timeoutMs: 50 }).catch((e: unknown) => e);
+  const slow = await passUntilSettled(clock, node.client.call('local', 'Echo.Slow', {}, { timeoutMs: 50 }).catch((e: unknown) => e), 'the slow call', 100);
   assert.ok(slow instanceof MicroError);
   assert.equal(slow.code, 408);
 
@@ -67,7 +68,7 @@ test('in-process — deadlines, unknown endpoints and handler failures behave as
   assert.ok(failed instanceof MicroError);
   assert.equal(failed.code, 500);
   assert.match(failed.detail, /local handler broke/);
-  await waitUntil(() => restarts.length === 1, 2000, 'the instance restart');
+  await passUntil(clock, () => restarts.length === 1, 'the instance restart', 2000);
   assert.deepEqual(await node.client.call('local', 'Echo.Same', { n: 2 }), { n: 2 });
 });
 
@@ -93,10 +94,7 @@ test('registration — a node re-registers before its TTL runs out, so a TTL reg
   try {
     await node.serve(svc);
     // Five TTLs pass on the simulated clock: without re-registration the entry would have expired after one.
-    for (let t = 0; t < 750; t += 10) {
-      clock.advance(10);
-      await new Promise((r) => setImmediate(r));
-    }
+    await pass(clock, 750);
     const nodes = (await registry.getService('local')).flatMap((s) => s.nodes).map((n) => n.id);
     assert.deepEqual(nodes, ['ttl']);
   } finally {

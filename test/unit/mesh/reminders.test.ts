@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createActorSystem } from '../../../src/supervisor/index.ts';
-import type { ActorContext, Reminder } from '../../../src/actors/index.ts';
+import { type ActorContext, createSimulatedClock, type Reminder, type SimulatedClock } from '../../../src/actors/index.ts';
 import { MicroError } from '../../../src/mesh/errors.ts';
 import { createMemoryStore } from '../../../src/mesh/store/memory.ts';
 import { memoryMesh } from '../../support/mesh.ts';
-import { waitUntil } from '../../support/wait.ts';
+import { pass, passUntil, turns, waitUntil } from '../../support/wait.ts';
 
 let mesh = memoryMesh();
 afterEach(async () => {
@@ -25,49 +25,58 @@ function alarm(received: Array<{ name: string; payload: unknown; scheduledAt: nu
   };
 }
 
+/** A node whose poll timer and reminder times run on `clock`: reminders come due as the test advances it. */
+const onClock = (clock: SimulatedClock, pollMs: number) => ({ system: { clock }, store: 'memory', reminders: { pollMs, now: () => clock.now() } });
+
 test('reminders — a one-shot reminder fires once with its payload, then its record is gone', async () => {
-  const node = await mesh.node('r1', { store: 'memory', reminders: { pollMs: 20 } });
+  const clock = createSimulatedClock();
+  const node = await mesh.node('r1', onClock(clock, 20));
   const received: Array<{ name: string; payload: unknown; scheduledAt: number; incarnation: number }> = [];
   const ref = node.system.spawn(alarm(received), { name: 'alarm' });
-  const at = Date.now() + 100;
+  const at = clock.now() + 100;
   ref.tell({ type: 'set', at });
-  await waitUntil(() => received.length === 1, 5000, 'the reminder');
+  await turns();
+  await pass(clock, 80);
+  assert.equal(received.length, 0, 'not due yet');
+  await passUntil(clock, () => received.length === 1, 'the reminder', 200);
   assert.deepEqual(received[0], { name: 'tick', payload: { n: 7 }, scheduledAt: at, incarnation: received[0]?.incarnation });
-  await new Promise((r) => setTimeout(r, 150));
+  await pass(clock, 10 * 20); // ten polls more
   assert.equal(received.length, 1, 'fired once');
   assert.deepEqual(await node.store.scope({ table: 'reminders' }).list(), []);
 });
 
 test('reminders — a periodic reminder keeps firing, to the new incarnation after a restart, until cancelled', async () => {
-  const node = await mesh.node('r2', { store: 'memory', reminders: { pollMs: 10 } });
+  const clock = createSimulatedClock();
+  const node = await mesh.node('r2', onClock(clock, 10));
   const received: Array<{ name: string; payload: unknown; scheduledAt: number; incarnation: number }> = [];
   const ref = node.system.spawn(alarm(received), { name: 'alarm' });
   ref.tell({ type: 'set', everyMs: 40 });
-  await waitUntil(() => received.length >= 2, 5000, 'two fires');
+  await passUntil(clock, () => received.length >= 2, 'two fires');
   const before = received[0]?.incarnation;
   ref.tell({ type: 'boom' });
-  await waitUntil(() => received.some((r) => r.incarnation !== before), 5000, 'a fire to the restarted actor');
+  await passUntil(clock, () => received.some((r) => r.incarnation !== before), 'a fire to the restarted actor');
   ref.tell({ type: 'cancel', name: 'tick' });
-  await waitUntil(() => false, 100).catch(() => {}); // let a fire claimed before the cancel arrive
+  await turns(20); // the cancel is written; a fire claimed before it has been told
   const count = received.length;
-  await new Promise((r) => setTimeout(r, 200));
+  await pass(clock, 10 * 40); // ten periods
   assert.equal(received.length, count, 'no fire after cancel');
   const times = received.map((r) => r.scheduledAt);
   assert.deepEqual(times, [...new Set(times)].sort((a, b) => a - b), 'each scheduled time fired once, in order');
 });
 
 test('reminders — two nodes sharing a store, each with the actor: every scheduled time fires on exactly one of them', async () => {
+  const clock = createSimulatedClock();
   const store = createMemoryStore();
   const received: Array<{ name: string; payload: unknown; scheduledAt: number; incarnation: number }> = [];
   const alarms = [];
   for (const id of ['ra', 'rb', 'rc']) {
-    const node = await mesh.node(id, { store, reminders: { pollMs: 5 } });
+    const node = await mesh.node(id, { ...onClock(clock, 5), store });
     alarms.push(node.system.spawn(alarm(received), { name: 'alarm' }));
   }
   // The reminder belongs to the path /user/alarm: any of the three may fire it, one per scheduled time.
   const a = alarms[0] as (typeof alarms)[number];
   a.tell({ type: 'set', everyMs: 30 });
-  await waitUntil(() => received.length >= 8, 10_000, 'eight fires');
+  await passUntil(clock, () => received.length >= 8, 'eight fires', 60_000, 5);
   const times = received.map((r) => r.scheduledAt);
   assert.equal(new Set(times).size, times.length, `a scheduled time fired twice: ${times}`);
   a.tell({ type: 'cancel', name: 'tick' });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { defineService } from '../../../src/mesh/service.ts';
-import { processClock } from '../../../src/actors/clock.ts';
+import { createSimulatedClock } from '../../../src/actors/clock.ts';
 import type { SyncBackend } from '../../../src/mesh/sync/backend.ts';
 import { createSync } from '../../../src/mesh/sync/locks.ts';
 import { createMemorySync, MemorySyncBackend } from '../../../src/mesh/sync/memory.ts';
 import { memoryMesh } from '../../support/mesh.ts';
-import { waitUntil } from '../../support/wait.ts';
+import { pass, passUntil, turns, waitUntil } from '../../support/wait.ts';
 
 const whoami = (node: string) =>
   defineService({ name: 'scheduler', version: '1', endpoints: { 'Who.Am': { handler: () => node } } });
@@ -23,35 +23,39 @@ async function nodesOfScheduler(): Promise<string[]> {
 }
 
 test('singleton — of three nodes serving it, one is active and registered; the others stand by', async () => {
-  const backend = new MemorySyncBackend();
+  // Leases, renewals and the standbys' retries run on a simulated clock: the test moves time past several TTLs.
+  const clock = createSimulatedClock();
+  const backend = new MemorySyncBackend(clock);
   const active: string[] = [];
   for (const id of ['a', 'b', 'c']) {
-    const node = await mesh.node(id, { sync: createMemorySync({ backend }) });
+    const node = await mesh.node(id, { sync: createMemorySync({ backend, clock }) });
     await node.serve(whoami(id), { singleton: { ttlMs: 300, onActive: () => active.push(id) } });
   }
   await waitUntil(() => active.length === 1, 5000, 'one active node');
   const caller = await mesh.node('caller');
   assert.deepEqual(await nodesOfScheduler(), active);
   for (let i = 0; i < 5; i++) assert.equal(await caller.client.call('scheduler', 'Who.Am', {}), active[0]);
-  await new Promise((r) => setTimeout(r, 400)); // past one ttl: renewals keep the leader, nobody else activates
+  await pass(clock, 5 * 300); // five ttls: renewals keep the leader, nobody else activates
+  await turns(20);
   assert.deepEqual(active.length, 1);
+  assert.deepEqual(await nodesOfScheduler(), active);
 });
 
 test('singleton — when the active node stops, a standby takes over (resigned, so without waiting for the ttl) and calls reach it', async () => {
-  const backend = new MemorySyncBackend();
+  const clock = createSimulatedClock();
+  const backend = new MemorySyncBackend(clock);
   const active: string[] = [];
   const nodes = new Map<string, Awaited<ReturnType<typeof mesh.node>>>();
   for (const id of ['a', 'b']) {
-    const node = await mesh.node(id, { sync: createMemorySync({ backend }) });
+    const node = await mesh.node(id, { sync: createMemorySync({ backend, clock }) });
     nodes.set(id, node);
     await node.serve(whoami(id), { singleton: { ttlMs: 10_000, onActive: () => active.push(id) } });
   }
   await waitUntil(() => active.length === 1, 5000, 'one active node');
   const first = active[0] as string;
-  const started = performance.now();
   await nodes.get(first)?.stop();
-  await waitUntil(() => active.length === 2, 5000, 'the standby to take over');
-  assert.ok(performance.now() - started < 2000, 'the takeover did not wait for the 10 s ttl');
+  // The standby's next try (every 50 ms on average) finds the lock free: well within a tenth of the 10 s ttl.
+  await passUntil(clock, () => active.length === 2, 'the standby to take over', 1000);
   const second = active[1] as string;
   assert.notEqual(second, first);
   const caller = await mesh.node('caller');
@@ -60,7 +64,8 @@ test('singleton — when the active node stops, a standby takes over (resigned, 
 });
 
 test('singleton — a leader whose renewal is refused withdraws its service, stands by, and comes back with a greater token', async () => {
-  const backend = new MemorySyncBackend();
+  const clock = createSimulatedClock();
+  const backend = new MemorySyncBackend(clock);
   let refuse = false;
   const view: SyncBackend = {
     name: 'refusing',
@@ -71,7 +76,7 @@ test('singleton — a leader whose renewal is refused withdraws its service, sta
   };
   const events: string[] = [];
   const tokens: number[] = [];
-  const a = await mesh.node('a', { sync: createSync(view, { clock: processClock, retryMs: 20 }) });
+  const a = await mesh.node('a', { sync: createSync(view, { clock, retryMs: 20 }) });
   await a.serve(whoami('a'), {
     singleton: {
       ttlMs: 150,
@@ -85,10 +90,13 @@ test('singleton — a leader whose renewal is refused withdraws its service, sta
   await waitUntil(() => events.length === 1, 5000, 'a active');
   assert.deepEqual(await nodesOfScheduler(), ['a']);
   refuse = true;
-  await waitUntil(() => events.includes('standby'), 5000, 'a to stand by');
+  await passUntil(clock, () => events.includes('standby'), 'a to stand by', 150); // the first renewal, at a third of the ttl, is refused
   assert.deepEqual(await nodesOfScheduler(), [], 'the service was deregistered when leadership was lost');
   refuse = false;
-  await waitUntil(() => events.length === 3, 5000, 'a active again once its old lease ran out');
+  await pass(clock, 50);
+  await turns(20);
+  assert.deepEqual(events, ['active', 'standby'], 'not active again while its old lease runs');
+  await passUntil(clock, () => events.length === 3, 'a active again once its old lease ran out', 300);
   assert.deepEqual(events, ['active', 'standby', 'active']);
   assert.ok((tokens[1] as number) > (tokens[0] as number), `tokens ${tokens}`);
   assert.deepEqual(await nodesOfScheduler(), ['a']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { silentLogger, systemClock } from '../../../../src/actors/index.ts';
+import { createSimulatedClock, silentLogger, systemClock } from '../../../../src/actors/index.ts';
 import { createMemorySource } from '../../../../src/mesh/config/memory-source.ts';
 import { openNodeConfig } from '../../../../src/mesh/config/open.ts';
 import { clientSettingsOf } from '../../../../src/mesh/config/client-settings.ts';
@@ -11,7 +11,7 @@ import { createPluginTable } from '../../../../src/mesh/plugins/table.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
 import { createActorSystem } from '../../../../src/supervisor/index.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
-import { waitUntil } from '../../../support/wait.ts';
+import { passUntil, passUntilSettled } from '../../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -42,17 +42,19 @@ test('node config — an unknown source scheme or name is one clear BAD_REQUEST 
 
 test('node config — the client takes its resilience settings from config and follows changes without a restart', async () => {
   mesh = memoryMesh();
+  // Deadlines, the config's debounce and the handler's 200 ms of work run on a simulated clock the test advances.
+  const clock = createSimulatedClock();
   const live = createMemorySource({ client: { services: { slow: { timeoutMs: 50 } } } });
-  const a = await mesh.node('a', { config: [live], configOptions: { debounceMs: 1 } });
-  const b = await mesh.node('b');
+  const a = await mesh.node('a', { config: [live], configOptions: { debounceMs: 1 }, system: { clock } });
+  const b = await mesh.node('b', { system: { clock } });
   const slow = defineService({
     name: 'slow',
     endpoints: {
       'Work.Do': async (_req: unknown, ctx) => {
         await new Promise((resolve, reject) => {
-          const t = setTimeout(resolve, 200);
+          const t = clock.setTimeout(() => resolve(undefined), 200);
           ctx.signal.addEventListener('abort', () => {
-            clearTimeout(t);
+            clock.clearTimeout(t);
             reject(ctx.signal.reason);
           }, { once: true });
         });
@@ -61,20 +63,20 @@ test('node config — the client takes its resilience settings from config and f
     },
   });
   await b.serve(slow);
-  await assert.rejects(a.client.call('slow', 'Work.Do', {}), reason('TIMEOUT'), 'the configured 50 ms deadline applies');
+  await assert.rejects(passUntilSettled(clock, a.client.call('slow', 'Work.Do', {}), 'the call', 100), reason('TIMEOUT'), 'the configured 50 ms deadline applies');
   live.set('client.services.slow.timeoutMs', 2000);
-  await waitUntil(() => a.config.get('client.services.slow.timeoutMs') === 2000, 2000, 'the config change');
-  assert.equal(await a.client.call('slow', 'Work.Do', {}), 'a', 'the new deadline applies without a restart');
+  await passUntil(clock, () => a.config.get('client.services.slow.timeoutMs') === 2000, 'the config change', 100);
+  assert.equal(await passUntilSettled(clock, a.client.call('slow', 'Work.Do', {}), 'the call', 1000), 'a', 'the new deadline applies without a restart');
 
   const who = (id: string) => defineService({ name: 'who', endpoints: { 'Who.Am': () => id } });
   await a.serve(who('a'));
   await b.serve(who('b'));
   live.set('client', { selector: 'round-robin', retries: 0 });
-  await waitUntil(() => a.config.get('client.selector') === 'round-robin', 2000, 'the selector change');
+  await passUntil(clock, () => a.config.get('client.selector') === 'round-robin', 'the selector change', 100);
   const order: string[] = [];
   for (let i = 0; i < 6; i++) order.push(await a.client.call<string>('who', 'Who.Am', {}));
   assert.ok(order.every((id, i) => i === 0 || id !== order[i - 1]), `round-robin alternates: ${order.join(',')}`);
-  await assert.rejects(a.client.call('slow', 'Work.Do', {}, { timeoutMs: 20 }), reason('TIMEOUT'), 'a call\'s own option still wins');
+  await assert.rejects(passUntilSettled(clock, a.client.call('slow', 'Work.Do', {}, { timeoutMs: 20 }), 'the call', 100), reason('TIMEOUT'), 'a call\'s own option still wins');
 });
 
 test('node config — retries read from config apply to the next call: one attempt, then three', async () => {
@@ -88,7 +90,8 @@ test('node config — retries read from config apply to the next call: one attem
       return next(a);
     },
   };
-  const a = await mesh.node('ra', { config: [live], configOptions: { debounceMs: 1 }, middleware: [counting] });
+  const clock = createSimulatedClock();
+  const a = await mesh.node('ra', { config: [live], configOptions: { debounceMs: 1 }, middleware: [counting], system: { clock } });
   const flaky = defineService({
     name: 'flaky',
     endpoints: {
@@ -106,7 +109,7 @@ test('node config — retries read from config apply to the next call: one attem
   await assert.rejects(a.client.call('flaky', 'Work.Do', {}), reason('UNAVAILABLE'));
   assert.equal(attempts, 1, 'retries: 0');
   live.set('client.services.flaky.retries', 2);
-  await waitUntil(() => a.config.get('client.services.flaky.retries') === 2, 2000, 'the change');
+  await passUntil(clock, () => a.config.get('client.services.flaky.retries') === 2, 'the change', 100);
   attempts = 0;
   await assert.rejects(a.client.call('flaky', 'Work.Do', {}), reason('UNAVAILABLE'));
   assert.equal(attempts, 3, 'retries: 2 tries the two other nodes');
@@ -120,8 +123,9 @@ test('node config — bad client settings name the key: refused at startup, igno
   mesh = memoryMesh();
   await assert.rejects(mesh.node('bad', { config: [createMemorySource({ client: { retries: 'many' } })] }), reason('CONFIG_INVALID', /"client\.retries"/));
   const live = createMemorySource({ client: { timeoutMs: 1000 } });
-  const node = await mesh.node('ok', { config: [live], configOptions: { debounceMs: 1 } });
+  const clock = createSimulatedClock();
+  const node = await mesh.node('ok', { config: [live], configOptions: { debounceMs: 1 }, system: { clock } });
   live.set('client.timeoutMs', 'soon');
-  await waitUntil(() => node.config.get('client.timeoutMs') === 'soon', 2000, 'the change');
-  await waitUntil(() => mesh.logs.get('ok')?.entries.some((r) => /client settings refused/.test(r.message)) === true, 2000, 'the refusal in the log');
+  await passUntil(clock, () => node.config.get('client.timeoutMs') === 'soon', 'the change', 100);
+  await passUntil(clock, () => mesh.logs.get('ok')?.entries.some((r) => /client settings refused/.test(r.message)) === true, 'the refusal in the log', 100);
 });

@@ -3,12 +3,14 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createSimulatedClock } from '../../../../src/actors/clock.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import { DeadLetterKey } from '../../../../src/mesh/events/dead-letter.ts';
 import type { EventDelivery } from '../../../../src/mesh/events/events.ts';
 import { createMemoryEvents } from '../../../../src/mesh/events/memory.ts';
 import type { Middleware } from '../../../../src/mesh/middleware/middleware.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
+import { passUntil } from '../../../support/wait.ts';
 import { until } from '../../../conformance/events.ts';
 
 test('node.events — publish and consume pass through the middleware publish and subscribe hooks, with metadata', async () => {
@@ -77,7 +79,9 @@ test('node.events — MICRO_EVENTS chooses the back end; the file default opens 
 
 test('node.events — a consumer whose source fails is restarted by its supervisor and resumes, losing nothing', async () => {
   const mesh = memoryMesh();
-  const inner = createMemoryEvents({ pollMs: 50 });
+  // The supervisor's restart backoff, the reads' polls and the ack wait run on a simulated clock the test advances.
+  const clock = createSimulatedClock();
+  const inner = createMemoryEvents({ pollMs: 50, clock });
   let opens = 0;
   let failures = 0;
   const flaky = {
@@ -103,11 +107,11 @@ test('node.events — a consumer whose source fails is restarted by its supervis
     },
   };
   try {
-    const node = await mesh.node('flaky', { events: flaky });
+    const node = await mesh.node('flaky', { events: flaky, system: { clock } });
     const got: number[] = [];
     await node.events.consume('t.x', { group: 'g', ackWaitMs: 200 }, (e) => void got.push(e.data as number));
     for (const n of [1, 2, 3]) await node.events.publish('t.x', n);
-    await until('every event after two restarts', () => new Set(got).size === 3);
+    await passUntil(clock, () => new Set(got).size === 3, 'every event after two restarts', 5000);
     assert.equal(opens, 3, 'the source was opened again after each failure');
     assert.deepEqual([...new Set(got)].sort(), [1, 2, 3]);
   } finally {

@@ -4,11 +4,11 @@ import { createRecordingLogger } from '../../../../src/actors/logger.ts';
 import { MicroError } from '../../../../src/mesh/errors.ts';
 import { createMemoryRegistry } from '../../../../src/mesh/registry/memory.ts';
 import { collectWatch, ids, isNotFound, svc } from '../../../conformance/registry.ts';
-import { createManualClock } from './manual-clock.ts';
+import { createSimulatedClock } from '../../../../src/actors/clock.ts';
 
 describe('memory registry', () => {
   test('memory registry — a node registered with a TTL expires when not registered again', async () => {
-    const clock = createManualClock();
+    const clock = createSimulatedClock();
     const registry = createMemoryRegistry({ clock });
     const watch = collectWatch(registry.watch());
     await registry.register(svc('ttl', '1', ['short']), { ttlMs: 1_000 });
@@ -23,7 +23,7 @@ describe('memory registry', () => {
   });
 
   test('memory registry — registering again before the TTL keeps the node (a heartbeat)', async () => {
-    const clock = createManualClock();
+    const clock = createSimulatedClock();
     const registry = createMemoryRegistry({ clock });
     for (let beat = 0; beat < 5; beat++) {
       await registry.register(svc('beat', '1', ['n1']), { ttlMs: 1_000 });
@@ -110,7 +110,7 @@ describe('memory registry', () => {
   });
 
   test('memory registry — close cancels the expiry timer', async () => {
-    const clock = createManualClock();
+    const clock = createSimulatedClock();
     const registry = createMemoryRegistry({ clock });
     await registry.register(svc('t', '1', ['n1']), { ttlMs: 10 });
     assert.equal(clock.pending, 1);
