@@ -5,9 +5,12 @@
  * back end at a growing interval.
  */
 import { type Clock, processClock } from '../../actors/clock.ts';
+import { backoffDelay } from '../../supervisor/backoff.ts';
 
 /** Events settled here lately, so that the next event of a key rarely needs to ask the back end. */
 const SETTLED_KEPT = 4096;
+/** The first pause between two asks about another member's delivery; each next one doubles, up to `pollMs / 10`. */
+const FIRST_ASK_MS = 2;
 
 export class TurnWaits<Id> {
   readonly #slowest: number;
@@ -50,23 +53,24 @@ export class TurnWaits<Id> {
   }
 
   async #wait(prev: Id, settledElsewhere: () => Promise<boolean>): Promise<void> {
-    let delay = 2;
+    const backoff = { minMs: FIRST_ASK_MS, maxMs: this.#slowest, jitter: 0 };
+    let pauses = 0;
     for (let ask = !this.#unsettled.has(prev); ; ask = true) {
       if (ask && (await settledElsewhere())) return;
       if (this.#settled.has(prev) || this.#closed) return;
       const mine = this.#unsettled.get(prev);
+      const pause = backoffDelay(pauses++, backoff);
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           this.#clock.clearTimeout(timer);
           this.#sleepers.delete(wake);
           resolve();
         };
-        const timer = this.#clock.setTimeout(wake, mine === undefined ? delay : this.#slowest);
+        const timer = this.#clock.setTimeout(wake, mine === undefined ? pause : this.#slowest);
         this.#sleepers.add(wake);
         mine?.push(wake);
       });
       if (this.#settled.has(prev) || this.#closed) return;
-      delay = Math.min(delay * 2, this.#slowest);
     }
   }
 
