@@ -21,10 +21,14 @@ export {
   MailboxFullError,
   silentLogger,
   createRecordingLogger,
+  createSimulatedClock,
+  systemClock,
 } from './actors/index.ts';
 export type {
   Actor,
   ActorContext,
+  Clock,
+  SimulatedClock,
   ActorFactory,
   ActorRef,
   ActorSystemOptions,

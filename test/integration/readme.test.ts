@@ -74,6 +74,13 @@ test('readme — the operations block serves metrics and readiness as shown', as
   assert.deepEqual(lines, ['rpc_server_call_duration_seconds_count{service="clock",endpoint="Clock.Now",status="OK"} 1', 'ready 200', 'ready 503']);
 });
 
+test('readme — the simulated clock block times a call out without waiting', async () => {
+  const started = performance.now();
+  const { stdout } = await runBlock('simulated-clock.ts');
+  assert.equal(stdout.trim(), '408 TIMEOUT handler aborted');
+  assert.ok(performance.now() - started < 25_000, 'the 30 s deadline passed on the simulated clock');
+});
+
 test('readme — the inspect block shows the crashed actor’s restart and the node’s readiness', async () => {
   const lines = (await runBlock('inspect.ts')).stdout.trim().split('\n');
   assert.deepEqual(lines, ['/user/services running mailbox 0 restarts 0', '/user/crashy running mailbox 0 restarts 1', 'worker ready: true']);
