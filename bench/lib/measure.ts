@@ -121,8 +121,9 @@ export function medianRow(rows: readonly BenchRow[]): BenchRow {
 }
 
 /**
- * Measures every spec in turn, `rounds` times, each round taking its share of the duration, so that a burst of load
- * from elsewhere on a shared machine hits them alike; records and returns each spec's median round by ops/s.
+ * Measures every spec in turn, `rounds` times, each round taking its share of the duration and starting one spec
+ * further on, so that a burst of load from elsewhere on a shared machine hits them alike and no spec always runs in
+ * the same place; records and returns each spec's median round by ops/s.
  * `onRound` sees every round's row (for a log line).
  */
 export async function measureRounds(ctx: BenchContext, specs: readonly MeasureSpec[], rounds: number, onRound?: (row: BenchRow, round: number) => void): Promise<BenchRow[]> {
@@ -130,7 +131,10 @@ export async function measureRounds(ctx: BenchContext, specs: readonly MeasureSp
   const durationMs = Math.max(500, Math.round(ctx.durationMs / n));
   const rows = specs.map((): BenchRow[] => []);
   for (let round = 1; round <= n; round++) {
-    for (const [i, spec] of specs.entries()) {
+    // Each round starts one spec further on, so that no spec always runs first (after an idle pause) or last.
+    for (let k = 0; k < specs.length; k++) {
+      const i = (k + round - 1) % specs.length;
+      const spec = specs[i] as MeasureSpec;
       const row = await measure(ctx, { ...spec, durationMs, record: false });
       rows[i]?.push(row);
       onRound?.(row, round);
