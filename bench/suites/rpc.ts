@@ -10,7 +10,8 @@
  * service of the same node (micromesh) or broker (Moleculer), 100 B, at the same concurrencies. Case `echo-nats`
  * (see `natsRuns`): the same echo over a NATS server, 100 B.
  * Cases run payload by payload and concurrency by concurrency, every implementation in turn, in
- * BENCH_RPC_ROUNDS interleaved rounds (default 3, each a third of the duration) so that a burst of
+ * BENCH_RPC_ROUNDS interleaved rounds (default 5, each a fifth of the duration; round-to-round swings of 20% are
+ * common on a shared machine, and concurrency 1 suffers them most) so that a burst of
  * load from elsewhere on the machine hits them alike; the row kept is each implementation's median
  * round by ops/s. Each implementation starts once. micromesh runs as
  * bench/peers/micromesh.ts (set BENCH_MICROMESH_INSTANCES to change its echo service's instance
@@ -135,7 +136,7 @@ async function measureAll(ctx: BenchContext, running: readonly Running[], payloa
   ctx.log(`payload ${payloadBytes}: ${payload.typeName}, ${payload.jsonBytes} B as JSON`);
   // An echo that changes the body would make every number below meaningless.
   for (const r of running) deepStrictEqual(await r.client.call(body), body, `${r.case} ${r.name} echo`);
-  const rounds = Number(process.env.BENCH_RPC_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_RPC_ROUNDS ?? 5);
   for (const concurrency of CONCURRENCY) {
     const specs = running.map((r) => ({ case: r.case, impl: r.name, concurrency, payloadBytes, op: () => r.client.call(body) }));
     await measureRounds(ctx, specs, rounds, (row, round) => ctx.log(`  ${row.case} ${payloadBytes} B c=${concurrency} ${row.impl} (round ${round}): ${row.opsPerSec.toLocaleString('en-US')} ops/s`));
