@@ -14,6 +14,7 @@ import { createSelector, type Selector } from '../selector/selector.ts';
 import type { ReplySink, ServerCall } from '../server/server-call.ts';
 import type { AnyEndpoint, RequestOf, ResponseOf, Service } from '../service.ts';
 import type { ClientStream } from './client-stream.ts';
+import { AttemptRun } from './attempt-run.ts';
 import { UnaryExchange } from './exchange.ts';
 import { type CallOptions, type ClientOptions, type ClientSettings, checkTimeout, defaultClientOptions } from './options.ts';
 import type { ServiceResolver } from './resolver.ts';
@@ -82,9 +83,11 @@ export class MeshClient implements UnaryCallHost {
     this.answers = { codecs: deps.codecs, offloadThresholdBytes: deps.offloadThresholdBytes };
     this.#call = compose(deps.middleware, 'call', this.#start);
     this.#stream = compose(deps.middleware, 'stream', (call) => openStream(this, originalCall<StreamCall>(call)));
-    this.#attempts = compose(deps.middleware, 'attempt', (a) =>
-      a.call.kind === 'stream' ? openStreamOn(this, a.node, originalCall<StreamCall>(a.call)) : new Promise((resolve, reject) => this.runAttempt(a, { ok: resolve, error: reject })),
-    );
+    this.#attempts = compose(deps.middleware, 'attempt', (a) => {
+      if (a.call.kind === 'stream') return openStreamOn(this, a.node, originalCall<StreamCall>(a.call));
+      if (a instanceof AttemptRun) return a.start((sink) => this.runAttempt(a, sink));
+      return new Promise((resolve, reject) => this.runAttempt(a, { ok: resolve, error: reject }));
+    });
     this.#attempt = hasHook(deps.middleware, 'attempt') ? this.#attempts : undefined;
   }
 
@@ -168,8 +171,14 @@ export class MeshClient implements UnaryCallHost {
   attempt(attempt: Attempt, sink: AttemptSink): void {
     const chain = this.#attempt;
     if (chain === undefined) return this.runAttempt(attempt, sink);
-    const a: Attempt = { call: attempt.call, node: attempt.node, number: attempt.number, local: attempt.local };
-    chain(a).then(
+    const run = new AttemptRun(attempt.call, attempt.node, attempt.number, attempt.local, sink);
+    const outcome = chain(run);
+    // The chain handed back the innermost promise itself, still pending: its outcome goes straight to the sink.
+    if (outcome === run.promise && !run.settled) {
+      run.direct = true;
+      return;
+    }
+    outcome.then(
       (v) => sink.ok(v),
       (err: unknown) => sink.error(MicroError.from(err)),
     );

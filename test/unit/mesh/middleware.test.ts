@@ -146,3 +146,66 @@ test('middleware — an empty chain is the terminal itself; hooks wrap outermost
   await chain({} as never);
   assert.deepEqual(trail, ['1', '2', 'end']);
 });
+
+test('middleware — attempt hooks: one that passes the attempt on sees the outcome before the caller; one that maps it, or tries twice, is obeyed', async () => {
+  mesh = memoryMesh();
+  const a = await mesh.node('a');
+  const half = (n: number) => {
+    if (n % 2 !== 0) throw new MicroError('BAD_REQUEST', 'odd');
+    return n / 2;
+  };
+  await a.serve(defineService({ name: 'calc', endpoints: { 'Calc.Half': half } }));
+  const trail: string[] = [];
+  const observer: Middleware = {
+    name: 'observer',
+    attempt: (next) => (attempt) => {
+      const outcome = next(attempt);
+      outcome.then(
+        (v) => trail.push(`saw ${v}`),
+        (e: MicroError) => trail.push(`saw ${e.code}`),
+      );
+      return outcome;
+    },
+  };
+  const observed = await mesh.node('observed', { middleware: [observer] });
+  trail.push(`caller ${await observed.client.call('calc', 'Calc.Half', 8)}`);
+  const odd = await observed.client.call('calc', 'Calc.Half', 3).catch((e: MicroError) => e);
+  trail.push(`caller ${odd.code}`);
+  assert.deepEqual(trail, ['saw 4', 'caller 4', 'saw 400', 'caller 400']);
+
+  // Passed on with nothing hung on it: a failure reaches the caller and is no unhandled rejection.
+  const passing = await mesh.node('passing', { middleware: [{ name: 'pass', attempt: (next) => (attempt) => next(attempt) }] });
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    assert.equal((await passing.client.call('calc', 'Calc.Half', 5).catch((e: MicroError) => e)).code, 400);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(rejections, []);
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
+
+  const doubling = await mesh.node('doubling', { middleware: [{ name: 'double', attempt: (next) => async (attempt) => ((await next(attempt)) as number) * 2 }] });
+  assert.equal(await doubling.client.call('calc', 'Calc.Half', 8), 8);
+
+  let answers = 0;
+  const hedge: Middleware = {
+    name: 'hedge',
+    attempt: (next) => (attempt) => {
+      const first = next(attempt);
+      void next(attempt).then(() => answers++);
+      return first.then((v) => (answers++, v));
+    },
+  };
+  const twice = await mesh.node('twice', { middleware: [hedge] });
+  const sameOnce: Middleware = { name: 'same', attempt: (next) => (attempt) => {
+    const first = next(attempt);
+    void next(attempt).then(() => answers++);
+    return first;
+  } };
+  const once = await mesh.node('once', { middleware: [sameOnce] });
+  assert.equal(await twice.client.call('calc', 'Calc.Half', 10), 5);
+  assert.equal(await once.client.call('calc', 'Calc.Half', 12), 6);
+  await waitUntil(() => answers === 3, 2000, 'both tries of each hedged attempt answered');
+});
