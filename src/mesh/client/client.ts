@@ -227,6 +227,10 @@ export class MeshClient implements UnaryCallHost {
       call.streamId = id;
       peer.open(id, call);
       call.current = call;
+    } else if (sink instanceof AttemptRun) {
+      sink.onWire(peer, id, call, this.answers);
+      peer.open(id, sink);
+      call.current = sink;
     } else {
       const exchange = new UnaryExchange(peer, id, call, sink, this.answers);
       peer.open(id, exchange);

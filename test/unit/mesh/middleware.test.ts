@@ -6,7 +6,7 @@ import { compose, type Middleware } from '../../../src/mesh/middleware/middlewar
 import type { Selector } from '../../../src/mesh/selector/selector.ts';
 import { defineService } from '../../../src/mesh/service.ts';
 import { memoryMesh } from '../../support/mesh.ts';
-import { waitUntil } from '../../support/wait.ts';
+import { deferred, waitUntil } from '../../support/wait.ts';
 
 let mesh: ReturnType<typeof memoryMesh>;
 afterEach(() => mesh?.close());
@@ -169,7 +169,7 @@ test('middleware — attempt hooks: one that passes the attempt on sees the outc
   };
   const observed = await mesh.node('observed', { middleware: [observer] });
   trail.push(`caller ${await observed.client.call('calc', 'Calc.Half', 8)}`);
-  const odd = await observed.client.call('calc', 'Calc.Half', 3).catch((e: MicroError) => e);
+  const odd = (await observed.client.call('calc', 'Calc.Half', 3).catch((e: unknown) => e)) as MicroError;
   trail.push(`caller ${odd.code}`);
   assert.deepEqual(trail, ['saw 4', 'caller 4', 'saw 400', 'caller 400']);
 
@@ -179,7 +179,7 @@ test('middleware — attempt hooks: one that passes the attempt on sees the outc
   const onRejection = (reason: unknown) => rejections.push(reason);
   process.on('unhandledRejection', onRejection);
   try {
-    assert.equal((await passing.client.call('calc', 'Calc.Half', 5).catch((e: MicroError) => e)).code, 400);
+    assert.equal(((await passing.client.call('calc', 'Calc.Half', 5).catch((e: unknown) => e)) as MicroError).code, 400);
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(rejections, []);
   } finally {
@@ -195,7 +195,10 @@ test('middleware — attempt hooks: one that passes the attempt on sees the outc
     attempt: (next) => (attempt) => {
       const first = next(attempt);
       void next(attempt).then(() => answers++);
-      return first.then((v) => (answers++, v));
+      return first.then((v) => {
+        answers++;
+        return v;
+      });
     },
   };
   const twice = await mesh.node('twice', { middleware: [hedge] });
@@ -208,4 +211,31 @@ test('middleware — attempt hooks: one that passes the attempt on sees the outc
   assert.equal(await twice.client.call('calc', 'Calc.Half', 10), 5);
   assert.equal(await once.client.call('calc', 'Calc.Half', 12), 6);
   await waitUntil(() => answers === 3, 2000, 'both tries of each hedged attempt answered');
+});
+
+test('middleware — with an attempt hook, a call its caller aborts is cancelled on the server', async () => {
+  mesh = memoryMesh();
+  const server = await mesh.node('server');
+  const started = deferred();
+  const aborted = deferred<unknown>();
+  await server.serve(
+    defineService({
+      name: 'slow',
+      endpoints: {
+        'Slow.Work': (_req: unknown, ctx) => {
+          ctx.signal.addEventListener('abort', () => aborted.resolve(ctx.signal.reason));
+          started.resolve();
+          return new Promise(() => {});
+        },
+      },
+    }),
+  );
+  const client = await mesh.node('client', { middleware: [{ name: 'pass', attempt: (next) => (attempt) => next(attempt) }] });
+  const controller = new AbortController();
+  const call = client.client.call('slow', 'Slow.Work', {}, { timeoutMs: 30_000, signal: controller.signal }).catch((e: unknown) => e);
+  await started.promise;
+  controller.abort();
+  assert.equal(((await call) as MicroError).reason, 'CANCELLED');
+  const reason = (await aborted.promise) as MicroError;
+  assert.equal(reason.reason, 'CANCELLED', 'the server heard the cancel, well before the deadline');
 });
