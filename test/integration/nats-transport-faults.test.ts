@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { natsServerBinaryAvailable, ownNatsServer } from '../support/nats-server.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
 import { killChild, startProcess } from '../support/processes.ts';
+import { waitUntilAsync } from '../support/wait.ts';
 
 let handlerStarted: () => void = () => {};
 const slow = defineService({
@@ -34,15 +35,9 @@ const slow = defineService({
 /** Calls until one succeeds, each with its own short deadline; fails after `ms`. */
 async function untilCallWorks(node: MeshNode, ms: number): Promise<number> {
   const started = performance.now();
-  for (;;) {
-    const ok = await node.client.call('greeter', 'Say.Hello', { name: 'again' }, { timeoutMs: 1000 }).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return performance.now() - started;
-    if (performance.now() - started > ms) throw new Error(`no call succeeded within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const works = () => node.client.call('greeter', 'Say.Hello', { name: 'again' }, { timeoutMs: 1000 }).then(() => true, () => false);
+  await waitUntilAsync(works, ms, 'a call to succeed');
+  return performance.now() - started;
 }
 
 test('nats transport faults — the NATS server stops: calls fail with a typed 503 before their deadline; it restarts: calls resume', { skip: !natsServerBinaryAvailable() }, async () => {

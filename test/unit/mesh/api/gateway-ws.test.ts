@@ -125,7 +125,7 @@ test('api ws — a client sending faster than the service takes is held back: th
     );
     assert.ok(sink.taken <= 1, `the service took ${sink.taken}`);
     assert.ok(ws.bufferedAmount > (total * message.length) / 2, `only ${ws.bufferedAmount} bytes wait in the client: the gateway read on`);
-    sink.open = true;
+    sink.gate.resolve();
     const { messages, code } = await done;
     assert.equal(code, 1000);
     assert.deepEqual(messages, [{ taken: total }]);

@@ -4,6 +4,7 @@ import { MicroError } from '../../../../src/mesh/errors.ts';
 import type { MeshNode } from '../../../../src/mesh/mesh-node.ts';
 import { defineService } from '../../../../src/mesh/service.ts';
 import { memoryMesh } from '../../../support/mesh.ts';
+import { deferred } from '../../../support/wait.ts';
 
 /** Metadata each Say.Hello saw, newest last. */
 export const seen: Array<Record<string, string>> = [];
@@ -32,12 +33,12 @@ export const greeter = defineService({
         for await (const m of s) await s.send(m);
       },
     },
-    // Takes messages only while `sink.open`; counts what it took.
+    // Takes a message, then waits for `sink.gate` before the next; counts what it took.
     'Say.Sink': {
       stream: async (s) => {
         for await (const _m of s) {
           sink.taken += 1;
-          while (!sink.open) await new Promise((r) => setTimeout(r, 5));
+          await sink.gate.promise;
         }
         await s.send({ taken: sink.taken });
       },
@@ -61,8 +62,8 @@ export const greeter = defineService({
 /** How far Say.Count has produced. */
 export const produced = { count: 0 };
 
-/** What Say.Sink took, and whether it takes more. */
-export const sink = { taken: 0, open: false };
+/** What Say.Sink took; it takes more once `gate` is resolved. */
+export const sink = { taken: 0, gate: deferred() };
 
 /** A memory mesh with greeter served on node `svc` and a gateway on node `gw`, closed after `run`. */
 export async function withGateway(run: (api: ApiGateway, gw: MeshNode) => Promise<void>, options: ApiGatewayOptions = {}): Promise<void> {
@@ -70,7 +71,7 @@ export async function withGateway(run: (api: ApiGateway, gw: MeshNode) => Promis
   seen.length = 0;
   produced.count = 0;
   sink.taken = 0;
-  sink.open = false;
+  sink.gate = deferred();
   let api: ApiGateway | undefined;
   try {
     const svc = await mesh.node('svc');
