@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import * as nats from 'nats';
-import { createJetStreamEvents, filenameSafe } from '../../src/plugins/nats/events.ts';
+import { filenameSafe } from '../../src/plugins/nats/events.ts';
 import { createRedisEvents } from '../../src/plugins/redis/events.ts';
 import { frontOf, until } from '../conformance/events.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
+import { jetStreamFront } from '../support/jetstream.ts';
 
 // Per-key order across processes, when the member holding a key's event dies: another member takes the event over
 // after the ack wait and runs it before the events after it with its key, which waited meanwhile. The dead member is
@@ -52,7 +53,7 @@ test('jetstream events — a key\'s event held by a member that died is taken ov
   const topic = `${id}.orders`;
   const nc = await nats.connect({ servers: '127.0.0.1:4222' });
   const jsm = await nc.jetstreamManager();
-  const front = frontOf(createJetStreamEvents({ value: nc, release: async () => {} }, nats, { streamPrefix: prefix, storage: 'memory', pollMs: 200 }));
+  const front = jetStreamFront(nc, prefix);
   try {
     const sequences: number[] = [];
     for (const n of [1, 2, 3]) sequences.push(await front.events.publish(topic, { n }, { key: 'customer-7' }));
@@ -79,7 +80,7 @@ test('jetstream events — publishers of one key in different processes take tur
   const connections = await Promise.all([1, 2, 3].map(() => nats.connect({ servers: '127.0.0.1:4222' })));
   const [admin, ...publishers] = connections as [nats.NatsConnection, ...nats.NatsConnection[]];
   const jsm = await admin.jetstreamManager();
-  const fronts = publishers.map((nc) => frontOf(createJetStreamEvents({ value: nc, release: async () => {} }, nats, { streamPrefix: prefix, storage: 'memory', pollMs: 200 })));
+  const fronts = publishers.map((nc) => jetStreamFront(nc, prefix));
   try {
     // Both publish the one key at once, in bursts with pauses, so that each holds and gives back its turn many times.
     await Promise.all(
@@ -120,7 +121,7 @@ test('redis and jetstream events — a foreign writer\'s bad prev leaves its eve
   const nc = await nats.connect({ servers: '127.0.0.1:4222' });
   const jsm = await nc.jetstreamManager();
   const prefix = `EVKEY_${id}_`;
-  const natsFront = frontOf(createJetStreamEvents({ value: nc, release: async () => {} }, nats, { streamPrefix: prefix, storage: 'memory', pollMs: 200 }));
+  const natsFront = jetStreamFront(nc, prefix);
   try {
     await raw.xadd(`${id}:orders`, '*', 'data', ce(1), 'prev', 'not-an-id');
     await raw.xadd(`${id}:orders`, '*', 'data', ce(2), 'prev', '99999999999999-0');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as nats from 'nats';
-import { createJetStreamEvents } from '../../src/plugins/nats/events.ts';
-import { frontOf, until } from '../conformance/events.ts';
+import { until } from '../conformance/events.ts';
 import { engineAvailable, runId } from '../support/engines.ts';
+import { jetStreamFront } from '../support/jetstream.ts';
 import { waitUntilAsync } from '../support/wait.ts';
 
 /** Counts what `nc` hands its socket (one write per flush of its outbound buffer) while `fn` runs. */
@@ -30,7 +30,7 @@ test('jetstream events — the auto acks of a batch of deliveries leave in a few
   const prefix = `EVACK_${id}_`;
   const topic = `${id}.acks`;
   const nc = await nats.connect({ servers: '127.0.0.1:4222' });
-  const front = frontOf(createJetStreamEvents({ value: nc, release: async () => {} }, nats, { streamPrefix: prefix, storage: 'memory', pollMs: 200 }));
+  const front = jetStreamFront(nc, prefix);
   try {
     for (let i = 0; i < 200; i++) await front.events.publish(topic, i);
     let handled = 0;
